@@ -1,0 +1,215 @@
+import { z } from 'zod';
+import { duration } from './duration.ts';
+
+/**
+ * The configuration file's schema. Every object is strict so a typo ("helth:") is an error that
+ * names the key and its line instead of a silently ignored setting.
+ *
+ * A service's settings are written once at service level and overridden per environment; the
+ * loader deep-merges the raw YAML (environment over service) and validates each merged
+ * environment against `targetSettingsSchema`. Defaults are the seed strategy's numbers.
+ */
+
+export const ROLES = ['deployer', 'approver', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+const nameMessage = 'use lowercase letters, digits and dashes, starting with a letter or digit';
+
+/** Who may do something: an actor name, `role:<role>`, or `*` for every authenticated actor. */
+const principal = z
+  .string()
+  .min(1)
+  .refine((value) => !value.startsWith('role:') || (ROLES as readonly string[]).includes(value.slice(5)), {
+    message: `a role principal must be one of ${ROLES.map((r) => `role:${r}`).join(', ')}`,
+  });
+
+const reachSchema = z.discriminatedUnion('mode', [
+  z.strictObject({
+    /** Put green in the deployment at 0 % and send `Cloudflare-Workers-Version-Overrides` to the production URL. */
+    mode: z.literal('version-override'),
+  }),
+  z.strictObject({
+    /** Reach green at its preview URL (previews must be enabled on the Worker). */
+    mode: z.literal('preview-url'),
+    urlTemplate: z
+      .string()
+      .default('https://{versionPrefix}-{scriptName}.{subdomain}.workers.dev')
+      .refine((t) => t.includes('{versionPrefix}') || t.includes('{versionId}'), {
+        message: 'the template must contain {versionPrefix} or {versionId}',
+      }),
+  }),
+]);
+
+const platformSchema = z.strictObject({
+  type: z.literal('cloudflare-workers').default('cloudflare-workers'),
+  /** Falls back to $CLOUDFLARE_ACCOUNT_ID when omitted. */
+  accountId: z.string().min(1).optional(),
+  scriptName: z.string().regex(/^[A-Za-z0-9_-]+$/, 'a Worker script name: letters, digits, _ and -'),
+  reach: reachSchema.prefault({ mode: 'version-override' }),
+});
+
+const healthSchema = z.strictObject({
+  paths: z
+    .strictObject({
+      health: z.string().startsWith('/').default('/health'),
+      /** null skips the detailed check. */
+      detailed: z.string().startsWith('/').nullable().default('/health/detailed'),
+      /** null skips the readiness check. */
+      ready: z.string().startsWith('/').nullable().default('/ready'),
+    })
+    .prefault({}),
+  timeout: duration.prefault('5s'),
+  attempts: z.int().min(1).max(1000).default(30),
+  interval: duration.prefault('10s'),
+});
+
+const contentCheckSchema = z.strictObject({
+  path: z.string().startsWith('/'),
+  contains: z.string().min(1),
+});
+
+const approvalSchema = z.strictObject({
+  mode: z.enum(['manual', 'auto']).default('manual'),
+  approvers: z.array(principal).min(1).default(['role:approver']),
+  /** The requester may not approve their own release. Defaults to on for protected environments. */
+  fourEyes: z.boolean().optional(),
+  required: z.int().min(1).max(10).default(1),
+  expiresAfter: duration.prefault('1h'),
+});
+
+const triggersSchema = z.strictObject({
+  errorRate: z
+    .strictObject({ thresholdPercent: z.number().min(0).max(100).default(5), sustainedFor: duration.prefault('2m') })
+    .prefault({}),
+  responseTime: z
+    .strictObject({ thresholdMs: z.number().positive().default(5000), sustainedFor: duration.prefault('1m') })
+    .prefault({}),
+  healthFailures: z.strictObject({ consecutive: z.int().min(1).default(3) }).prefault({}),
+  content: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+});
+
+const monitorSchema = z.strictObject({
+  window: duration.prefault('5m'),
+  interval: duration.prefault('30s'),
+  triggers: triggersSchema.prefault({}),
+});
+
+const rollbackSchema = z.strictObject({
+  /** Attempts at verifying blue's health once it has all traffic again. */
+  verifyAttempts: z.int().min(1).max(1000).default(10),
+  verifyInterval: duration.prefault('3s'),
+});
+
+const switchSchema = z.strictObject({
+  /** Attempts at a traffic change when Cloudflare answers 429/5xx or does not answer. */
+  attempts: z.int().min(1).max(100).default(5),
+  backoff: duration.prefault('2s'),
+});
+
+const strategySchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('blue-green') }),
+  z.strictObject({
+    type: z.literal('canary'),
+    steps: z.array(z.int().min(1).max(100)).min(1),
+    bakeTime: duration.optional(),
+  }),
+]);
+
+const accessSchema = z.strictObject({
+  deploy: z.array(principal).min(1).default(['role:deployer']),
+  rollback: z.array(principal).min(1).default(['role:deployer', 'role:approver']),
+  lock: z.array(principal).min(1).default(['role:admin']),
+});
+
+/** Settings of one service in one environment, after the environment was merged over the service. */
+export const targetSettingsSchema = z.strictObject({
+  platform: platformSchema,
+  productionUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://kevinstamp.com' }),
+  /** Environments named production or prod are protected unless this says otherwise. */
+  protected: z.boolean().optional(),
+  health: healthSchema.prefault({}),
+  contentChecks: z.array(contentCheckSchema).default([{ path: '/', contains: 'KEVIN' }]),
+  approval: approvalSchema.prefault({}),
+  monitor: monitorSchema.prefault({}),
+  switch: switchSchema.prefault({}),
+  rollback: rollbackSchema.prefault({}),
+  strategy: strategySchema
+    .default({ type: 'blue-green' })
+    .refine((s) => s.type === 'blue-green', {
+      message: 'strategy "canary" is reserved in the schema but not available yet; use type: blue-green',
+    }),
+  access: accessSchema.prefault({}),
+});
+
+const apiTokenSchema = z.strictObject({
+  /** The environment variable holding the secret; the token itself never appears in the file. */
+  env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name such as KEVIN_DEPLOY_API_TOKEN'),
+  actor: z.string().min(1),
+  roles: z.array(z.enum(ROLES)).min(1),
+});
+
+const serverSchema = z.strictObject({
+  /** $PORT wins over this. */
+  port: z.int().min(0).max(65535).optional(),
+  host: z.string().default('0.0.0.0'),
+  /** Where people reach the bot; used in links. */
+  publicUrl: z.url().optional(),
+});
+
+/**
+ * The shape of the file as written, for validation of its structure and for the JSON Schema.
+ * A service's settings and each environment's overrides are partial here; completeness is
+ * checked after merging, per environment.
+ */
+const partialSettings = targetSettingsSchema.partial();
+
+export const serviceFileSchema = partialSettings.extend({
+  /** The environment a command uses when none is named (protected environments must be named). */
+  defaultEnvironment: z.string().regex(NAME_PATTERN, nameMessage).optional(),
+  environments: z.record(z.string().regex(NAME_PATTERN, nameMessage), partialSettings.nullable()).refine(
+    (envs) => Object.keys(envs).length > 0,
+    { message: 'a service needs at least one environment' },
+  ),
+});
+
+export const configFileSchema = z.strictObject({
+  version: z.literal(1).default(1),
+  server: serverSchema.prefault({}),
+  apiTokens: z.array(apiTokenSchema).default([]),
+  services: z
+    .record(z.string().regex(NAME_PATTERN, nameMessage), serviceFileSchema)
+    .refine((services) => Object.keys(services).length > 0, { message: 'configure at least one service' }),
+});
+
+export type TargetSettingsInput = z.input<typeof targetSettingsSchema>;
+export type TargetSettingsParsed = z.output<typeof targetSettingsSchema>;
+export type ApiTokenConfig = z.output<typeof apiTokenSchema>;
+export type ServerConfig = z.output<typeof serverSchema>;
+
+/** One service in one environment, fully resolved: what the engine works with. */
+export interface TargetSettings extends Omit<TargetSettingsParsed, 'protected' | 'platform' | 'approval'> {
+  service: string;
+  environment: string;
+  protected: boolean;
+  platform: TargetSettingsParsed['platform'] & { accountId: string };
+  approval: TargetSettingsParsed['approval'] & { fourEyes: boolean };
+}
+
+export interface ServiceConfig {
+  name: string;
+  defaultEnvironment: string | undefined;
+  environments: Map<string, TargetSettings>;
+}
+
+export interface KevinDeployConfig {
+  /** The file it came from, or a description such as "sandbox defaults". */
+  source: string;
+  server: ServerConfig;
+  apiTokens: ApiTokenConfig[];
+  services: Map<string, ServiceConfig>;
+}
+
+export function isProtectedEnvironmentName(environment: string): boolean {
+  return environment === 'production' || environment === 'prod';
+}
