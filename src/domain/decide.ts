@@ -1,0 +1,511 @@
+import type { TargetSettings } from '../config/schema.ts';
+import { formatDuration } from '../config/duration.ts';
+import {
+  rollbackTargetOf,
+  rolledBackFromOf,
+  versionLabel,
+  type CheckResult,
+  type Deployment,
+  type DeploymentEvent,
+  type Progress,
+  type Split,
+  type VersionInfo,
+} from './deployment.ts';
+import type { CommandInput, Input, LiveTraffic, PlatformFailure } from './inputs.ts';
+import { evaluateMonitorSample } from './monitor-evaluation.ts';
+import { describeSplit, soleVersion } from './split.ts';
+import { isTerminal, PRE_TRAFFIC_STAGES, TRAFFIC_STAGES, type Stage } from './stages.ts';
+import { planStep, type Step } from './plan-step.ts';
+
+export const SYSTEM_ACTOR = 'kevin-deploy';
+export const AUTO_APPROVER = 'policy:auto';
+
+export interface Refusal {
+  code: 'STALE_ACTION' | 'FOUR_EYES' | 'ALREADY_APPROVED' | 'NOTHING_TO_ROLL_BACK' | 'IGNORED_INPUT';
+  message: string;
+}
+
+export type Decision =
+  | { ok: true; deployment: Deployment; events: DeploymentEvent[]; intents: Step[] }
+  | { ok: false; refusal: Refusal };
+
+/**
+ * The heart of kevin-deploy: given a deployment's persisted status, what just happened, the time
+ * and the target's settings, return the next status, the audit events that explain it, and the
+ * next step to execute. Pure: no IO, no clock, no randomness — table-tested in test/unit.
+ *
+ * Domain failures (green unhealthy, a trigger fired, Cloudflare refused) are stages with a
+ * reason, never exceptions.
+ */
+export function decide(d: Deployment, input: Input, now: Date, settings: TargetSettings): Decision {
+  if (isTerminal(d.stage)) {
+    return refuse('STALE_ACTION', `${d.id} already ended: it is ${d.stage.replace('_', ' ')} (${d.reason})`);
+  }
+  const ctx = new Transition(d, now, settings);
+  switch (input.type) {
+    case 'approve':
+    case 'reject':
+    case 'cancel':
+    case 'rollback':
+      return onCommand(ctx, input);
+    default:
+      return onObservation(ctx, input);
+  }
+}
+
+function onObservation(ctx: Transition, input: Exclude<Input, CommandInput>): Decision {
+  const { d } = ctx;
+  switch (d.stage) {
+    case 'requested':
+      if (input.type === 'claimed') return ctx.to('resolving', 'resolving the requested version', { wakeAt: ctx.iso });
+      break;
+    case 'resolving':
+      if (input.type === 'resolved') return onResolved(ctx, input.version, input.live);
+      if (input.type === 'platform-error') return retryOr(ctx, input.error, () => ctx.fail(input.error.message));
+      break;
+    case 'staging':
+      if (input.type === 'split-verified') return startVerifying(ctx.withSplit(input.split));
+      if (input.type === 'platform-error') {
+        return retryOr(ctx, input.error, () =>
+          ctx.fail(`could not make green reachable: ${input.error.message}; traffic untouched`),
+        );
+      }
+      break;
+    case 'verifying':
+      if (input.type === 'checks') return onGreenChecks(ctx, input.results);
+      break;
+    case 'awaiting_approval':
+      if (input.type === 'tick' && ctx.now >= Date.parse(d.progress.approvalExpiresAt ?? ctx.iso)) {
+        return ctx.to(
+          'expired',
+          `nobody approved within ${formatDuration(ctx.settings.approval.expiresAfter)}; traffic untouched`,
+          {},
+          { action: 'approval-expired' },
+        );
+      }
+      break;
+    case 'switching':
+      if (input.type === 'split-verified') {
+        const withSplit = ctx.withSplit(input.split);
+        const endsAt = new Date(ctx.now + ctx.settings.monitor.window).toISOString();
+        return withSplit.to(
+          'monitoring',
+          `${versionLabel(d.version)} has all traffic; watching until ${endsAt}`,
+          { wakeAt: ctx.iso, progress: { attempt: 0, monitorStartedAt: ctx.iso, monitorEndsAt: endsAt } },
+        );
+      }
+      if (input.type === 'platform-error') {
+        if (input.error.code === 'CLOUDFLARE_SECRETS_CHANGED') {
+          return ctx.fail(`${input.error.message}; traffic untouched`);
+        }
+        return retryOr(ctx, input.error, () =>
+          ctx.startRollback(`the switch to green failed: ${input.error.message}`, SYSTEM_ACTOR),
+        );
+      }
+      break;
+    case 'monitoring':
+      if (input.type === 'checks') return onMonitorSample(ctx, input.results);
+      break;
+    case 'rolling_back':
+      return onRollbackObservation(ctx, input);
+    case 'needs_attention':
+      break;
+    default:
+      break;
+  }
+  return refuse('IGNORED_INPUT', `${input.type} means nothing to ${d.id} while it is ${d.stage}`);
+}
+
+function onResolved(ctx: Transition, version: VersionInfo, live: LiveTraffic): Decision {
+  const { d, settings } = ctx;
+  const liveId = soleVersion(live.split);
+  const liveInfo = live.versions.find((v) => v.id === liveId) ?? (liveId ? { id: liveId, tag: null } : null);
+  const withVersion = ctx.patch({ version, split: live.split });
+  if (liveId === version.id) {
+    return withVersion.fail(`${versionLabel(version)} is already live on ${d.service}/${d.environment}`);
+  }
+
+  if (d.kind === 'rollback') {
+    // A rollback is an emergency measure: it goes ahead whatever the current split looks like.
+    const replaced = liveInfo ?? biggestShare(live);
+    const target: Split = { [version.id]: 100 };
+    if (replaced) target[replaced.id] = 0;
+    return withVersion
+      .patch({ previousVersion: replaced })
+      .to('rolling_back', `switching traffic back to ${versionLabel(version)}`, {
+        wakeAt: ctx.iso,
+        progress: { attempt: 0, targetSplit: target, rollbackPhase: 'switch', rollbackCause: d.reason },
+      });
+  }
+
+  if (!liveInfo) {
+    return withVersion.fail(
+      `traffic is split (${describeSplit(live.split, live.versions)}); finish or roll back that rollout before starting another`,
+    );
+  }
+  const staged = withVersion.patch({ previousVersion: liveInfo });
+  if (settings.platform.reach.mode === 'preview-url') {
+    // Green is reachable at its preview URL: staging needs no traffic change. Record the stage
+    // anyway so the timeline shows it, and say why nothing was done.
+    const passed = staged.to('staging', 'green is reachable at its preview URL; no split change needed', {}, {
+      details: { skipped: 'split change', why: 'preview-url reach mode' },
+    });
+    return chain(ctx, passed, (next) => startVerifying(next));
+  }
+  return staged.to('staging', `making ${versionLabel(version)} reachable with 0 % of traffic`, {
+    wakeAt: ctx.iso,
+    progress: { attempt: 0, targetSplit: { [liveInfo.id]: 100, [version.id]: 0 } },
+  });
+}
+
+function biggestShare(live: LiveTraffic): VersionInfo | null {
+  const [id] = Object.entries(live.split).sort(([, a], [, b]) => b - a)[0] ?? [];
+  if (!id) return null;
+  return live.versions.find((v) => v.id === id) ?? { id, tag: null };
+}
+
+function startVerifying(ctx: Transition): Decision {
+  return ctx.to('verifying', `checking green before any traffic (attempt 1 of ${ctx.settings.health.attempts})`, {
+    wakeAt: ctx.iso,
+    progress: { attempt: 0 },
+  });
+}
+
+function onGreenChecks(ctx: Transition, results: CheckResult[]): Decision {
+  const { d, settings } = ctx;
+  const attempt = d.progress.attempt + 1;
+  const failed = results.filter((r) => !r.ok);
+  const details = { attempt, checks: results };
+  if (failed.length === 0) {
+    const ready = ctx.patch({ progress: { ...d.progress, attempt, lastChecks: results } });
+    const expiresAt = new Date(ctx.now + settings.approval.expiresAfter).toISOString();
+    const awaiting = ready.to(
+      'awaiting_approval',
+      `green passed every check; waiting for ${settings.approval.required} approval(s) until ${expiresAt}`,
+      { wakeAt: expiresAt, progress: { attempt: 0, lastChecks: results, approvalExpiresAt: expiresAt } },
+      { action: 'verified', details },
+    );
+    if (settings.approval.mode !== 'auto') return awaiting;
+    return chain(ctx, awaiting, (next) => approveAndMaybeSwitch(next, AUTO_APPROVER, 'approved automatically by policy'));
+  }
+  const summary = failed.map((r) => `${r.name}: ${r.detail}`).join('; ');
+  if (attempt >= settings.health.attempts) {
+    return ctx.patch({ progress: { ...d.progress, attempt, lastChecks: results } }).fail(
+      `green failed its checks ${attempt} times — ${summary}; traffic untouched (${versionLabel(d.previousVersion)} keeps 100 %)`,
+      details,
+    );
+  }
+  return ctx.stay(
+    `green not healthy yet (attempt ${attempt} of ${settings.health.attempts}): ${summary}`,
+    {
+      wakeAt: new Date(ctx.now + settings.health.interval).toISOString(),
+      progress: { ...d.progress, attempt, lastChecks: results },
+    },
+    { action: 'verify-attempt-failed', details },
+  );
+}
+
+function approveAndMaybeSwitch(ctx: Transition, actor: string, words: string): Decision {
+  const { d, settings } = ctx;
+  const approvals = [...d.approvals, { actor, at: ctx.iso }];
+  const withApproval = ctx.patch({ approvals });
+  if (approvals.length < settings.approval.required) {
+    return withApproval.stay(
+      `${approvals.length} of ${settings.approval.required} approvals`,
+      {},
+      { action: 'approved', actor, details: { approvals: approvals.length } },
+    );
+  }
+  const green = d.version;
+  const blue = d.previousVersion;
+  if (!green || !blue) return ctx.fail('internal: green or blue unknown at approval');
+  return withApproval.to(
+    'switching',
+    `${words}; switching all traffic to ${versionLabel(green)}`,
+    { wakeAt: ctx.iso, progress: { attempt: 0, targetSplit: { [green.id]: 100, [blue.id]: 0 } } },
+    { action: 'approved', actor },
+  );
+}
+
+function onMonitorSample(ctx: Transition, checks: CheckResult[]): Decision {
+  const { d, settings } = ctx;
+  const evaluation = evaluateMonitorSample(d.progress, { at: ctx.iso, checks }, settings);
+  const memory: Progress = { ...evaluation.memory, lastChecks: checks };
+  const details = { sample: memory.samplesTaken, checks };
+  if (evaluation.finding) {
+    const f = evaluation.finding;
+    return ctx
+      .patch({ progress: memory })
+      .startRollback(`${f.trigger} trigger (${f.level}): ${f.reason}`, SYSTEM_ACTOR, {
+        trigger: f.trigger,
+        level: f.level,
+        ...details,
+      });
+  }
+  const endsAt = Date.parse(d.progress.monitorEndsAt ?? ctx.iso);
+  if (ctx.now >= endsAt) {
+    return ctx.patch({ progress: memory }).to(
+      'succeeded',
+      `monitoring window of ${formatDuration(settings.monitor.window)} passed clean (${memory.samplesTaken} samples); ${versionLabel(d.version)} is the new last-known-good`,
+      { progress: memory },
+      { action: 'monitoring-passed', details },
+    );
+  }
+  const failing = checks.filter((c) => !c.ok);
+  return ctx.stay(
+    failing.length === 0
+      ? `watching: ${memory.samplesTaken} clean sample(s), window ends ${d.progress.monitorEndsAt}`
+      : `watching: ${memory.consecutiveHealthFailures ?? 0} consecutive failing sample(s) — ${failing.map((c) => `${c.name}: ${c.detail}`).join('; ')}`,
+    { wakeAt: new Date(Math.min(ctx.now + settings.monitor.interval, endsAt)).toISOString(), progress: memory },
+    { action: 'monitor-sample', details },
+  );
+}
+
+function onRollbackObservation(ctx: Transition, input: Exclude<Input, CommandInput>): Decision {
+  const { d, settings } = ctx;
+  const phase = d.progress.rollbackPhase ?? 'switch';
+  const target = rollbackTargetOf(d);
+  if (phase === 'switch' && input.type === 'split-verified') {
+    return ctx.withSplit(input.split).stay(
+      `${versionLabel(target)} has all traffic again; verifying its health`,
+      { wakeAt: ctx.iso, progress: { ...d.progress, attempt: 0, rollbackPhase: 'verify' } },
+      { action: 'rollback-switched', details: { split: input.split } },
+    );
+  }
+  if (phase === 'switch' && input.type === 'platform-error') {
+    return retryOr(ctx, input.error, () =>
+      ctx.to(
+        'needs_attention',
+        `the switch back to ${versionLabel(target)} failed: ${input.error.message}. Traffic as last verified: ` +
+          `${describeSplit(d.split, [d.version, d.previousVersion])}. Retry with \`kevin-deploy rollback ${d.service} --env ${d.environment}\` ` +
+          'or switch in the Cloudflare dashboard',
+        { progress: { ...d.progress, lastError: input.error.message } },
+        { action: 'rollback-failed', details: { error: input.error } },
+      ),
+    );
+  }
+  if (phase === 'verify' && input.type === 'checks') {
+    const attempt = d.progress.attempt + 1;
+    const failed = input.results.filter((r) => !r.ok);
+    const details = { attempt, checks: input.results };
+    const cause = d.progress.rollbackCause ?? 'rollback requested';
+    if (failed.length === 0) {
+      return ctx.to(
+        'rolled_back',
+        `rolled back to ${versionLabel(target)} (${cause}); it is verified healthy`,
+        { progress: { ...d.progress, attempt, lastChecks: input.results } },
+        { action: 'rollback-verified', details },
+      );
+    }
+    const summary = failed.map((r) => `${r.name}: ${r.detail}`).join('; ');
+    if (attempt >= settings.rollback.verifyAttempts) {
+      return ctx.to(
+        'needs_attention',
+        `traffic is 100 % on ${versionLabel(target)} but it fails its checks after ${attempt} attempts — ${summary}`,
+        { progress: { ...d.progress, attempt, lastChecks: input.results } },
+        { action: 'rollback-unhealthy', details },
+      );
+    }
+    return ctx.stay(
+      `${versionLabel(target)} has all traffic; not healthy yet (attempt ${attempt} of ${settings.rollback.verifyAttempts}): ${summary}`,
+      {
+        wakeAt: new Date(ctx.now + settings.rollback.verifyInterval).toISOString(),
+        progress: { ...d.progress, attempt, lastChecks: input.results },
+      },
+      { action: 'rollback-verify-attempt-failed', details },
+    );
+  }
+  return refuse('IGNORED_INPUT', `${input.type} means nothing to ${d.id} while it is rolling back (${phase})`);
+}
+
+function onCommand(ctx: Transition, input: CommandInput): Decision {
+  const { d } = ctx;
+  const since = d.stageTimes[d.stage] ?? d.updatedAt;
+  const state = `${d.id} is ${d.stage.replace('_', ' ')} since ${since} (${d.reason})`;
+  switch (input.type) {
+    case 'approve': {
+      if (d.stage !== 'awaiting_approval') return refuse('STALE_ACTION', `nothing to approve: ${state}`);
+      if (ctx.settings.approval.fourEyes && input.actor === d.requestedBy) {
+        return refuse(
+          'FOUR_EYES',
+          `${input.actor} requested ${d.id}; four-eyes is on for ${d.service}/${d.environment}, so someone else must approve it`,
+        );
+      }
+      if (d.approvals.some((a) => a.actor === input.actor)) {
+        return refuse('ALREADY_APPROVED', `${input.actor} already approved ${d.id}; it needs another approver`);
+      }
+      return approveAndMaybeSwitch(ctx, input.actor, `approved by ${input.actor}`);
+    }
+    case 'reject': {
+      if (d.stage !== 'awaiting_approval') return refuse('STALE_ACTION', `nothing to reject: ${state}`);
+      const why = input.comment ? `: ${input.comment}` : '';
+      return ctx.to('rejected', `rejected by ${input.actor}${why}; traffic untouched`, {}, {
+        action: 'rejected',
+        actor: input.actor,
+      });
+    }
+    case 'cancel': {
+      if (PRE_TRAFFIC_STAGES.has(d.stage)) {
+        return ctx.to('cancelled', `cancelled by ${input.actor} while ${d.stage.replace('_', ' ')}; traffic untouched`, {}, {
+          action: 'cancelled',
+          actor: input.actor,
+        });
+      }
+      if (TRAFFIC_STAGES.has(d.stage)) {
+        return ctx.startRollback(`cancelled by ${input.actor} after the switch`, input.actor, {}, 'cancelled');
+      }
+      if (d.stage === 'needs_attention') {
+        return ctx.to(
+          'cancelled',
+          `closed by ${input.actor} after needing attention; traffic left as last verified: ${describeSplit(d.split, [d.version, d.previousVersion])}`,
+          {},
+          { action: 'cancelled', actor: input.actor },
+        );
+      }
+      return refuse('STALE_ACTION', `cannot cancel now: ${state}`);
+    }
+    case 'rollback': {
+      const why = input.comment ? `: ${input.comment}` : '';
+      if (TRAFFIC_STAGES.has(d.stage) || d.stage === 'needs_attention') {
+        return ctx.startRollback(`manual rollback by ${input.actor}${why}`, input.actor, {}, 'rollback-requested');
+      }
+      if (d.stage === 'rolling_back') return refuse('STALE_ACTION', `already rolling back: ${state}`);
+      return refuse(
+        'NOTHING_TO_ROLL_BACK',
+        `nothing to roll back: ${state}; traffic has not moved to green — cancel it instead`,
+      );
+    }
+  }
+}
+
+function retryOr(ctx: Transition, error: PlatformFailure, giveUp: () => Decision): Decision {
+  const { d, settings } = ctx;
+  const attempt = d.progress.attempt + 1;
+  if (!error.retryable || attempt >= settings.switch.attempts) return giveUp();
+  // Exponential backoff from the configured base, capped so a long outage is still retried often.
+  const delay = Math.min(settings.switch.backoff * 2 ** (attempt - 1), 60_000);
+  return ctx.stay(
+    `${d.reason} — Cloudflare: ${error.message}; retrying (attempt ${attempt + 1} of ${settings.switch.attempts})`.slice(0, 500),
+    { wakeAt: new Date(ctx.now + delay).toISOString(), progress: { ...d.progress, attempt, lastError: error.message } },
+    { action: 'platform-retry', details: { error, attempt } },
+  );
+}
+
+/** Runs a second rule on the result of a first, in the same instant (a stage passed through at once). */
+function chain(ctx: Transition, first: Decision, next: (ctx: Transition) => Decision): Decision {
+  if (!first.ok) return first;
+  const ctxAfter = new Transition(first.deployment, ctx.at, ctx.settings, first.events);
+  const second = next(ctxAfter);
+  if (!second.ok) return first;
+  return { ok: true, deployment: second.deployment, events: [...first.events, ...second.events], intents: second.intents };
+}
+
+function refuse(code: Refusal['code'], message: string): Decision {
+  return { ok: false, refusal: { code, message } };
+}
+
+interface EventSpec {
+  action?: string;
+  actor?: string;
+  details?: Record<string, unknown>;
+}
+
+interface StagePatch {
+  wakeAt?: string | null;
+  progress?: Progress;
+}
+
+/** A small builder so each rule above reads as one sentence. Immutable: every method returns a new one. */
+class Transition {
+  readonly now: number;
+  readonly iso: string;
+
+  constructor(
+    readonly d: Deployment,
+    readonly at: Date,
+    readonly settings: TargetSettings,
+    private readonly events: DeploymentEvent[] = [],
+  ) {
+    this.now = at.getTime();
+    this.iso = at.toISOString();
+  }
+
+  patch(fields: Partial<Deployment>): Transition {
+    return new Transition({ ...this.d, ...fields }, this.at, this.settings, this.events);
+  }
+
+  withSplit(split: Split): Transition {
+    return this.patch({ split });
+  }
+
+  to(stage: Stage, reason: string, patch: StagePatch = {}, event: EventSpec = {}): Decision {
+    const d = this.d;
+    const next: Deployment = {
+      ...d,
+      stage,
+      reason,
+      stageTimes: { ...d.stageTimes, [stage]: this.iso },
+      // Last checks stay visible after the stage changes (status shows them); counters restart.
+      progress: patch.progress ?? { attempt: 0, ...(d.progress.lastChecks ? { lastChecks: d.progress.lastChecks } : {}) },
+      wakeAt: patch.wakeAt ?? null,
+      updatedAt: this.iso,
+    };
+    return this.finish(next, {
+      deploymentId: d.id,
+      at: this.iso,
+      actor: event.actor ?? SYSTEM_ACTOR,
+      action: event.action ?? 'stage-changed',
+      fromStage: d.stage,
+      toStage: stage,
+      details: { reason, ...(event.details ?? {}) },
+    });
+  }
+
+  stay(reason: string, patch: StagePatch, event: EventSpec): Decision {
+    const d = this.d;
+    const next: Deployment = {
+      ...d,
+      reason,
+      progress: patch.progress ?? d.progress,
+      wakeAt: patch.wakeAt === undefined ? d.wakeAt : patch.wakeAt,
+      updatedAt: this.iso,
+    };
+    return this.finish(next, {
+      deploymentId: d.id,
+      at: this.iso,
+      actor: event.actor ?? SYSTEM_ACTOR,
+      action: event.action ?? 'progress',
+      fromStage: d.stage,
+      toStage: d.stage,
+      details: { reason, ...(event.details ?? {}) },
+    });
+  }
+
+  fail(reason: string, details: Record<string, unknown> = {}): Decision {
+    return this.to('failed', reason, {}, { action: 'failed', details });
+  }
+
+  startRollback(cause: string, actor: string, details: Record<string, unknown> = {}, action = 'rollback-started'): Decision {
+    const d = this.d;
+    const target = rollbackTargetOf(d);
+    const from = rolledBackFromOf(d);
+    if (!target) return this.to('needs_attention', `${cause}; but no version to roll back to is known`, {}, { action });
+    const split: Split = { [target.id]: 100 };
+    if (from) split[from.id] = 0;
+    return this.to(
+      'rolling_back',
+      `rolling back to ${versionLabel(target)}: ${cause}`,
+      { wakeAt: this.iso, progress: { ...d.progress, attempt: 0, targetSplit: split, rollbackPhase: 'switch', rollbackCause: cause } },
+      { action, actor, details: { cause, ...details } },
+    );
+  }
+
+  private finish(next: Deployment, event: DeploymentEvent): Decision {
+    return {
+      ok: true,
+      deployment: next,
+      events: [...this.events, event],
+      intents: [planStep(next, this.at, this.settings)],
+    };
+  }
+}

@@ -1,0 +1,32 @@
+import type { CheckResult, Split, VersionInfo } from './deployment.ts';
+
+/** A platform call that did not succeed, as the domain sees it: a code, words, and whether to try again. */
+export interface PlatformFailure {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+/** The live deployment on the platform: its split and what is known about each version in it. */
+export interface LiveTraffic {
+  split: Split;
+  versions: VersionInfo[];
+}
+
+/**
+ * Everything that can happen to a deployment: the outcome of a step the runner executed, the
+ * passage of time, or a person's command. `decide()` is a function of (status, input, now).
+ */
+export type Input =
+  | { type: 'claimed' }
+  | { type: 'tick' }
+  | { type: 'resolved'; version: VersionInfo; live: LiveTraffic }
+  | { type: 'platform-error'; error: PlatformFailure }
+  | { type: 'split-verified'; split: Split }
+  | { type: 'checks'; results: CheckResult[] }
+  | { type: 'approve'; actor: string }
+  | { type: 'reject'; actor: string; comment?: string | undefined }
+  | { type: 'cancel'; actor: string }
+  | { type: 'rollback'; actor: string; comment?: string | undefined };
+
+export type CommandInput = Extract<Input, { type: 'approve' | 'reject' | 'cancel' | 'rollback' }>;

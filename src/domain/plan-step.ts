@@ -1,0 +1,62 @@
+import type { TargetSettings } from '../config/schema.ts';
+import { rollbackTargetOf, type Deployment, type Split } from './deployment.ts';
+import { isTerminal } from './stages.ts';
+
+/** Which version a probe run looks at, and how it reaches it. */
+export type ProbeSubject =
+  /** Green before it has traffic: through the version-override header or its preview URL. */
+  | { kind: 'version'; versionId: string }
+  /** The production URL as users see it; `expectVersion` is checked if the app reports its version. */
+  | { kind: 'live'; expectVersion: string | null };
+
+/**
+ * The one piece of work a deployment needs next. It is a pure function of the persisted status,
+ * so the step the runner executes after a restart is exactly the one it was doing before: every
+ * step is idempotent (reads before it writes), so repeating one is safe.
+ */
+export type Step =
+  | { type: 'none' }
+  /** Nothing to do before `until` (or until a person or the target lock acts, when null). */
+  | { type: 'wait'; until: string | null }
+  /** A deadline passed; feed `tick` into decide(). */
+  | { type: 'tick' }
+  | { type: 'resolve'; ref: string }
+  | { type: 'apply-split'; split: Split }
+  | { type: 'probe'; subject: ProbeSubject; purpose: 'verify-green' | 'monitor' | 'verify-rollback' };
+
+export function planStep(d: Deployment, now: Date, _settings: TargetSettings): Step {
+  if (isTerminal(d.stage)) return { type: 'none' };
+  const due = d.wakeAt === null || Date.parse(d.wakeAt) <= now.getTime();
+  const waitUntil: Step = { type: 'wait', until: d.wakeAt };
+  switch (d.stage) {
+    case 'requested':
+    case 'needs_attention':
+      return { type: 'wait', until: null };
+    case 'resolving':
+      return due ? { type: 'resolve', ref: d.versionRef } : waitUntil;
+    case 'staging':
+    case 'switching':
+      if (!d.progress.targetSplit) return { type: 'wait', until: null };
+      return due ? { type: 'apply-split', split: d.progress.targetSplit } : waitUntil;
+    case 'verifying':
+      if (!due) return waitUntil;
+      return d.version
+        ? { type: 'probe', subject: { kind: 'version', versionId: d.version.id }, purpose: 'verify-green' }
+        : { type: 'wait', until: null };
+    case 'awaiting_approval':
+      return due ? { type: 'tick' } : waitUntil;
+    case 'monitoring':
+      if (!due) return waitUntil;
+      return { type: 'probe', subject: { kind: 'live', expectVersion: d.version?.id ?? null }, purpose: 'monitor' };
+    case 'rolling_back': {
+      if (!due) return waitUntil;
+      if ((d.progress.rollbackPhase ?? 'switch') === 'switch' && d.progress.targetSplit) {
+        return { type: 'apply-split', split: d.progress.targetSplit };
+      }
+      const target = rollbackTargetOf(d);
+      return { type: 'probe', subject: { kind: 'live', expectVersion: target?.id ?? null }, purpose: 'verify-rollback' };
+    }
+    default:
+      return { type: 'none' };
+  }
+}

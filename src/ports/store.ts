@@ -1,0 +1,82 @@
+import type { Deployment, DeploymentEvent, Target } from '../domain/deployment.ts';
+import type { Stage } from '../domain/stages.ts';
+
+/** A freeze lock: while it exists, deploys to the target are refused (rollbacks never are). */
+export interface FreezeLock extends Target {
+  holder: string;
+  reason: string;
+  since: string;
+  expiresAt: string | null;
+}
+
+/** The claim that makes a deployment the one active deployment of its target. */
+export interface TargetClaim extends Target {
+  deploymentId: string;
+  since: string;
+}
+
+export interface QueueEntry extends Target {
+  deploymentId: string;
+  enqueuedAt: string;
+}
+
+export interface DeploymentFilter {
+  service?: string | undefined;
+  environment?: string | undefined;
+  stages?: readonly Stage[] | undefined;
+  kind?: Deployment['kind'] | undefined;
+  limit?: number | undefined;
+}
+
+/** What the runner needs to schedule work: when to look, and whether someone else holds it. */
+export interface WorkItem {
+  id: string;
+  wakeAt: string | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: string | null;
+}
+
+/**
+ * Persistence, behind a port so SQLite (one replica) and Postgres (several) are interchangeable.
+ * Every query is portable SQL through Kysely. Writes that must be atomic happen inside
+ * `transaction`, whose callback gets the same interface bound to the transaction.
+ */
+export interface StoreSession {
+  getDeployment(id: string): Promise<Deployment | undefined>;
+  listDeployments(filter: DeploymentFilter): Promise<Deployment[]>;
+  insertDeployment(d: Deployment): Promise<void>;
+  /** Compare-and-set on `revision`: returns the stored row (revision + 1) or undefined if someone else wrote first. */
+  updateDeployment(d: Deployment, expectedRevision: number): Promise<Deployment | undefined>;
+  appendEvents(events: readonly DeploymentEvent[]): Promise<void>;
+  listEvents(deploymentId: string): Promise<DeploymentEvent[]>;
+
+  getClaim(target: Target): Promise<TargetClaim | undefined>;
+  /** Fails (returns false) when another deployment holds the target; portable through a primary key. */
+  claimTarget(claim: TargetClaim): Promise<boolean>;
+  releaseClaim(target: Target, deploymentId: string): Promise<void>;
+  listClaims(): Promise<TargetClaim[]>;
+
+  enqueue(entry: QueueEntry): Promise<void>;
+  queueOf(target: Target): Promise<QueueEntry[]>;
+  listQueue(): Promise<QueueEntry[]>;
+  dequeue(deploymentId: string): Promise<void>;
+
+  getLock(target: Target): Promise<FreezeLock | undefined>;
+  putLock(lock: FreezeLock): Promise<void>;
+  deleteLock(target: Target): Promise<boolean>;
+  listLocks(): Promise<FreezeLock[]>;
+}
+
+export interface Store extends StoreSession {
+  transaction<T>(work: (session: StoreSession) => Promise<T>): Promise<T>;
+  /** Non-terminal deployments, for the runner's schedule. */
+  listWork(): Promise<WorkItem[]>;
+  /** Takes or renews the lease on a deployment; false when another live owner holds it. */
+  acquireLease(id: string, owner: string, until: string, now: string): Promise<boolean>;
+  releaseLease(id: string, owner: string): Promise<void>;
+  releaseAllLeases(owner: string): Promise<void>;
+  /** Deployment counts by stage (for /metrics). */
+  countByStage(): Promise<Partial<Record<Stage, number>>>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,45 @@
+import type { TargetSettings } from '../config/schema.ts';
+import type { Split, VersionInfo } from '../domain/deployment.ts';
+import type { LiveTraffic, PlatformFailure } from '../domain/inputs.ts';
+import type { ErrorCode } from '../errors.ts';
+
+/** How to reach one version before it has traffic: a base URL plus headers to send. */
+export interface VersionEndpoint {
+  baseUrl: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * Where traffic is split between versions. The Cloudflare Workers adapter implements it; so could
+ * a load balancer or DNS adapter. Every call is idempotent: `applySplit` reads the current split
+ * first and does nothing when it is already in place, so a retried or repeated call never doubles
+ * a switch.
+ */
+export interface TrafficPlatform {
+  /** A version by id, 8-character id prefix, tag (`workers/tag`) or message. */
+  resolveVersion(target: TargetSettings, ref: string): Promise<VersionInfo>;
+  /** The live deployment: its split and the versions in it. */
+  readTraffic(target: TargetSettings): Promise<LiveTraffic>;
+  /** Sets the split unless already set, then reads it back; returns the verified split. */
+  applySplit(target: TargetSettings, split: Split, options: { force: boolean; message: string }): Promise<Split>;
+  /** How to reach a version that has no traffic (preview URL or version-override header). */
+  reachVersion(target: TargetSettings, versionId: string): Promise<VersionEndpoint>;
+  /** Recent versions, newest first (for choosers and `history`). */
+  listVersions(target: TargetSettings, limit: number): Promise<VersionInfo[]>;
+}
+
+/** A platform call that failed, with the words a person needs and whether retrying can help. */
+export class PlatformError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'PlatformError';
+  }
+
+  toFailure(): PlatformFailure {
+    return { code: this.code, message: this.message, retryable: this.retryable };
+  }
+}
