@@ -1,0 +1,78 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Table shapes as Kysely sees them. Timestamps are ISO-8601 UTC strings (they sort as text the
+ * same way on SQLite and Postgres); structured fields are JSON text, so no dialect-specific types
+ * leak into the engine.
+ */
+export interface DeploymentsTable {
+  id: string;
+  service: string;
+  environment: string;
+  kind: string;
+  stage: string;
+  version_ref: string;
+  version_id: string | null;
+  version_tag: string | null;
+  previous_version_id: string | null;
+  previous_version_tag: string | null;
+  strategy: string;
+  split_json: string;
+  requested_by: string;
+  note: string | null;
+  force: number;
+  approvals_json: string;
+  reason: string;
+  outcome: string | null;
+  stage_times_json: string;
+  progress_json: string;
+  wake_at: string | null;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  revision: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DeploymentEventsTable {
+  id: Generated<number>;
+  deployment_id: string;
+  at: string;
+  actor: string;
+  action: string;
+  from_stage: string | null;
+  to_stage: string | null;
+  details_json: string;
+}
+
+export interface LocksTable {
+  service: string;
+  environment: string;
+  holder: string;
+  reason: string;
+  since: string;
+  expires_at: string | null;
+}
+
+export interface TargetClaimsTable {
+  service: string;
+  environment: string;
+  deployment_id: string;
+  since: string;
+}
+
+export interface QueueTable {
+  id: Generated<number>;
+  service: string;
+  environment: string;
+  deployment_id: string;
+  enqueued_at: string;
+}
+
+export interface Database {
+  deployments: DeploymentsTable;
+  deployment_events: DeploymentEventsTable;
+  locks: LocksTable;
+  target_claims: TargetClaimsTable;
+  deployment_queue: QueueTable;
+}

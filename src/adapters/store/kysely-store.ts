@@ -1,0 +1,279 @@
+import type { Kysely, Transaction } from 'kysely';
+import { sql } from 'kysely';
+import type { Deployment, DeploymentEvent, Target } from '../../domain/deployment.ts';
+import { TERMINAL_STAGES, type Stage } from '../../domain/stages.ts';
+import type {
+  DeploymentFilter,
+  FreezeLock,
+  QueueEntry,
+  Store,
+  StoreSession,
+  TargetClaim,
+  WorkItem,
+} from '../../ports/store.ts';
+import type { Database } from './database-schema.ts';
+import { deploymentToRow, rowToDeployment, rowToEvent } from './row-mapping.ts';
+
+const TERMINAL = [...TERMINAL_STAGES];
+
+/**
+ * The queries, written once against Kysely so they run unchanged on SQLite and Postgres.
+ * A session wraps either the database or an open transaction.
+ */
+class KyselySession implements StoreSession {
+  constructor(protected readonly db: Kysely<Database> | Transaction<Database>) {}
+
+  async getDeployment(id: string): Promise<Deployment | undefined> {
+    const row = await this.db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? rowToDeployment(row) : undefined;
+  }
+
+  async listDeployments(filter: DeploymentFilter): Promise<Deployment[]> {
+    let query = this.db.selectFrom('deployments').selectAll();
+    if (filter.service) query = query.where('service', '=', filter.service);
+    if (filter.environment) query = query.where('environment', '=', filter.environment);
+    if (filter.kind) query = query.where('kind', '=', filter.kind);
+    if (filter.stages && filter.stages.length > 0) query = query.where('stage', 'in', [...filter.stages]);
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(filter.limit ?? 50)
+      .execute();
+    return rows.map(rowToDeployment);
+  }
+
+  async insertDeployment(d: Deployment): Promise<void> {
+    await this.db
+      .insertInto('deployments')
+      .values({ ...deploymentToRow(d), lease_owner: null, lease_expires_at: null })
+      .execute();
+  }
+
+  async updateDeployment(d: Deployment, expectedRevision: number): Promise<Deployment | undefined> {
+    const next = { ...d, revision: expectedRevision + 1 };
+    const { id, created_at, ...columns } = deploymentToRow(next);
+    void created_at;
+    const result = await this.db
+      .updateTable('deployments')
+      .set(columns)
+      .where('id', '=', id)
+      .where('revision', '=', expectedRevision)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1 ? next : undefined;
+  }
+
+  async appendEvents(events: readonly DeploymentEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.db
+      .insertInto('deployment_events')
+      .values(
+        events.map((e) => ({
+          deployment_id: e.deploymentId,
+          at: e.at,
+          actor: e.actor,
+          action: e.action,
+          from_stage: e.fromStage,
+          to_stage: e.toStage,
+          details_json: JSON.stringify(e.details),
+        })),
+      )
+      .execute();
+  }
+
+  async listEvents(deploymentId: string): Promise<DeploymentEvent[]> {
+    const rows = await this.db
+      .selectFrom('deployment_events')
+      .selectAll()
+      .where('deployment_id', '=', deploymentId)
+      .orderBy('id', 'asc')
+      .execute();
+    return rows.map(rowToEvent);
+  }
+
+  async getClaim(target: Target): Promise<TargetClaim | undefined> {
+    const row = await this.db
+      .selectFrom('target_claims')
+      .selectAll()
+      .where('service', '=', target.service)
+      .where('environment', '=', target.environment)
+      .executeTakeFirst();
+    return row
+      ? { service: row.service, environment: row.environment, deploymentId: row.deployment_id, since: row.since }
+      : undefined;
+  }
+
+  async claimTarget(claim: TargetClaim): Promise<boolean> {
+    const result = await this.db
+      .insertInto('target_claims')
+      .values({
+        service: claim.service,
+        environment: claim.environment,
+        deployment_id: claim.deploymentId,
+        since: claim.since,
+      })
+      .onConflict((oc) => oc.columns(['service', 'environment']).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+  }
+
+  async releaseClaim(target: Target, deploymentId: string): Promise<void> {
+    await this.db
+      .deleteFrom('target_claims')
+      .where('service', '=', target.service)
+      .where('environment', '=', target.environment)
+      .where('deployment_id', '=', deploymentId)
+      .execute();
+  }
+
+  async listClaims(): Promise<TargetClaim[]> {
+    const rows = await this.db.selectFrom('target_claims').selectAll().orderBy('since').execute();
+    return rows.map((r) => ({ service: r.service, environment: r.environment, deploymentId: r.deployment_id, since: r.since }));
+  }
+
+  async enqueue(entry: QueueEntry): Promise<void> {
+    await this.db
+      .insertInto('deployment_queue')
+      .values({
+        service: entry.service,
+        environment: entry.environment,
+        deployment_id: entry.deploymentId,
+        enqueued_at: entry.enqueuedAt,
+      })
+      .execute();
+  }
+
+  async queueOf(target: Target): Promise<QueueEntry[]> {
+    const rows = await this.db
+      .selectFrom('deployment_queue')
+      .selectAll()
+      .where('service', '=', target.service)
+      .where('environment', '=', target.environment)
+      .orderBy('id', 'asc')
+      .execute();
+    return rows.map((r) => ({ service: r.service, environment: r.environment, deploymentId: r.deployment_id, enqueuedAt: r.enqueued_at }));
+  }
+
+  async listQueue(): Promise<QueueEntry[]> {
+    const rows = await this.db.selectFrom('deployment_queue').selectAll().orderBy('id', 'asc').execute();
+    return rows.map((r) => ({ service: r.service, environment: r.environment, deploymentId: r.deployment_id, enqueuedAt: r.enqueued_at }));
+  }
+
+  async dequeue(deploymentId: string): Promise<void> {
+    await this.db.deleteFrom('deployment_queue').where('deployment_id', '=', deploymentId).execute();
+  }
+
+  async getLock(target: Target): Promise<FreezeLock | undefined> {
+    const row = await this.db
+      .selectFrom('locks')
+      .selectAll()
+      .where('service', '=', target.service)
+      .where('environment', '=', target.environment)
+      .executeTakeFirst();
+    return row ? rowToLock(row) : undefined;
+  }
+
+  async putLock(lock: FreezeLock): Promise<void> {
+    await this.db
+      .insertInto('locks')
+      .values({
+        service: lock.service,
+        environment: lock.environment,
+        holder: lock.holder,
+        reason: lock.reason,
+        since: lock.since,
+        expires_at: lock.expiresAt,
+      })
+      .execute();
+  }
+
+  async deleteLock(target: Target): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('locks')
+      .where('service', '=', target.service)
+      .where('environment', '=', target.environment)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async listLocks(): Promise<FreezeLock[]> {
+    const rows = await this.db.selectFrom('locks').selectAll().orderBy('since').execute();
+    return rows.map(rowToLock);
+  }
+}
+
+function rowToLock(row: Database['locks']): FreezeLock {
+  return {
+    service: row.service,
+    environment: row.environment,
+    holder: row.holder,
+    reason: row.reason,
+    since: row.since,
+    expiresAt: row.expires_at,
+  };
+}
+
+export class KyselyStore extends KyselySession implements Store {
+  constructor(private readonly database: Kysely<Database>) {
+    super(database);
+  }
+
+  transaction<T>(work: (session: StoreSession) => Promise<T>): Promise<T> {
+    return this.database.transaction().execute((trx) => work(new KyselySession(trx)));
+  }
+
+  async listWork(): Promise<WorkItem[]> {
+    const rows = await this.database
+      .selectFrom('deployments')
+      .select(['id', 'wake_at', 'lease_owner', 'lease_expires_at'])
+      .where('stage', 'not in', TERMINAL)
+      .orderBy('created_at', 'asc')
+      .execute();
+    return rows.map((r) => ({ id: r.id, wakeAt: r.wake_at, leaseOwner: r.lease_owner, leaseExpiresAt: r.lease_expires_at }));
+  }
+
+  async acquireLease(id: string, owner: string, until: string, now: string): Promise<boolean> {
+    const result = await this.database
+      .updateTable('deployments')
+      .set({ lease_owner: owner, lease_expires_at: until })
+      .where('id', '=', id)
+      .where((eb) =>
+        eb.or([eb('lease_owner', 'is', null), eb('lease_owner', '=', owner), eb('lease_expires_at', '<', now)]),
+      )
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async releaseLease(id: string, owner: string): Promise<void> {
+    await this.database
+      .updateTable('deployments')
+      .set({ lease_owner: null, lease_expires_at: null })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .execute();
+  }
+
+  async releaseAllLeases(owner: string): Promise<void> {
+    await this.database
+      .updateTable('deployments')
+      .set({ lease_owner: null, lease_expires_at: null })
+      .where('lease_owner', '=', owner)
+      .execute();
+  }
+
+  async countByStage(): Promise<Partial<Record<Stage, number>>> {
+    const rows = await this.database
+      .selectFrom('deployments')
+      .select(['stage', (eb) => eb.fn.countAll<number>().as('count')])
+      .groupBy('stage')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.stage, Number(r.count)]));
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.database);
+  }
+
+  async close(): Promise<void> {
+    await this.database.destroy();
+  }
+}

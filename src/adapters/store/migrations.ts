@@ -1,0 +1,104 @@
+import type { ColumnDefinitionBuilder, CreateTableBuilder, Kysely, Migration, MigrationProvider } from 'kysely';
+
+export type SqlDialectName = 'sqlite' | 'postgres';
+
+/** Auto-increment ids are the one thing the dialects spell differently. */
+function withSerialId<T extends string>(table: CreateTableBuilder<T, never>, dialect: SqlDialectName) {
+  return dialect === 'postgres'
+    ? table.addColumn('id', 'serial', (c: ColumnDefinitionBuilder) => c.primaryKey())
+    : table.addColumn('id', 'integer', (c: ColumnDefinitionBuilder) => c.primaryKey().autoIncrement());
+}
+
+/**
+ * Versioned migrations, run at start. Append new ones; never edit a released one. Only portable
+ * Kysely schema-builder calls, so the same list runs on SQLite and Postgres.
+ */
+function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
+  return {
+  '0001-initial': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('deployments')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('service', 'varchar(128)', (c) => c.notNull())
+        .addColumn('environment', 'varchar(128)', (c) => c.notNull())
+        .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+        .addColumn('stage', 'varchar(32)', (c) => c.notNull())
+        .addColumn('version_ref', 'text', (c) => c.notNull())
+        .addColumn('version_id', 'varchar(64)')
+        .addColumn('version_tag', 'text')
+        .addColumn('previous_version_id', 'varchar(64)')
+        .addColumn('previous_version_tag', 'text')
+        .addColumn('strategy', 'varchar(32)', (c) => c.notNull())
+        .addColumn('split_json', 'text', (c) => c.notNull())
+        .addColumn('requested_by', 'text', (c) => c.notNull())
+        .addColumn('note', 'text')
+        .addColumn('force', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('approvals_json', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'varchar(32)')
+        .addColumn('stage_times_json', 'text', (c) => c.notNull())
+        .addColumn('progress_json', 'text', (c) => c.notNull())
+        .addColumn('wake_at', 'varchar(32)')
+        .addColumn('lease_owner', 'varchar(128)')
+        .addColumn('lease_expires_at', 'varchar(32)')
+        .addColumn('revision', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('deployments_target_created')
+        .on('deployments')
+        .columns(['service', 'environment', 'created_at'])
+        .execute();
+      await db.schema.createIndex('deployments_stage').on('deployments').column('stage').execute();
+
+      await withSerialId(db.schema.createTable('deployment_events'), dialect)
+        .addColumn('deployment_id', 'varchar(64)', (c) => c.notNull().references('deployments.id'))
+        .addColumn('at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'varchar(64)', (c) => c.notNull())
+        .addColumn('from_stage', 'varchar(32)')
+        .addColumn('to_stage', 'varchar(32)')
+        .addColumn('details_json', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('deployment_events_deployment').on('deployment_events').column('deployment_id').execute();
+
+      await db.schema
+        .createTable('locks')
+        .addColumn('service', 'varchar(128)', (c) => c.notNull())
+        .addColumn('environment', 'varchar(128)', (c) => c.notNull())
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('since', 'varchar(32)', (c) => c.notNull())
+        .addColumn('expires_at', 'varchar(32)')
+        .addPrimaryKeyConstraint('locks_pk', ['service', 'environment'])
+        .execute();
+
+      await db.schema
+        .createTable('target_claims')
+        .addColumn('service', 'varchar(128)', (c) => c.notNull())
+        .addColumn('environment', 'varchar(128)', (c) => c.notNull())
+        .addColumn('deployment_id', 'varchar(64)', (c) => c.notNull().references('deployments.id'))
+        .addColumn('since', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('target_claims_pk', ['service', 'environment'])
+        .execute();
+
+      await withSerialId(db.schema.createTable('deployment_queue'), dialect)
+        .addColumn('service', 'varchar(128)', (c) => c.notNull())
+        .addColumn('environment', 'varchar(128)', (c) => c.notNull())
+        .addColumn('deployment_id', 'varchar(64)', (c) => c.notNull().unique().references('deployments.id'))
+        .addColumn('enqueued_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+    },
+  },
+  };
+}
+
+export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
+  return {
+    async getMigrations() {
+      return migrationsFor(dialect);
+    },
+  };
+}
