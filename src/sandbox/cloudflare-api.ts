@@ -1,0 +1,251 @@
+import { createHash } from 'node:crypto';
+import { CF_CODES, CF_MESSAGES, failure, success, type ApiResult } from './cloudflare-envelope.ts';
+import { checkDeployment } from './deployment-rules.ts';
+import { SANDBOX_AUTHOR_EMAIL, type DeploymentRecord, type StandInState, type VersionRecord } from './stand-in-state.ts';
+
+/**
+ * The subset of the Cloudflare v4 API that the Workers adapter uses, as a pure function of the
+ * stand-in state: no sockets here, so faults, recording and transport live in one place
+ * (cloudflare-stand-in.ts) and this module only decides what Cloudflare would answer.
+ */
+
+export const API_PREFIX = '/client/v4';
+
+export interface ApiRequest {
+  method: string;
+  /** Path without query string, including the /client/v4 prefix. */
+  pathname: string;
+  query: URLSearchParams;
+  authorization: string | undefined;
+  rawBody: string;
+}
+
+export interface CloudflareApiConfig {
+  apiToken: string;
+  readOnlyTokens: ReadonlySet<string>;
+  accountId: string;
+  subdomain: string;
+  state: StandInState;
+  clock: () => Date;
+}
+
+const DEFAULT_PER_PAGE = 10;
+const MAX_PER_PAGE = 100;
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// A stable, made-up Cloudflare user id for the sandbox author.
+const SANDBOX_AUTHOR_ID = createHash('sha256').update(SANDBOX_AUTHOR_EMAIL).digest('hex').slice(0, 32);
+
+type Route =
+  | { kind: 'subdomain'; account: string }
+  | { kind: 'versions'; account: string; script: string }
+  | { kind: 'version'; account: string; script: string; versionId: string }
+  | { kind: 'deployments'; account: string; script: string };
+
+const SEGMENT = '([^/]+)';
+const ROUTES: Array<{ method: string; pattern: RegExp; build: (m: string[]) => Route }> = [
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/accounts/${SEGMENT}/workers/subdomain$`),
+    build: ([account]) => ({ kind: 'subdomain', account: account as string }),
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/accounts/${SEGMENT}/workers/scripts/${SEGMENT}/versions$`),
+    build: ([account, script]) => ({ kind: 'versions', account: account as string, script: script as string }),
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/accounts/${SEGMENT}/workers/scripts/${SEGMENT}/versions/${SEGMENT}$`),
+    build: ([account, script, versionId]) => ({
+      kind: 'version',
+      account: account as string,
+      script: script as string,
+      versionId: versionId as string,
+    }),
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/accounts/${SEGMENT}/workers/scripts/${SEGMENT}/deployments$`),
+    build: ([account, script]) => ({ kind: 'deployments', account: account as string, script: script as string }),
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/accounts/${SEGMENT}/workers/scripts/${SEGMENT}/deployments$`),
+    build: ([account, script]) => ({ kind: 'deployments', account: account as string, script: script as string }),
+  },
+];
+
+function matchRoute(method: string, path: string): Route | undefined {
+  for (const route of ROUTES) {
+    if (route.method !== method) continue;
+    const match = route.pattern.exec(path);
+    if (!match) continue;
+    try {
+      return route.build(match.slice(1).map((s) => decodeURIComponent(s)));
+    } catch {
+      return undefined; // undecodable %-escape: Cloudflare cannot route it either
+    }
+  }
+  return undefined;
+}
+
+function bearerToken(authorization: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  return match?.[1];
+}
+
+function positiveInt(raw: string | null, fallback: number): number {
+  if (raw === null) return fallback;
+  const value = Number(raw);
+  return Number.isInteger(value) && value >= 1 ? value : fallback;
+}
+
+function versionSummary(v: VersionRecord): Record<string, unknown> {
+  const annotations: Record<string, string> = {};
+  if (v.tag !== undefined) annotations['workers/tag'] = v.tag;
+  if (v.message !== undefined) annotations['workers/message'] = v.message;
+  annotations['workers/triggered_by'] = 'upload';
+  return {
+    id: v.id,
+    number: v.number,
+    metadata: {
+      author_email: SANDBOX_AUTHOR_EMAIL,
+      author_id: SANDBOX_AUTHOR_ID,
+      created_on: v.createdOn,
+      modified_on: v.createdOn,
+      source: 'wrangler',
+      hasPreview: true,
+    },
+    annotations,
+  };
+}
+
+function versionDetail(v: VersionRecord): Record<string, unknown> {
+  return {
+    ...versionSummary(v),
+    resources: {
+      bindings: [],
+      script: { etag: createHash('sha256').update(v.id).digest('hex'), handlers: ['fetch'] },
+      script_runtime: { compatibility_date: '2026-01-01', usage_model: 'standard' },
+    },
+  };
+}
+
+/** A deployment in Cloudflare's wire shape. */
+export function deploymentWire(d: DeploymentRecord): Record<string, unknown> {
+  const annotations: Record<string, string> = {};
+  if (d.message !== undefined) annotations['workers/message'] = d.message;
+  annotations['workers/triggered_by'] = 'deployment';
+  return {
+    id: d.id,
+    created_on: d.createdOn,
+    source: d.source,
+    strategy: d.strategy,
+    author_email: d.authorEmail,
+    annotations,
+    versions: d.versions.map((v) => ({ version_id: v.versionId, percentage: v.percentage })),
+  };
+}
+
+export function handleCloudflareApi(config: CloudflareApiConfig, request: ApiRequest): ApiResult {
+  const { method, pathname } = request;
+  if (pathname !== API_PREFIX && !pathname.startsWith(`${API_PREFIX}/`)) {
+    return failure(404, CF_CODES.noRoute, CF_MESSAGES.noRoute);
+  }
+  const path = pathname.slice(API_PREFIX.length) || '/';
+
+  const token = bearerToken(request.authorization);
+  const readOnly = token !== undefined && config.readOnlyTokens.has(token);
+  if (token === undefined || (token !== config.apiToken && !readOnly)) {
+    return failure(401, CF_CODES.authentication, CF_MESSAGES.authentication);
+  }
+
+  const route = matchRoute(method, path);
+  if (!route) return failure(404, CF_CODES.couldNotRoute, CF_MESSAGES.couldNotRoute(path));
+
+  // Cloudflare answers a token lacking "Workers Scripts:Edit", and an account the token cannot
+  // see, with the same 403/10000 — the adapter has to explain both to a person.
+  if (readOnly && method !== 'GET' && method !== 'HEAD') {
+    return failure(403, CF_CODES.authentication, CF_MESSAGES.authentication);
+  }
+  if (route.account !== config.accountId) {
+    return failure(403, CF_CODES.authentication, CF_MESSAGES.authentication);
+  }
+  if (route.kind === 'subdomain') return success({ subdomain: config.subdomain });
+
+  if (!config.state.hasScript(route.script)) {
+    return failure(404, CF_CODES.workerNotFound, CF_MESSAGES.workerNotFound);
+  }
+
+  switch (route.kind) {
+    case 'versions':
+      return listVersions(config.state, route.script, request.query);
+    case 'version':
+      return getVersion(config.state, route.script, route.versionId);
+    case 'deployments':
+      return method === 'POST'
+        ? createDeployment(config, route.script, request)
+        : success({ deployments: config.state.deployments(route.script).map(deploymentWire) });
+  }
+}
+
+function listVersions(state: StandInState, script: string, query: URLSearchParams): ApiResult {
+  const all = state.versions(script);
+  if (query.get('deployable') === 'true') {
+    // The real API ignores page/per_page here; an SDK auto-paginator therefore never ends.
+    const items = all.slice(0, MAX_PER_PAGE);
+    return success(
+      { items: items.map(versionSummary) },
+      { page: 1, per_page: MAX_PER_PAGE, count: items.length, total_count: items.length, total_pages: 1 },
+    );
+  }
+  const page = positiveInt(query.get('page'), 1);
+  const perPage = Math.min(positiveInt(query.get('per_page'), DEFAULT_PER_PAGE), MAX_PER_PAGE);
+  const items = all.slice((page - 1) * perPage, page * perPage);
+  return success(
+    { items: items.map(versionSummary) },
+    {
+      page,
+      per_page: perPage,
+      count: items.length,
+      total_count: all.length,
+      total_pages: Math.max(1, Math.ceil(all.length / perPage)),
+    },
+  );
+}
+
+function getVersion(state: StandInState, script: string, versionId: string): ApiResult {
+  if (!UUID_PATTERN.test(versionId)) {
+    return failure(400, CF_CODES.versionIdMalformed, CF_MESSAGES.versionIdMalformed);
+  }
+  const record = state.version(versionId.toLowerCase());
+  if (!record || record.script !== script) return failure(404, CF_CODES.versionNotFound, CF_MESSAGES.versionNotFound);
+  return success(versionDetail(record));
+}
+
+function createDeployment(config: CloudflareApiConfig, script: string, request: ApiRequest): ApiResult {
+  let body: unknown;
+  try {
+    body = request.rawBody.trim() === '' ? undefined : JSON.parse(request.rawBody);
+  } catch {
+    return failure(400, CF_CODES.malformedJson, CF_MESSAGES.malformedJson);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return failure(400, CF_CODES.invalidDeployment, 'Invalid deployment: the request body must be a JSON object');
+  }
+  const { strategy, versions, annotations } = body as { strategy?: unknown; versions?: unknown; annotations?: unknown };
+  const check = checkDeployment(config.state, script, {
+    strategy,
+    versions,
+    force: request.query.get('force') === 'true',
+  });
+  if (!check.ok) return failure(400, check.error.code, check.error.message);
+
+  const message = (annotations as Record<string, unknown> | undefined)?.['workers/message'];
+  const created = config.state.addDeployment(
+    script,
+    { versions: check.versions, message: typeof message === 'string' ? message : undefined, source: 'api' },
+    config.clock(),
+  );
+  return success(deploymentWire(created));
+}
