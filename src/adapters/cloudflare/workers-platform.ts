@@ -1,0 +1,238 @@
+import Cloudflare from 'cloudflare';
+import type { TargetSettings } from '../../config/schema.ts';
+import type { Split, VersionInfo } from '../../domain/deployment.ts';
+import type { LiveTraffic } from '../../domain/inputs.ts';
+import { describeSplit, sameSplit } from '../../domain/split.ts';
+import { PlatformError, type TrafficPlatform, type VersionEndpoint } from '../../ports/traffic-platform.ts';
+import { mapCloudflareError, type CallContext } from './map-cloudflare-error.ts';
+
+export interface WorkersPlatformOptions {
+  apiToken: string;
+  /** e.g. https://api.cloudflare.com/client/v4, or a local stand-in. */
+  baseUrl?: string | undefined;
+  /** Injected for tests and proxies; defaults to the global fetch. */
+  fetch?: typeof fetch | undefined;
+  timeoutMs?: number | undefined;
+}
+
+interface RawVersion {
+  id: string;
+  number?: number;
+  metadata?: { created_on?: string; author_email?: string };
+  annotations?: Record<string, string | undefined>;
+}
+
+interface RawDeployment {
+  id: string;
+  versions: Array<{ version_id: string; percentage: number }>;
+}
+
+interface Envelope<T> {
+  success: boolean;
+  errors: Array<{ code: number; message: string }>;
+  result: T;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const PREFIX = /^[0-9a-f]{8}$/i;
+const VERSION_OVERRIDES_HEADER = 'Cloudflare-Workers-Version-Overrides';
+
+/**
+ * Cloudflare Workers as a traffic platform: versions are uploaded by CI (`wrangler versions
+ * upload --tag`), and a deployment splits traffic between at most two of them by percentage.
+ *
+ * Raw client calls are used where the SDK 7.3 is wrong (deployments list reads the wrong key),
+ * and the deployment POST is sent without the SDK's automatic retries: it has no idempotency key,
+ * so after any failure we read the current deployment and only try again if the change is not
+ * already there. That makes a switch happen exactly once even when an answer is lost.
+ */
+export class WorkersPlatform implements TrafficPlatform {
+  private readonly cf: Cloudflare;
+  private readonly subdomains = new Map<string, string>();
+
+  constructor(options: WorkersPlatformOptions) {
+    this.cf = new Cloudflare({
+      apiToken: options.apiToken,
+      // Only the token is used; keep the SDK from picking other credentials up from the environment.
+      apiKey: null,
+      apiEmail: null,
+      userServiceKey: null,
+      baseURL: options.baseUrl ?? 'https://api.cloudflare.com/client/v4',
+      maxRetries: 2,
+      timeout: options.timeoutMs ?? 30_000,
+      logLevel: 'off',
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+  }
+
+  async resolveVersion(target: TargetSettings, ref: string): Promise<VersionInfo> {
+    const ctx = this.context(target, `look up version "${ref}" of ${target.platform.scriptName}`);
+    const wanted = ref.trim();
+    const deployable = await this.deployableVersions(target, ctx);
+    if (UUID.test(wanted)) {
+      const inList = deployable.find((v) => v.id.toLowerCase() === wanted.toLowerCase());
+      if (inList) return toInfo(inList);
+      const exists = await this.call(ctx, () => this.cf.get<Envelope<RawVersion>>(`${this.scriptPath(target)}/versions/${wanted}`)).catch(
+        (error: PlatformError) => {
+          if (error.code === 'CLOUDFLARE_SCRIPT_NOT_FOUND') return undefined;
+          throw error;
+        },
+      );
+      if (!exists) throw notFound(target, wanted);
+      throw new PlatformError(
+        'VERSION_NOT_DEPLOYABLE',
+        `version ${wanted.slice(0, 8)} of ${target.platform.scriptName} is older than the newest 100 versions, which are the only ones Cloudflare can deploy; upload it again (wrangler versions upload)`,
+        false,
+      );
+    }
+    const matches = PREFIX.test(wanted)
+      ? deployable.filter((v) => v.id.toLowerCase().startsWith(wanted.toLowerCase()))
+      : deployable.filter((v) => v.annotations?.['workers/tag'] === wanted);
+    const byMessage = matches.length === 0 ? deployable.filter((v) => v.annotations?.['workers/message'] === wanted) : [];
+    const found = matches.length > 0 ? matches : byMessage;
+    if (found.length === 0) throw notFound(target, wanted);
+    if (PREFIX.test(wanted) && found.length > 1) {
+      throw new PlatformError('VERSION_NOT_FOUND', `"${wanted}" matches ${found.length} versions of ${target.platform.scriptName}; use the full id`, false);
+    }
+    // Versions are newest first: when a tag was uploaded twice, the newest is the one meant.
+    return toInfo(found[0]!);
+  }
+
+  async readTraffic(target: TargetSettings): Promise<LiveTraffic> {
+    const ctx = this.context(target, `read the deployment of ${target.platform.scriptName}`);
+    const split = await this.currentSplit(target, ctx);
+    const deployable = await this.deployableVersions(target, ctx);
+    const versions = Object.keys(split).map((id) => {
+      const known = deployable.find((v) => v.id === id);
+      return known ? toInfo(known) : { id, tag: null };
+    });
+    return { split, versions };
+  }
+
+  async applySplit(target: TargetSettings, split: Split, options: { force: boolean; message: string }): Promise<Split> {
+    const ctx = this.context(target, `set the traffic split of ${target.platform.scriptName} to ${describeSplit(split)}`);
+    const before = await this.currentSplit(target, ctx);
+    if (sameSplit(before, split)) return before; // already applied (a repeat after a crash or a lost answer)
+    try {
+      await this.call(ctx, () =>
+        this.cf.post<Envelope<RawDeployment>>(`${this.scriptPath(target)}/deployments`, {
+          query: options.force ? { force: true } : {},
+          body: {
+            strategy: 'percentage',
+            versions: Object.entries(split).map(([version_id, percentage]) => ({ version_id, percentage })),
+            annotations: { 'workers/message': options.message.slice(0, 100) },
+          },
+          maxRetries: 0,
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof PlatformError) || !error.retryable) throw error;
+      // The answer was lost or refused for now: the change may still have been applied.
+      const after = await this.currentSplit(target, ctx);
+      if (sameSplit(after, split)) return after;
+      throw error;
+    }
+    const after = await this.currentSplit(target, ctx);
+    if (!sameSplit(after, split)) {
+      throw new PlatformError(
+        'CLOUDFLARE_UNAVAILABLE',
+        `Cloudflare accepted the new split but serves ${describeSplit(after)}; will check again`,
+        true,
+      );
+    }
+    return after;
+  }
+
+  async reachVersion(target: TargetSettings, versionId: string): Promise<VersionEndpoint> {
+    const reach = target.platform.reach;
+    if (reach.mode === 'version-override') {
+      return {
+        baseUrl: target.productionUrl,
+        headers: { [VERSION_OVERRIDES_HEADER]: `${target.platform.scriptName}="${versionId}"` },
+      };
+    }
+    const ctx = this.context(target, 'read the workers.dev subdomain for preview URLs');
+    const subdomain = reach.urlTemplate.includes('{subdomain}') ? await this.subdomain(target, ctx) : '';
+    const baseUrl = reach.urlTemplate
+      .replaceAll('{versionPrefix}', versionId.slice(0, 8))
+      .replaceAll('{versionId}', versionId)
+      .replaceAll('{scriptName}', target.platform.scriptName)
+      .replaceAll('{subdomain}', subdomain);
+    return { baseUrl, headers: {} };
+  }
+
+  async listVersions(target: TargetSettings, limit: number): Promise<VersionInfo[]> {
+    const ctx = this.context(target, `list versions of ${target.platform.scriptName}`);
+    const envelope = await this.call(ctx, () =>
+      this.cf.get<Envelope<{ items: RawVersion[] }>>(`${this.scriptPath(target)}/versions`, {
+        query: { page: 1, per_page: Math.min(Math.max(limit, 1), 100) },
+      }),
+    );
+    return envelope.result.items.slice(0, limit).map(toInfo);
+  }
+
+  private async deployableVersions(target: TargetSettings, ctx: CallContext): Promise<RawVersion[]> {
+    // One page only: with deployable=true the API ignores pagination, and the SDK's iterator would loop forever.
+    const envelope = await this.call(ctx, () =>
+      this.cf.get<Envelope<{ items: RawVersion[] }>>(`${this.scriptPath(target)}/versions`, { query: { deployable: true } }),
+    );
+    return envelope.result?.items ?? [];
+  }
+
+  private async currentSplit(target: TargetSettings, ctx: CallContext): Promise<Split> {
+    const envelope = await this.call(ctx, () =>
+      this.cf.get<Envelope<{ deployments: RawDeployment[] }>>(`${this.scriptPath(target)}/deployments`),
+    );
+    const current = envelope.result?.deployments?.[0];
+    if (!current) return {};
+    return Object.fromEntries(current.versions.map((v) => [v.version_id, v.percentage]));
+  }
+
+  private async subdomain(target: TargetSettings, ctx: CallContext): Promise<string> {
+    const cached = this.subdomains.get(target.platform.accountId);
+    if (cached) return cached;
+    const envelope = await this.call(ctx, () =>
+      this.cf.get<Envelope<{ subdomain: string }>>(`/accounts/${target.platform.accountId}/workers/subdomain`),
+    );
+    this.subdomains.set(target.platform.accountId, envelope.result.subdomain);
+    return envelope.result.subdomain;
+  }
+
+  /** Raw calls return the whole envelope, and a 2xx with success:false is not thrown by the SDK. */
+  private async call<T extends { success: boolean; errors: Array<{ code: number; message: string }> }>(
+    ctx: CallContext,
+    request: () => PromiseLike<T>,
+  ): Promise<T> {
+    let envelope: T;
+    try {
+      envelope = await request();
+    } catch (error) {
+      throw mapCloudflareError(error, ctx);
+    }
+    if (!envelope.success) {
+      const said = envelope.errors.map((e) => `${e.code}: ${e.message}`).join('; ');
+      throw new PlatformError('CLOUDFLARE_REJECTED', `Cloudflare refused to ${ctx.action}: ${said}`, false);
+    }
+    return envelope;
+  }
+
+  private scriptPath(target: TargetSettings): string {
+    return `/accounts/${target.platform.accountId}/workers/scripts/${target.platform.scriptName}`;
+  }
+
+  private context(target: TargetSettings, action: string): CallContext {
+    return { action, accountId: target.platform.accountId, scriptName: target.platform.scriptName };
+  }
+}
+
+function toInfo(v: RawVersion): VersionInfo {
+  return { id: v.id, tag: v.annotations?.['workers/tag'] ?? null };
+}
+
+function notFound(target: TargetSettings, ref: string): PlatformError {
+  return new PlatformError(
+    'VERSION_NOT_FOUND',
+    `no version of ${target.platform.scriptName} matches "${ref}" (looked for an id, an 8-character id prefix, a workers/tag and a message among the newest 100 versions)`,
+    false,
+  );
+}
