@@ -1,0 +1,76 @@
+import { CliFailure, EXIT } from './exit-codes.ts';
+
+export interface ApiClientOptions {
+  baseUrl: string;
+  token: string | undefined;
+  fetchImpl?: typeof fetch;
+}
+
+/**
+ * The CLI's remote verbs talk to a running bot over its HTTP API ($KEVIN_DEPLOY_URL with
+ * $KEVIN_DEPLOY_API_TOKEN), so the CLI obeys exactly the rules API callers do.
+ */
+export class ApiClient {
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: ApiClientOptions) {
+    this.fetchImpl = options.fetchImpl ?? fetch;
+  }
+
+  get<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') search.set(key, String(value));
+    const qs = search.toString();
+    return this.request<T>('GET', qs ? `${path}?${qs}` : path);
+  }
+
+  post<T>(path: string, body: Record<string, unknown> = {}): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+
+  delete<T>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path);
+  }
+
+  private async request<T>(method: string, path: string, body?: Record<string, unknown>): Promise<T> {
+    if (!this.options.token) {
+      throw new CliFailure(EXIT.usage, 'KEVIN_DEPLOY_API_TOKEN is not set: export the API token of the bot at ' + this.options.baseUrl);
+    }
+    const url = `${this.options.baseUrl.replace(/\/+$/, '')}/api/v1${path}`;
+    let response: Response;
+    try {
+      response = await this.fetchImpl(url, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.options.token}`,
+          accept: 'application/json',
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { body: JSON.stringify(stripUndefined(body)) } : {}),
+        signal: AbortSignal.timeout(60_000),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      throw new CliFailure(EXIT.failed, `cannot reach kevin-deploy at ${this.options.baseUrl} (${cause}); is it running? (set KEVIN_DEPLOY_URL)`);
+    }
+    const text = await response.text();
+    const json = text ? safeJson(text) : undefined;
+    if (response.ok) return json as T;
+    const problem = (json ?? {}) as { title?: string; detail?: string; code?: string };
+    const message = problem.detail ?? problem.title ?? `HTTP ${response.status}`;
+    // 400 is a usage error (fix the command line); every other refusal is "refused".
+    throw new CliFailure(response.status === 400 ? EXIT.usage : EXIT.failed, message, json);
+  }
+}
+
+function stripUndefined(body: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { detail: text.slice(0, 500) };
+  }
+}

@@ -1,0 +1,219 @@
+import { Command, CommanderError, Option } from 'commander';
+import { configJsonSchema } from '../config/json-schema.ts';
+import type { DeploymentView, LockView } from '../domain/deployment-view.ts';
+import { ApiClient } from './api-client.ts';
+import { CliFailure, EXIT } from './exit-codes.ts';
+import { loadConfigOrExit } from './load-config-or-exit.ts';
+import { renderDeployment, renderHistory, renderLock, renderStatus, type TargetStatusView } from './render.ts';
+import { serve } from './serve-command.ts';
+
+const DEFAULT_URL = 'http://127.0.0.1:3000';
+const DEPLOYMENT_ID = /^kd-[a-z0-9]{6,}$/;
+
+interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/**
+ * The `kevin-deploy` command. Remote verbs call the bot's API; `serve` runs the bot; `config`
+ * works on the file locally. Exit codes: 0 ok, 1 refused or failed, 2 usage or configuration.
+ */
+export function buildProgram(io: Io): Command {
+  const program = new Command('kevin-deploy')
+    .description('Blue-green releases for Cloudflare Workers, driven from chat, the CLI or the API')
+    .option('--json', 'print the API objects as JSON (for scripts)')
+    .option('--url <url>', 'where the bot runs (default $KEVIN_DEPLOY_URL or http://127.0.0.1:3000)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+
+  const client = (cmd: Command) => {
+    const opts = cmd.optsWithGlobals<{ url?: string }>();
+    return new ApiClient({ baseUrl: opts.url ?? (io.env.KEVIN_DEPLOY_URL || DEFAULT_URL), token: io.env.KEVIN_DEPLOY_API_TOKEN });
+  };
+  const json = (cmd: Command) => Boolean(cmd.optsWithGlobals<{ json?: boolean }>().json);
+  const print = (cmd: Command, value: unknown, human: () => string) => io.out(json(cmd) ? JSON.stringify(value, null, 2) : human());
+
+  program
+    .command('serve')
+    .description('run the bot: HTTP API, runner, chat surfaces')
+    .option('--sandbox', 'run against the local sandbox edge instead of Cloudflare')
+    .option('--config <path>', 'configuration file (default $KEVIN_DEPLOY_CONFIG or ./kevin-deploy.yml)')
+    .option('--port <port>', 'port (default $PORT or 3000)')
+    .action(async (opts: { sandbox?: boolean; config?: string; port?: string }) => {
+      await serve({ ...opts, env: io.env, cwd: io.cwd, out: io.out, err: io.err });
+    });
+
+  program
+    .command('deploy')
+    .description('stage VERSION beside the live version, verify it, and ask for approval')
+    .argument('<service>', 'a configured service, e.g. kevinstamp')
+    .argument('<version>', 'version id, 8-character id prefix or tag (workers/tag)')
+    .option('--env <environment>', 'environment (protected ones such as production must be named)')
+    .option('--queue', 'wait in line if another release of the target is active')
+    .option('--note <text>', 'a note for the approvers and the audit trail')
+    .option('--force', 'deploy even though secrets changed since the version was uploaded (Cloudflare 10220)')
+    .action(async (service: string, version: string, opts: { env?: string; queue?: boolean; note?: string; force?: boolean }, cmd: Command) => {
+      const d = await client(cmd).post<DeploymentView>('/deployments', {
+        service,
+        version,
+        environment: opts.env,
+        note: opts.note,
+        queue: opts.queue,
+        force: opts.force,
+      });
+      print(cmd, d, () => renderDeployment(d));
+    });
+
+  for (const verb of ['approve', 'reject', 'cancel'] as const) {
+    const command = program
+      .command(verb)
+      .argument('<id>', 'deployment id, e.g. kd-abcd234xyz')
+      .description(
+        verb === 'approve'
+          ? 'approve a release waiting for approval'
+          : verb === 'reject'
+            ? 'reject a release waiting for approval'
+            : 'cancel a release (after the switch this rolls back)',
+      );
+    if (verb === 'reject') command.option('--comment <text>', 'why');
+    command.action(async (id: string, opts: { comment?: string }, cmd: Command) => {
+      const d = await client(cmd).post<DeploymentView>(`/deployments/${encodeURIComponent(id)}/${verb}`, { comment: opts.comment });
+      print(cmd, d, () => renderDeployment(d));
+    });
+  }
+
+  program
+    .command('rollback')
+    .description('send all traffic back to the previous known-good version (or --to VERSION), then verify it')
+    .argument('<service-or-id>', 'a service, or the id of the release to roll back')
+    .option('--env <environment>', 'environment')
+    .option('--to <version>', 'version to roll back to (default: the previous known-good one)')
+    .option('--note <text>', 'why, for the audit trail')
+    .action(async (target: string, opts: { env?: string; to?: string; note?: string }, cmd: Command) => {
+      const api = client(cmd);
+      const d = DEPLOYMENT_ID.test(target)
+        ? await api.post<DeploymentView>(`/deployments/${encodeURIComponent(target)}/rollback`, { note: opts.note })
+        : await api.post<DeploymentView>('/rollbacks', { service: target, environment: opts.env, to: opts.to, note: opts.note });
+      print(cmd, d, () => renderDeployment(d));
+    });
+
+  program
+    .command('status')
+    .description('what is live, active, queued and frozen — or one deployment with its timeline')
+    .argument('[service-or-id]', 'a service, or a deployment id')
+    .action(async (target: string | undefined, _opts: unknown, cmd: Command) => {
+      const api = client(cmd);
+      if (target && DEPLOYMENT_ID.test(target)) {
+        const d = await api.get<DeploymentView>(`/deployments/${encodeURIComponent(target)}`);
+        print(cmd, d, () => renderDeployment(d));
+        return;
+      }
+      const status = await api.get<{ targets: TargetStatusView[] }>('/status', { service: target });
+      print(cmd, status, () => renderStatus(status.targets));
+    });
+
+  program
+    .command('history')
+    .description('recent deployments, newest first')
+    .argument('[service]', 'a service')
+    .option('--env <environment>', 'environment')
+    .option('--limit <n>', 'how many (default 20)')
+    .action(async (service: string | undefined, opts: { env?: string; limit?: string }, cmd: Command) => {
+      const result = await client(cmd).get<{ deployments: DeploymentView[] }>('/deployments', {
+        service,
+        environment: opts.env,
+        limit: opts.limit,
+      });
+      print(cmd, result, () => renderHistory(result.deployments));
+    });
+
+  program
+    .command('lock')
+    .description('freeze a target: deploys are refused until unlock; rollbacks still work')
+    .argument('<service>', 'a service')
+    .option('--env <environment>', 'environment')
+    .addOption(new Option('--reason <text>', 'why (shown to everyone who is refused)').makeOptionMandatory())
+    .action(async (service: string, opts: { env?: string; reason: string }, cmd: Command) => {
+      const lock = await client(cmd).post<LockView>('/locks', { service, environment: opts.env, reason: opts.reason });
+      print(cmd, lock, () => renderLock(lock, 'locked'));
+    });
+
+  program
+    .command('unlock')
+    .description('lift a freeze lock; the oldest queued release starts')
+    .argument('<service>', 'a service')
+    .option('--env <environment>', 'environment')
+    .action(async (service: string, opts: { env?: string }, cmd: Command) => {
+      const api = client(cmd);
+      let environment = opts.env;
+      if (!environment) {
+        // The API addresses a lock by service and environment; find the one locked environment.
+        const status = await api.get<{ targets: TargetStatusView[] }>('/status', { service });
+        const locked = status.targets.filter((t) => t.lock);
+        if (locked.length !== 1) {
+          throw new CliFailure(
+            EXIT.usage,
+            locked.length === 0 ? `${service} is not locked` : `${service} is locked in ${locked.map((t) => t.environment).join(' and ')}: name one with --env`,
+          );
+        }
+        environment = locked[0]!.environment;
+      }
+      const result = await api.delete<{ unlocked: LockView }>(`/locks/${encodeURIComponent(service)}/${encodeURIComponent(environment)}`);
+      print(cmd, result, () => renderLock(result.unlocked, 'unlocked'));
+    });
+
+  const config = program.command('config').description('check the configuration file or print its JSON Schema');
+  config
+    .command('check')
+    .description('validate the configuration; each problem with file:line:column and path; exit 2 on problems')
+    .option('--config <path>', 'configuration file (default $KEVIN_DEPLOY_CONFIG or ./kevin-deploy.yml)')
+    .action((opts: { config?: string }, cmd: Command) => {
+      const loaded = loadConfigOrExit(opts.config, io.env, io.cwd);
+      if (!loaded) throw new CliFailure(EXIT.usage, 'no configuration file: pass --config, set KEVIN_DEPLOY_CONFIG, or create ./kevin-deploy.yml (see kevin-deploy.example.yml)');
+      const targets = [...loaded.config.services.values()].flatMap((s) => [...s.environments.keys()].map((e) => `${s.name}/${e}`));
+      print(cmd, { ok: true, source: loaded.config.source, targets, warnings: loaded.warnings }, () =>
+        [...loaded.warnings, `${loaded.config.source}: ok — ${targets.length} target(s): ${targets.join(', ')}`].join('\n'),
+      );
+    });
+  config
+    .command('schema')
+    .description('print the JSON Schema of kevin-deploy.yml')
+    .action(() => io.out(JSON.stringify(configJsonSchema(), null, 2)));
+
+  return program;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (error instanceof CliFailure) {
+      const wantsJson = argv.includes('--json');
+      io.err(wantsJson && error.body ? JSON.stringify(error.body, null, 2) : `kevin-deploy: ${error.message}`);
+      return error.exitCode;
+    }
+    io.err(`kevin-deploy: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT.failed;
+  }
+}
+
+/** The process entry (bin/kevin-deploy.js). `serve` keeps the process alive on its own. */
+export async function runCli(): Promise<void> {
+  const code = await main(process.argv.slice(2), {
+    out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+    err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+    env: process.env,
+    cwd: process.cwd(),
+  });
+  process.exitCode = code;
+}

@@ -1,0 +1,76 @@
+import { SECRET_ENV_NAMES, createLogger } from '../logger.ts';
+import { startBot, type RunningBot } from '../server/start-bot.ts';
+import { CliFailure, EXIT } from './exit-codes.ts';
+import { loadConfigOrExit } from './load-config-or-exit.ts';
+
+export interface ServeOptions {
+  sandbox?: boolean | undefined;
+  config?: string | undefined;
+  port?: string | undefined;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const SHUTDOWN_DEADLINE_MS = 9_500;
+
+/**
+ * `kevin-deploy serve`: loads the configuration, starts the bot, and shuts down cleanly on
+ * SIGTERM/SIGINT — stop taking work, record in-flight steps, release leases — within 10 s.
+ */
+export async function serve(options: ServeOptions): Promise<void> {
+  const { env } = options;
+  const port = parsePort(options.port ?? env.PORT);
+  const loaded = loadConfigOrExit(options.config, env, options.cwd);
+  if (!loaded || options.sandbox) {
+    const { serveSandbox } = await import('../sandbox/serve-sandbox.ts');
+    await serveSandbox({ ...options, port, config: loaded?.config });
+    return;
+  }
+  const { config, warnings } = loaded;
+  const logger = createLogger({
+    level: env.LOG_LEVEL,
+    secrets: [...SECRET_ENV_NAMES.map((n) => env[n]), ...config.apiTokens.map((t) => env[t.env])],
+  });
+  for (const warning of warnings) logger.warn(warning);
+  let bot: RunningBot;
+  try {
+    bot = await startBot({ config, env, port: port ?? config.server.port ?? 3000, logger });
+  } catch (error) {
+    throw new CliFailure(EXIT.usage, error instanceof Error ? error.message : String(error));
+  }
+  stopOnSignals(() => bot.close());
+}
+
+/** Installs SIGTERM/SIGINT handlers that close gracefully, with a hard deadline. */
+export function stopOnSignals(close: () => Promise<void>): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    const deadline = setTimeout(() => {
+      process.stderr.write(`kevin-deploy: ${signal}: shutdown took too long; exiting\n`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`kevin-deploy: error while shutting down: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+function parsePort(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new CliFailure(EXIT.usage, `port must be a number from 0 to 65535; got "${value}"`);
+  }
+  return port;
+}

@@ -1,0 +1,67 @@
+import type { TargetSettings } from '../config/schema.ts';
+import { decide, type Decision } from '../domain/decide.ts';
+import { targetOf, type Deployment, type DeploymentEvent, type Target } from '../domain/deployment.ts';
+import { isTerminal } from '../domain/stages.ts';
+import type { StoreSession } from '../ports/store.ts';
+
+/** One committed status change: what it was, what it is, and the audit events that explain it. */
+export interface TransitionRecord {
+  before: Deployment | null;
+  after: Deployment;
+  events: DeploymentEvent[];
+}
+
+/**
+ * Persists a decision: compare-and-set on the revision, the audit events, and — when the
+ * deployment just ended — the release of its target and the start of the next queued request,
+ * all in one transaction. Returns undefined when someone else wrote first (reload and decide again).
+ * Nothing is executed here: effects happen only after this returns.
+ */
+export async function commitDecision(
+  session: StoreSession,
+  before: Deployment,
+  decision: Extract<Decision, { ok: true }>,
+  settings: TargetSettings,
+  now: Date,
+): Promise<TransitionRecord[] | undefined> {
+  const stored = await session.updateDeployment(decision.deployment, before.revision);
+  if (!stored) return undefined;
+  await session.appendEvents(decision.events);
+  const records: TransitionRecord[] = [{ before, after: stored, events: decision.events }];
+  if (isTerminal(stored.stage) && !isTerminal(before.stage)) {
+    await session.releaseClaim(targetOf(stored), stored.id);
+    await session.dequeue(stored.id);
+    const promoted = await promoteNextQueued(session, targetOf(stored), settings, now);
+    if (promoted) records.push(promoted);
+  }
+  return records;
+}
+
+/**
+ * Starts the oldest queued request of a target if the target is free and not frozen. Called when
+ * a deployment ends and when a target is unlocked.
+ */
+export async function promoteNextQueued(
+  session: StoreSession,
+  target: Target,
+  settings: TargetSettings,
+  now: Date,
+): Promise<TransitionRecord | undefined> {
+  if (await session.getClaim(target)) return undefined;
+  if (await session.getLock(target)) return undefined;
+  for (const entry of await session.queueOf(target)) {
+    const queued = await session.getDeployment(entry.deploymentId);
+    await session.dequeue(entry.deploymentId);
+    if (!queued || queued.stage !== 'requested') continue;
+    const claimed = await session.claimTarget({ ...target, deploymentId: queued.id, since: now.toISOString() });
+    if (!claimed) return undefined;
+    const decision = decide(queued, { type: 'claimed' }, now, settings);
+    if (!decision.ok) return undefined;
+    const stored = await session.updateDeployment(decision.deployment, queued.revision);
+    if (!stored) return undefined;
+    const events: DeploymentEvent[] = decision.events.map((e) => ({ ...e, action: 'dequeued' }));
+    await session.appendEvents(events);
+    return { before: queued, after: stored, events };
+  }
+  return undefined;
+}

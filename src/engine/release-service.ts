@@ -1,0 +1,423 @@
+import { randomBytes } from 'node:crypto';
+import type { KevinDeployConfig, TargetSettings } from '../config/schema.ts';
+import { lookupTarget, settingsOf } from '../config/target-lookup.ts';
+import { decide, type Refusal } from '../domain/decide.ts';
+import {
+  targetLabel,
+  versionLabel,
+  type Deployment,
+  type DeploymentEvent,
+  type DeploymentKind,
+  type Target,
+  type VersionInfo,
+} from '../domain/deployment.ts';
+import type { CommandInput } from '../domain/inputs.ts';
+import { authorize, type Actor, type Permission } from '../domain/policy.ts';
+import { soleVersion } from '../domain/split.ts';
+import { PRE_TRAFFIC_STAGES, TRAFFIC_STAGES } from '../domain/stages.ts';
+import { KevinDeployError, type ErrorCode } from '../errors.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { FreezeLock, QueueEntry, Store, TargetClaim } from '../ports/store.ts';
+import { PlatformError, type TrafficPlatform } from '../ports/traffic-platform.ts';
+import { commitDecision, promoteNextQueued, type TransitionRecord } from './commit-decision.ts';
+import type { TransitionBus } from './transition-bus.ts';
+
+export interface ReleaseRequest {
+  service: string;
+  environment?: string | undefined;
+  version: string;
+  note?: string | undefined;
+  queue?: boolean | undefined;
+  force?: boolean | undefined;
+}
+
+export interface RollbackRequest {
+  service: string;
+  environment?: string | undefined;
+  to?: string | undefined;
+  note?: string | undefined;
+}
+
+export interface TargetStatus extends Target {
+  protected: boolean;
+  active: Deployment | null;
+  queue: Deployment[];
+  lock: FreezeLock | null;
+  lastFinished: Deployment | null;
+}
+
+export interface ReleaseServiceDeps {
+  store: Store;
+  platform: TrafficPlatform;
+  clock: Clock;
+  config: KevinDeployConfig;
+  bus: TransitionBus;
+  /** Tells the runner to look at a deployment now. */
+  poke: (id: string) => void;
+  newId?: () => string;
+}
+
+const COMMAND_RETRIES = 5;
+
+/**
+ * The application service behind every command (CLI, API, chat): checks who may, refuses bad or
+ * conflicting requests before writing anything, and records requests and commands through the
+ * same decide() + commit path the runner uses.
+ */
+export class ReleaseService {
+  private readonly newId: () => string;
+
+  constructor(private readonly deps: ReleaseServiceDeps) {
+    this.newId = deps.newId ?? newDeploymentId;
+  }
+
+  get config(): KevinDeployConfig {
+    return this.deps.config;
+  }
+
+  /** Settings for a service/environment, with the rule that protected environments are named explicitly. */
+  target(service: string, environment?: string | null): TargetSettings {
+    return lookupTarget(this.deps.config, service, environment);
+  }
+
+  authorizeOn(actor: Actor, permission: Permission, settings: TargetSettings): void {
+    const verdict = authorize(actor, permission, settings, this.deps.config.apiTokens);
+    if (!verdict.allowed) throw new KevinDeployError('FORBIDDEN', verdict.message);
+  }
+
+  async requestRelease(actor: Actor, request: ReleaseRequest): Promise<Deployment> {
+    const settings = this.target(request.service, request.environment);
+    this.authorizeOn(actor, 'deploy', settings);
+    const target = { service: settings.service, environment: settings.environment };
+    const lock = await this.deps.store.getLock(target);
+    if (lock) throw frozen(lock);
+
+    // Resolve before writing anything: an unknown version is a clear error, not a failed release.
+    const version = await this.platformLookup(() => this.deps.platform.resolveVersion(settings, request.version));
+    const live = await this.platformLookup(() => this.deps.platform.readTraffic(settings));
+    if (soleVersion(live.split) === version.id) {
+      throw new KevinDeployError('VERSION_ALREADY_LIVE', `${versionLabel(version)} is already live on ${targetLabel(target)}`);
+    }
+    const d = this.newDeployment('release', actor, settings, request.version, request.note ?? null, request.force ?? false);
+    return this.admit(d, settings, request.queue ?? false);
+  }
+
+  async requestRollback(actor: Actor, request: RollbackRequest): Promise<Deployment> {
+    const settings = this.target(request.service, request.environment);
+    this.authorizeOn(actor, 'rollback', settings);
+    const target = { service: settings.service, environment: settings.environment };
+    const claim = await this.deps.store.getClaim(target);
+    if (claim) {
+      const active = await this.mustGet(claim.deploymentId);
+      if (request.to && active.previousVersion && !matchesRef(active.previousVersion, request.to)) {
+        throw new KevinDeployError(
+          'TARGET_BUSY',
+          `${active.id} is ${active.stage} on ${targetLabel(target)}; it can only be rolled back to its blue ${versionLabel(active.previousVersion)}. Roll it back first, then roll back further.`,
+          { active: active.id },
+        );
+      }
+      if (TRAFFIC_STAGES.has(active.stage) || active.stage === 'needs_attention') {
+        return this.command(actor, active.id, { type: 'rollback', actor: actor.name, comment: request.note });
+      }
+      throw new KevinDeployError(
+        'NOTHING_TO_ROLL_BACK',
+        `${active.id} (${describeVersion(active)}) is ${active.stage} on ${targetLabel(target)}: traffic has not moved, so there is nothing to roll back — cancel it with \`kevin-deploy cancel ${active.id}\``,
+        { active: active.id },
+      );
+    }
+    const live = await this.platformLookup(() => this.deps.platform.readTraffic(settings));
+    const liveId = soleVersion(live.split);
+    const to = request.to
+      ? await this.platformLookup(() => this.deps.platform.resolveVersion(settings, request.to!))
+      : await this.previousKnownGood(target, liveId);
+    if (liveId === to.id) {
+      throw new KevinDeployError('VERSION_ALREADY_LIVE', `${versionLabel(to)} is already live on ${targetLabel(target)}`);
+    }
+    const d = this.newDeployment('rollback', actor, settings, to.id, request.note ?? null, false);
+    d.reason = `manual rollback by ${actor.name}${request.note ? `: ${request.note}` : ''}`;
+    return this.admit(d, settings, false);
+  }
+
+  approve(actor: Actor, id: string): Promise<Deployment> {
+    return this.command(actor, id, { type: 'approve', actor: actor.name });
+  }
+
+  reject(actor: Actor, id: string, comment?: string): Promise<Deployment> {
+    return this.command(actor, id, { type: 'reject', actor: actor.name, comment });
+  }
+
+  cancel(actor: Actor, id: string): Promise<Deployment> {
+    return this.command(actor, id, { type: 'cancel', actor: actor.name });
+  }
+
+  rollbackDeployment(actor: Actor, id: string, comment?: string): Promise<Deployment> {
+    return this.command(actor, id, { type: 'rollback', actor: actor.name, comment });
+  }
+
+  async lock(actor: Actor, request: { service: string; environment?: string | undefined; reason: string }): Promise<FreezeLock> {
+    const settings = this.target(request.service, request.environment);
+    this.authorizeOn(actor, 'lock', settings);
+    const lock: FreezeLock = {
+      service: settings.service,
+      environment: settings.environment,
+      holder: actor.name,
+      reason: request.reason,
+      since: this.deps.clock.now().toISOString(),
+      expiresAt: null,
+    };
+    await this.deps.store.transaction(async (session) => {
+      const existing = await session.getLock(lock);
+      if (existing) throw new KevinDeployError('ALREADY_LOCKED', `${frozen(existing).message}`, { lock: existing });
+      await session.putLock(lock);
+    });
+    return lock;
+  }
+
+  async unlock(actor: Actor, request: { service: string; environment?: string | undefined }): Promise<FreezeLock> {
+    const settings = this.target(request.service, request.environment);
+    this.authorizeOn(actor, 'lock', settings);
+    const target = { service: settings.service, environment: settings.environment };
+    const now = this.deps.clock.now();
+    const { lock, promoted } = await this.deps.store.transaction(async (session) => {
+      const existing = await session.getLock(target);
+      if (!existing) throw new KevinDeployError('NOT_LOCKED', `${targetLabel(target)} is not locked`);
+      await session.deleteLock(target);
+      return { lock: existing, promoted: await promoteNextQueued(session, target, settings, now) };
+    });
+    if (promoted) await this.announce([promoted]);
+    return lock;
+  }
+
+  async get(id: string): Promise<{ deployment: Deployment; events: DeploymentEvent[]; queuePosition: number | null }> {
+    const deployment = await this.mustGet(id);
+    const events = await this.deps.store.listEvents(id);
+    return { deployment, events, queuePosition: await this.queuePosition(deployment) };
+  }
+
+  async list(filter: { service?: string | undefined; environment?: string | undefined; limit?: number | undefined }): Promise<Deployment[]> {
+    // Unknown names are an error, not an empty list: a typo should not look like "no releases yet".
+    if (filter.service && filter.environment) this.target(filter.service, filter.environment);
+    else if (filter.service && !this.deps.config.services.has(filter.service)) this.target(filter.service);
+    return this.deps.store.listDeployments({ ...filter, limit: Math.min(filter.limit ?? 20, 200) });
+  }
+
+  async status(service?: string): Promise<TargetStatus[]> {
+    if (service && !this.deps.config.services.has(service)) this.target(service);
+    const { store } = this.deps;
+    const [claims, locks, queue] = await Promise.all([store.listClaims(), store.listLocks(), store.listQueue()]);
+    const result: TargetStatus[] = [];
+    for (const svc of this.deps.config.services.values()) {
+      if (service && svc.name !== service) continue;
+      for (const settings of svc.environments.values()) {
+        const target = { service: settings.service, environment: settings.environment };
+        const same = (t: Target) => t.service === target.service && t.environment === target.environment;
+        const claim = claims.find(same);
+        const finished = await store.listDeployments({
+          ...target,
+          stages: ['succeeded', 'rolled_back', 'failed', 'rejected', 'expired', 'cancelled'],
+          limit: 1,
+        });
+        const queued = await Promise.all(queue.filter(same).map((q: QueueEntry) => this.mustGet(q.deploymentId)));
+        result.push({
+          ...target,
+          protected: settings.protected,
+          active: claim ? ((await store.getDeployment(claim.deploymentId)) ?? null) : null,
+          queue: queued,
+          lock: locks.find(same) ?? null,
+          lastFinished: finished[0] ?? null,
+        });
+      }
+    }
+    return result;
+  }
+
+  private async command(actor: Actor, id: string, input: CommandInput): Promise<Deployment> {
+    let d = await this.mustGet(id);
+    const settings = settingsOf(this.deps.config, d.service, d.environment);
+    if (!settings) throw new KevinDeployError('UNKNOWN_SERVICE', `${d.service}/${d.environment} is no longer configured`);
+    const ownCancel = input.type === 'cancel' && actor.name === d.requestedBy && PRE_TRAFFIC_STAGES.has(d.stage);
+    if (!ownCancel) this.authorizeOn(actor, permissionFor(input.type), settings);
+
+    for (let attempt = 0; attempt < COMMAND_RETRIES; attempt++) {
+      const now = this.deps.clock.now();
+      const decision = decide(d, input, now, settings);
+      if (!decision.ok) throw refusalError(decision.refusal, d);
+      const records = await this.deps.store.transaction((session) => commitDecision(session, d, decision, settings, now));
+      if (records) {
+        await this.announce(records);
+        return records[0]!.after;
+      }
+      d = await this.mustGet(id); // someone wrote first: decide again on what is there now
+    }
+    throw new KevinDeployError('STALE_ACTION', `${id} kept changing while applying ${input.type}; look at it and try again`);
+  }
+
+  /** Writes a new deployment as the target's active one, or queues it, or refuses naming the active one. Atomic. */
+  private async admit(d: Deployment, settings: TargetSettings, queue: boolean): Promise<Deployment> {
+    const target = { service: d.service, environment: d.environment };
+    const event = (action: string, reason: string): DeploymentEvent => ({
+      deploymentId: d.id,
+      at: d.createdAt,
+      actor: d.requestedBy,
+      action,
+      fromStage: null,
+      toStage: d.stage,
+      details: { reason, versionRef: d.versionRef, note: d.note },
+    });
+    const stored = await this.deps.store.transaction(async (session) => {
+      const claim: TargetClaim = { ...target, deploymentId: d.id, since: d.createdAt };
+      const lock = d.kind === 'release' ? await session.getLock(target) : undefined;
+      if (lock) throw frozen(lock);
+      await session.insertDeployment(d);
+      if (await session.claimTarget(claim)) {
+        await session.appendEvents([event('requested', d.reason)]);
+        return d;
+      }
+      const active = await session.getClaim(target);
+      const activeDeployment = active ? await session.getDeployment(active.deploymentId) : undefined;
+      if (!queue || !activeDeployment) throw busy(activeDeployment, target);
+      const position = (await session.queueOf(target)).length + 1;
+      const queued: Deployment = {
+        ...d,
+        stage: 'requested',
+        stageTimes: { requested: d.createdAt },
+        wakeAt: null,
+        reason: `queued behind ${activeDeployment.id} (${activeDeployment.stage}); position ${position}`,
+      };
+      const saved = await session.updateDeployment(queued, d.revision);
+      await session.enqueue({ ...target, deploymentId: d.id, enqueuedAt: d.createdAt });
+      await session.appendEvents([{ ...event('queued', queued.reason), toStage: 'requested' }]);
+      return saved!;
+    });
+    await this.announce([{ before: null, after: stored, events: [] }]);
+    return stored;
+  }
+
+  private newDeployment(
+    kind: DeploymentKind,
+    actor: Actor,
+    settings: TargetSettings,
+    versionRef: string,
+    note: string | null,
+    force: boolean,
+  ): Deployment {
+    const now = this.deps.clock.now().toISOString();
+    return {
+      id: this.newId(),
+      service: settings.service,
+      environment: settings.environment,
+      kind,
+      stage: 'resolving',
+      versionRef,
+      version: null,
+      previousVersion: null,
+      strategy: 'blue-green',
+      split: {},
+      requestedBy: actor.name,
+      note,
+      force,
+      approvals: [],
+      reason: `requested by ${actor.name} via ${actor.via}`,
+      stageTimes: { requested: now, resolving: now },
+      progress: { attempt: 0 },
+      wakeAt: now,
+      revision: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
+  /** The newest version recorded as good that is not the live one. */
+  private async previousKnownGood(target: Target, liveId: string | undefined): Promise<VersionInfo> {
+    const history = await this.deps.store.listDeployments({ ...target, stages: ['succeeded', 'rolled_back'], limit: 100 });
+    for (const d of history) {
+      const candidates =
+        d.kind === 'release'
+          ? d.stage === 'succeeded'
+            ? [d.version, d.previousVersion]
+            : [d.previousVersion]
+          : [d.version];
+      const good = candidates.find((v): v is VersionInfo => v !== null && v.id !== liveId);
+      if (good) return good;
+    }
+    throw new KevinDeployError(
+      'NOTHING_TO_ROLL_BACK',
+      `no earlier known-good version of ${targetLabel(target)} is recorded; name one with --to VERSION`,
+    );
+  }
+
+  private async queuePosition(d: Deployment): Promise<number | null> {
+    if (d.stage !== 'requested') return null;
+    const queue = await this.deps.store.queueOf(d);
+    const index = queue.findIndex((q) => q.deploymentId === d.id);
+    return index >= 0 ? index + 1 : null;
+  }
+
+  private async mustGet(id: string): Promise<Deployment> {
+    const d = await this.deps.store.getDeployment(id);
+    if (!d) throw new KevinDeployError('DEPLOYMENT_NOT_FOUND', `no deployment with id "${id}"`);
+    return d;
+  }
+
+  private async platformLookup<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof PlatformError) throw new KevinDeployError(error.code, error.message);
+      throw error;
+    }
+  }
+
+  private async announce(records: TransitionRecord[]): Promise<void> {
+    await this.deps.bus.publish(records);
+    for (const record of records) this.deps.poke(record.after.id);
+  }
+}
+
+function permissionFor(command: CommandInput['type']): Permission {
+  return command === 'approve' || command === 'reject' ? 'approve' : 'rollback';
+}
+
+function refusalError(refusal: Refusal, d: Deployment): KevinDeployError {
+  const code: ErrorCode = refusal.code === 'IGNORED_INPUT' ? 'STALE_ACTION' : refusal.code;
+  return new KevinDeployError(code, refusal.message, { deployment: d.id, stage: d.stage });
+}
+
+function frozen(lock: FreezeLock): KevinDeployError {
+  return new KevinDeployError(
+    'TARGET_LOCKED',
+    `${targetLabel(lock)} is frozen by ${lock.holder} since ${lock.since}: ${lock.reason}. ` +
+      `Unlock with \`kevin-deploy unlock ${lock.service} --env ${lock.environment}\` (rollbacks are still allowed).`,
+    { lock },
+  );
+}
+
+function busy(active: Deployment | undefined, target: Target): KevinDeployError {
+  if (!active) return new KevinDeployError('TARGET_BUSY', `${targetLabel(target)} is busy; try again`);
+  const since = active.stageTimes[active.stage] ?? active.updatedAt;
+  return new KevinDeployError(
+    'TARGET_BUSY',
+    `${targetLabel(target)} already has an active release: ${active.id} (${describeVersion(active)}) ` +
+      `requested by ${active.requestedBy} at ${active.createdAt}, ${active.stage.replace('_', ' ')} since ${since}. ` +
+      'Wait for it, cancel it, or add --queue to run after it.',
+    { active: active.id, activeStage: active.stage, activeRequestedBy: active.requestedBy },
+  );
+}
+
+function describeVersion(d: Deployment): string {
+  return d.version ? versionLabel(d.version) : d.versionRef;
+}
+
+function matchesRef(v: VersionInfo, ref: string): boolean {
+  return v.id === ref || v.id.startsWith(ref) || v.tag === ref;
+}
+
+/** Short, typeable, unguessable enough: "kd-" plus 10 base32 characters (50 bits). */
+export function newDeploymentId(): string {
+  const alphabet = 'abcdefghijkmnpqrstuvwxyz23456789';
+  const bytes = randomBytes(10);
+  let id = 'kd-';
+  for (const b of bytes) id += alphabet[b % alphabet.length];
+  return id;
+}
+

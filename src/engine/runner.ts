@@ -1,0 +1,200 @@
+import type { Logger } from 'pino';
+import type { KevinDeployConfig } from '../config/schema.ts';
+import { settingsOf } from '../config/target-lookup.ts';
+import { decide } from '../domain/decide.ts';
+import { planStep } from '../domain/plan-step.ts';
+import { isTerminal } from '../domain/stages.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Store } from '../ports/store.ts';
+import { commitDecision } from './commit-decision.ts';
+import type { StepExecutor } from './step-executor.ts';
+import type { TransitionBus } from './transition-bus.ts';
+
+export interface RunnerOptions {
+  store: Store;
+  executor: StepExecutor;
+  bus: TransitionBus;
+  config: KevinDeployConfig;
+  clock: Clock;
+  logger: Logger;
+  /** Stable per replica (host:port by default) so a restarted replica takes its own leases back at once. */
+  owner: string;
+  leaseMs?: number;
+  /** How often the store is scanned for due work (other replicas' deployments, missed timers). */
+  scanIntervalMs?: number;
+  /** Back-off after an unexpected error in a deployment's loop. */
+  errorBackoffMs?: number;
+}
+
+// setTimeout's ceiling; longer waits are re-armed by the periodic scan.
+const MAX_TIMER_MS = 2_147_483_647;
+const MAX_STEPS_PER_TURN = 200;
+
+/**
+ * Drives every unfinished deployment: load → plan → execute → decide → commit, one deployment at
+ * a time per deployment id, under a lease so a second replica cannot double a step. No timer is
+ * the only record of a wait: each wait is a `wakeAt` in the store, and the periodic scan (and the
+ * start-up scan) re-arms timers from it, so a restart simply carries on.
+ */
+export class Runner {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly rerun = new Set<string>();
+  private scanTimer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private lastScanAt = 0;
+  private readonly leaseMs: number;
+  private readonly scanIntervalMs: number;
+  private readonly errorBackoffMs: number;
+
+  constructor(private readonly o: RunnerOptions) {
+    this.leaseMs = o.leaseMs ?? 15_000;
+    this.scanIntervalMs = o.scanIntervalMs ?? 1_000;
+    this.errorBackoffMs = o.errorBackoffMs ?? 5_000;
+  }
+
+  async start(): Promise<void> {
+    await this.scan();
+    this.scanTimer = setInterval(() => void this.scan(), this.scanIntervalMs);
+    // Long probes must not let the lease lapse while the step is still running.
+    this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(250, Math.floor(this.leaseMs / 3)));
+  }
+
+  /** Something changed for this deployment (a command, a new request): look at it now. */
+  poke(id: string): void {
+    if (this.stopping) return;
+    this.arm(id, 0);
+  }
+
+  /** Alive means the scan loop ran recently (for /readyz). */
+  isAlive(): boolean {
+    return !this.stopping && this.clockMs() - this.lastScanAt < Math.max(10_000, this.scanIntervalMs * 5);
+  }
+
+  /** Stop taking work, let in-flight steps finish (bounded), release every lease. */
+  async stop(timeoutMs = 8_000): Promise<void> {
+    this.stopping = true;
+    if (this.scanTimer) clearInterval(this.scanTimer);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    const inFlight = Promise.allSettled([...this.running.values()]);
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([inFlight, new Promise((resolve) => (timeout = setTimeout(resolve, timeoutMs)))]);
+    if (timeout) clearTimeout(timeout);
+    await this.o.store.releaseAllLeases(this.o.owner).catch((error: unknown) => {
+      this.o.logger.warn({ err: error }, 'could not release leases on shutdown; they expire by themselves');
+    });
+  }
+
+  private clockMs(): number {
+    return this.o.clock.now().getTime();
+  }
+
+  private async scan(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      const now = this.clockMs();
+      for (const item of await this.o.store.listWork()) {
+        if (this.running.has(item.id)) continue;
+        const heldByOther =
+          item.leaseOwner !== null && item.leaseOwner !== this.o.owner && item.leaseExpiresAt !== null && Date.parse(item.leaseExpiresAt) > now;
+        if (heldByOther) continue;
+        if (item.wakeAt !== null && !this.timers.has(item.id)) this.arm(item.id, Date.parse(item.wakeAt) - now);
+        else if (item.wakeAt !== null && Date.parse(item.wakeAt) <= now) this.arm(item.id, 0);
+      }
+      this.lastScanAt = this.clockMs();
+    } catch (error) {
+      this.o.logger.error({ err: error }, 'scanning the store for due deployments failed');
+    }
+  }
+
+  private arm(id: string, delayMs: number): void {
+    const existing = this.timers.get(id);
+    if (existing) clearTimeout(existing);
+    const timer = setTimeout(() => {
+      this.timers.delete(id);
+      void this.work(id);
+    }, Math.min(Math.max(0, delayMs), MAX_TIMER_MS));
+    this.timers.set(id, timer);
+  }
+
+  private work(id: string): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    if (this.running.has(id)) {
+      this.rerun.add(id);
+      return this.running.get(id)!;
+    }
+    const turn = this.turn(id).finally(() => {
+      this.running.delete(id);
+      if (this.rerun.delete(id)) this.poke(id);
+    });
+    this.running.set(id, turn);
+    return turn;
+  }
+
+  private async turn(id: string): Promise<void> {
+    const { store, clock, logger, owner } = this.o;
+    const leaseUntil = () => new Date(this.clockMs() + this.leaseMs).toISOString();
+    if (!(await store.acquireLease(id, owner, leaseUntil(), clock.now().toISOString()))) {
+      logger.debug({ deploymentId: id }, 'skipped: another replica holds the lease');
+      return;
+    }
+    try {
+      for (let steps = 0; steps < MAX_STEPS_PER_TURN && !this.stopping; steps++) {
+        const d = await store.getDeployment(id);
+        if (!d || isTerminal(d.stage)) return;
+        const settings = settingsOf(this.o.config, d.service, d.environment);
+        const log = logger.child({ deploymentId: d.id, service: d.service, env: d.environment, stage: d.stage });
+        if (!settings) {
+          log.error('skipped: the configuration no longer has this service/environment; fix the config and restart');
+          return;
+        }
+        const step = planStep(d, clock.now(), settings);
+        if (step.type === 'none') return;
+        if (step.type === 'wait') {
+          if (step.until) this.arm(id, Date.parse(step.until) - this.clockMs());
+          else log.debug('waiting for a person or the target lock');
+          return;
+        }
+        log.debug({ step: step.type }, 'executing step');
+        const input = await this.o.executor.execute(step, d, settings);
+        // Even when stopping, the result of a step already taken is recorded (the checkpoint);
+        // only the next step waits for the next start.
+        const decision = decide(d, input, clock.now(), settings);
+        if (!decision.ok) {
+          log.warn({ refusal: decision.refusal }, 'step result did not apply; looking again later');
+          this.arm(id, this.errorBackoffMs);
+          return;
+        }
+        const records = await store.transaction((session) => commitDecision(session, d, decision, settings, clock.now()));
+        if (!records) {
+          log.debug('status changed meanwhile (a command or another replica); deciding again from the new status');
+          continue;
+        }
+        for (const record of records) {
+          if (record.after.id !== id) this.poke(record.after.id);
+          logger
+            .child({ deploymentId: record.after.id, service: record.after.service, env: record.after.environment, stage: record.after.stage })
+            .info({ from: record.before?.stage, reason: record.after.reason }, record.before?.stage === record.after.stage ? 'progress' : 'stage changed');
+        }
+        await this.o.bus.publish(records);
+      }
+    } catch (error) {
+      logger.error({ err: error, deploymentId: id }, 'unexpected error while working on a deployment; retrying later');
+      this.arm(id, this.errorBackoffMs);
+    } finally {
+      await store.releaseLease(id, owner).catch(() => undefined);
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    const now = this.o.clock.now();
+    for (const id of this.running.keys()) {
+      await this.o.store
+        .acquireLease(id, this.o.owner, new Date(now.getTime() + this.leaseMs).toISOString(), now.toISOString())
+        .catch(() => undefined);
+    }
+  }
+}

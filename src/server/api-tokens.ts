@@ -1,0 +1,58 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { ApiTokenConfig, Role } from '../config/schema.ts';
+import { ROLES } from '../config/schema.ts';
+import type { Actor } from '../domain/policy.ts';
+
+interface KnownToken {
+  digest: Buffer;
+  actor: string;
+  roles: readonly Role[];
+}
+
+export interface TokenSetup {
+  tokens: ApiTokenConfig[];
+  /** Names of env vars that the config names but that are not set: those actors cannot log in. */
+  missing: string[];
+}
+
+/**
+ * The API's bearer tokens: each configured env var's value maps to an actor and roles. With no
+ * `apiTokens` in the config, $KEVIN_DEPLOY_API_TOKEN is the operator's token with every role.
+ * Only SHA-256 digests are kept in memory, and comparison is constant-time.
+ */
+export class ApiTokens {
+  private readonly known: KnownToken[] = [];
+  readonly missing: string[] = [];
+
+  constructor(configured: readonly ApiTokenConfig[], env: NodeJS.ProcessEnv) {
+    const entries =
+      configured.length > 0 ? configured : [{ env: 'KEVIN_DEPLOY_API_TOKEN', actor: 'operator', roles: [...ROLES] }];
+    for (const entry of entries) {
+      const secret = env[entry.env];
+      if (!secret) {
+        this.missing.push(entry.env);
+        continue;
+      }
+      this.known.push({ digest: digest(secret), actor: entry.actor, roles: entry.roles });
+    }
+  }
+
+  get count(): number {
+    return this.known.length;
+  }
+
+  /** The actor for an `Authorization` header value, or undefined. */
+  authenticate(header: string | undefined, via = 'api'): Actor | undefined {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    if (!match) return undefined;
+    const presented = digest(match[1]!);
+    let found: KnownToken | undefined;
+    // Compare against every token so the time taken does not reveal which one matched.
+    for (const token of this.known) if (timingSafeEqual(token.digest, presented)) found = token;
+    return found ? { name: found.actor, roles: found.roles, via } : undefined;
+  }
+}
+
+function digest(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
+}

@@ -1,0 +1,80 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { isTerminal } from '../domain/stages.ts';
+import type { TransitionRecord } from '../engine/commit-decision.ts';
+import type { Store } from '../ports/store.ts';
+
+/**
+ * Prometheus metrics (prom-client). Counters and histograms are fed from committed transitions;
+ * gauges are read from the store at scrape time, so they are right after a restart too.
+ */
+export class BotMetrics {
+  readonly registry = new Registry();
+  private readonly outcomes: Counter<'outcome' | 'kind'>;
+  private readonly stageDurations: Histogram<'stage'>;
+  private readonly rollbacks: Counter<'cause'>;
+
+  constructor(store: Store) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'kevin_deploy_process_' });
+    this.outcomes = new Counter({
+      name: 'kevin_deploy_deployments_total',
+      help: 'Deployments that ended, by outcome (succeeded, rolled_back, failed, rejected, expired, cancelled) and kind',
+      labelNames: ['outcome', 'kind'],
+      registers: [this.registry],
+    });
+    this.stageDurations = new Histogram({
+      name: 'kevin_deploy_stage_duration_seconds',
+      help: 'Time spent in each stage, observed when the stage is left',
+      labelNames: ['stage'],
+      buckets: [0.05, 0.25, 1, 5, 15, 60, 300, 900, 3600],
+      registers: [this.registry],
+    });
+    this.rollbacks = new Counter({
+      name: 'kevin_deploy_rollbacks_total',
+      help: 'Rollbacks started, by cause (trigger, manual, switch-failure)',
+      labelNames: ['cause'],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'kevin_deploy_active_deployments',
+      help: 'Deployments not yet in a terminal stage (including needs_attention and queued)',
+      registers: [this.registry],
+      async collect() {
+        const counts = await store.countByStage();
+        this.set(
+          Object.entries(counts)
+            .filter(([stage]) => !isTerminal(stage as never))
+            .reduce((sum, [, n]) => sum + (n ?? 0), 0),
+        );
+      },
+    });
+    new Gauge({
+      name: 'kevin_deploy_queue_length',
+      help: 'Release requests waiting for their target',
+      registers: [this.registry],
+      async collect() {
+        this.set((await store.listQueue()).length);
+      },
+    });
+  }
+
+  /** A TransitionBus observer. */
+  readonly observe = (record: TransitionRecord): void => {
+    const { before, after } = record;
+    if (!before || before.stage === after.stage) return;
+    const enteredAt = before.stageTimes[before.stage];
+    if (enteredAt) {
+      const seconds = (Date.parse(after.updatedAt) - Date.parse(enteredAt)) / 1000;
+      if (seconds >= 0) this.stageDurations.observe({ stage: before.stage }, seconds);
+    }
+    if (isTerminal(after.stage)) this.outcomes.inc({ outcome: after.stage, kind: after.kind });
+    if (after.stage === 'rolling_back' && before.stage !== 'needs_attention') {
+      const action = record.events.at(-1)?.action;
+      const cause = after.kind === 'rollback' || action === 'rollback-requested' || action === 'cancelled' ? 'manual' : before.stage === 'switching' ? 'switch-failure' : 'trigger';
+      this.rollbacks.inc({ cause });
+    }
+  };
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

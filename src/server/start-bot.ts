@@ -1,0 +1,136 @@
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { WorkersPlatform } from '../adapters/cloudflare/workers-platform.ts';
+import { HttpProbe } from '../adapters/probe/http-probe.ts';
+import { DEFAULT_DATABASE_URL, openStore } from '../adapters/store/open-store.ts';
+import type { KevinDeployConfig } from '../config/schema.ts';
+import { ReleaseService } from '../engine/release-service.ts';
+import { Runner } from '../engine/runner.ts';
+import { StepExecutor } from '../engine/step-executor.ts';
+import { TransitionBus } from '../engine/transition-bus.ts';
+import { KevinDeployError } from '../errors.ts';
+import { createLogger, SECRET_ENV_NAMES } from '../logger.ts';
+import { systemClock, type Clock } from '../ports/clock.ts';
+import type { Probe } from '../ports/probe.ts';
+import type { Store } from '../ports/store.ts';
+import type { TrafficPlatform } from '../ports/traffic-platform.ts';
+import { ApiTokens } from './api-tokens.ts';
+import { createHttpServer } from './http-server.ts';
+import { BotMetrics } from './metrics.ts';
+
+export interface BotOptions {
+  config: KevinDeployConfig;
+  env: NodeJS.ProcessEnv;
+  port?: number | undefined;
+  host?: string | undefined;
+  logger?: Logger | undefined;
+  clock?: Clock | undefined;
+  /** Injected in tests and the sandbox; otherwise Cloudflare from CLOUDFLARE_API_TOKEN / CLOUDFLARE_BASE_URL. */
+  platform?: TrafficPlatform | undefined;
+  probe?: Probe | undefined;
+  runner?: { scanIntervalMs?: number; leaseMs?: number; errorBackoffMs?: number } | undefined;
+}
+
+export interface RunningBot {
+  url: string;
+  port: number;
+  store: Store;
+  releases: ReleaseService;
+  bus: TransitionBus;
+  logger: Logger;
+  /** Stop taking work, let in-flight steps record their result, release leases, close. */
+  close(): Promise<void>;
+}
+
+/** Composes the bot from its parts and starts it: store, platform, runner, HTTP server. */
+export async function startBot(options: BotOptions): Promise<RunningBot> {
+  const { config, env } = options;
+  const logger =
+    options.logger ??
+    createLogger({ level: env.LOG_LEVEL, secrets: [...SECRET_ENV_NAMES.map((n) => env[n]), ...config.apiTokens.map((t) => env[t.env])] });
+  const clock = options.clock ?? systemClock;
+  const platform = options.platform ?? cloudflareFromEnv(env);
+  const probe = options.probe ?? new HttpProbe();
+
+  const opened = await openStore(env.DATABASE_URL || DEFAULT_DATABASE_URL);
+  const store = opened.store;
+  logger.info({ store: opened.description, migrated: opened.migrated }, 'store ready');
+
+  const bus = new TransitionBus(logger);
+  const metrics = new BotMetrics(store);
+  bus.subscribe(metrics.observe);
+  const tokens = new ApiTokens(config.apiTokens, env);
+  for (const name of tokens.missing) logger.warn({ env: name }, `API token variable ${name} is not set; that actor cannot use the API`);
+
+  let runner: Runner | undefined;
+  let draining = false;
+  const releases = new ReleaseService({ store, platform, clock, config, bus, poke: (id) => runner?.poke(id) });
+  let app: FastifyInstance;
+  try {
+    app = await createHttpServer({
+      logger,
+      releases,
+      tokens,
+      metrics,
+      store,
+      runnerAlive: () => runner?.isAlive() ?? false,
+      isDraining: () => draining,
+    });
+    await app.listen({ port: options.port ?? 3000, host: options.host ?? config.server.host });
+  } catch (error) {
+    await store.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new KevinDeployError('USAGE', `port ${options.port} is already in use; set PORT to a free port`);
+    }
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 3000);
+  const owner = env.KEVIN_DEPLOY_INSTANCE || `${hostname()}:${port}`;
+  runner = new Runner({
+    store,
+    executor: new StepExecutor(platform, probe),
+    bus,
+    config,
+    clock,
+    logger,
+    owner,
+    ...options.runner,
+  });
+  await runner.start();
+  const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
+  logger.info({ url, owner, services: [...config.services.keys()], config: config.source }, 'kevin-deploy is serving');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    store,
+    releases,
+    bus,
+    logger,
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        await runner?.stop();
+        await app.close();
+        await store.close();
+        logger.info('kevin-deploy stopped');
+        logger.flush?.();
+      })();
+      return closing;
+    },
+  };
+}
+
+function cloudflareFromEnv(env: NodeJS.ProcessEnv): TrafficPlatform {
+  const apiToken = env.CLOUDFLARE_API_TOKEN;
+  if (!apiToken) {
+    throw new KevinDeployError(
+      'USAGE',
+      'CLOUDFLARE_API_TOKEN is not set: kevin-deploy needs a Cloudflare API token with "Workers Scripts: Edit" on the account (or run `kevin-deploy serve --sandbox`)',
+    );
+  }
+  return new WorkersPlatform({ apiToken, baseUrl: env.CLOUDFLARE_BASE_URL || undefined });
+}
