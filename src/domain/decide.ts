@@ -127,17 +127,22 @@ function onResolved(ctx: Transition, version: VersionInfo, live: LiveTraffic): D
 
   if (d.kind === 'rollback') {
     // A rollback is an emergency measure: it goes ahead whatever the current split looks like.
-    const replaced = liveInfo ?? biggestShare(live);
+    const replaced = liveInfo ?? biggestShare(live, version.id);
     const target: Split = { [version.id]: 100 };
     if (replaced) target[replaced.id] = 0;
     return withVersion
       .patch({ previousVersion: replaced })
       .to('rolling_back', `switching traffic back to ${versionLabel(version)}`, {
         wakeAt: ctx.iso,
-        progress: { attempt: 0, targetSplit: target, rollbackPhase: 'switch', rollbackCause: d.reason },
+        progress: { attempt: 0, targetSplit: target, rollbackPhase: 'switch', rollbackCause: stageReasonOf(d) },
       });
   }
 
+  if (Object.keys(live.split).length === 0) {
+    return withVersion.fail(
+      `nothing is deployed on ${settings.platform.scriptName} yet, so there is no blue to fall back to; deploy a first version with \`wrangler deploy\``,
+    );
+  }
   if (!liveInfo) {
     return withVersion.fail(
       `traffic is split (${describeSplit(live.split, live.versions)}); finish or roll back that rollout before starting another`,
@@ -158,8 +163,9 @@ function onResolved(ctx: Transition, version: VersionInfo, live: LiveTraffic): D
   });
 }
 
-function biggestShare(live: LiveTraffic): VersionInfo | null {
-  const [id] = Object.entries(live.split).sort(([, a], [, b]) => b - a)[0] ?? [];
+/** The version with the most traffic other than `except` (the one being rolled back to). */
+function biggestShare(live: LiveTraffic, except: string): VersionInfo | null {
+  const [id] = Object.entries(live.split).filter(([v]) => v !== except).sort(([, a], [, b]) => b - a)[0] ?? [];
   if (!id) return null;
   return live.versions.find((v) => v.id === id) ?? { id, tag: null };
 }
@@ -174,7 +180,7 @@ function startVerifying(ctx: Transition): Decision {
 function onGreenChecks(ctx: Transition, results: CheckResult[]): Decision {
   const { d, settings } = ctx;
   const attempt = d.progress.attempt + 1;
-  const failed = results.filter((r) => !r.ok);
+  const failed = failedChecks(results);
   const details = { attempt, checks: results };
   if (failed.length === 0) {
     const ready = ctx.patch({ progress: { ...d.progress, attempt, lastChecks: results } });
@@ -243,7 +249,10 @@ function onMonitorSample(ctx: Transition, checks: CheckResult[]): Decision {
       });
   }
   const endsAt = Date.parse(d.progress.monitorEndsAt ?? ctx.iso);
-  if (ctx.now >= endsAt) {
+  const failing = failedChecks(checks);
+  // The window only ends on a clean sample: a failure at the very end is watched until it either
+  // clears or fires its trigger, so a release never "passes clean" while failing.
+  if (ctx.now >= endsAt && failing.length === 0) {
     return ctx.patch({ progress: memory }).to(
       'succeeded',
       `monitoring window of ${formatDuration(settings.monitor.window)} passed clean (${memory.samplesTaken} samples); ${versionLabel(d.version)} is the new last-known-good`,
@@ -251,12 +260,12 @@ function onMonitorSample(ctx: Transition, checks: CheckResult[]): Decision {
       { action: 'monitoring-passed', details },
     );
   }
-  const failing = checks.filter((c) => !c.ok);
+  const nextSample = ctx.now >= endsAt ? ctx.now + settings.monitor.interval : Math.min(ctx.now + settings.monitor.interval, endsAt);
   return ctx.stay(
     failing.length === 0
       ? `watching: ${memory.samplesTaken} clean sample(s), window ends ${d.progress.monitorEndsAt}`
       : `watching: ${memory.consecutiveHealthFailures ?? 0} consecutive failing sample(s) — ${failing.map((c) => `${c.name}: ${c.detail}`).join('; ')}`,
-    { wakeAt: new Date(Math.min(ctx.now + settings.monitor.interval, endsAt)).toISOString(), progress: memory },
+    { wakeAt: new Date(nextSample).toISOString(), progress: memory },
     { action: 'monitor-sample', details },
   );
 }
@@ -286,7 +295,7 @@ function onRollbackObservation(ctx: Transition, input: Exclude<Input, CommandInp
   }
   if (phase === 'verify' && input.type === 'checks') {
     const attempt = d.progress.attempt + 1;
-    const failed = input.results.filter((r) => !r.ok);
+    const failed = failedChecks(input.results);
     const details = { attempt, checks: input.results };
     const cause = d.progress.rollbackCause ?? 'rollback requested';
     if (failed.length === 0) {
@@ -385,19 +394,34 @@ function retryOr(ctx: Transition, error: PlatformFailure, giveUp: () => Decision
   // Exponential backoff from the configured base, capped so a long outage is still retried often.
   const delay = Math.min(settings.switch.backoff * 2 ** (attempt - 1), 60_000);
   return ctx.stay(
-    `${d.reason} — Cloudflare: ${error.message}; retrying (attempt ${attempt + 1} of ${settings.switch.attempts})`.slice(0, 500),
-    { wakeAt: new Date(ctx.now + delay).toISOString(), progress: { ...d.progress, attempt, lastError: error.message } },
+    `${stageReasonOf(d)} — Cloudflare: ${error.message}; retrying (attempt ${attempt + 1} of ${settings.switch.attempts})`.slice(0, 500),
+    {
+      wakeAt: new Date(ctx.now + delay).toISOString(),
+      progress: { ...d.progress, attempt, lastError: error.message, stageReason: stageReasonOf(d) },
+    },
     { action: 'platform-retry', details: { error, attempt } },
   );
 }
 
 /** Runs a second rule on the result of a first, in the same instant (a stage passed through at once). */
+/** Failed checks; an empty result list proves nothing, so it counts as a failure too. */
+function failedChecks(results: CheckResult[]): CheckResult[] {
+  if (results.length === 0) return [{ name: 'checks', ok: false, detail: 'no check ran' }];
+  return results.filter((r) => !r.ok);
+}
+
+/** The stage's own reason, without the retry notes appended to it. */
+function stageReasonOf(d: Deployment): string {
+  return d.progress.stageReason ?? d.reason;
+}
+
 function chain(ctx: Transition, first: Decision, next: (ctx: Transition) => Decision): Decision {
   if (!first.ok) return first;
   const ctxAfter = new Transition(first.deployment, ctx.at, ctx.settings, first.events);
   const second = next(ctxAfter);
   if (!second.ok) return first;
-  return { ok: true, deployment: second.deployment, events: [...first.events, ...second.events], intents: second.intents };
+  // The second transition started from the first one's events, so its list already holds both.
+  return second;
 }
 
 function refuse(code: Refusal['code'], message: string): Decision {

@@ -44,6 +44,8 @@ export interface Progress {
   /** Consecutive failed health samples while monitoring. */
   consecutiveHealthFailures?: number;
   samplesTaken?: number;
+  /** The stage's reason before retry notes were added to it. */
+  stageReason?: string;
   /** The last platform error seen in this stage (retries continue). */
   lastError?: string;
 }

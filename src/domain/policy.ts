@@ -72,12 +72,14 @@ export function describePrincipals(
   principals: readonly string[],
   knownActors: ReadonlyArray<{ actor: string; roles: readonly Role[] }>,
 ): string {
-  const parts = principals.map((p) => {
+  // Admins are always listed at the end; a `role:admin` principal would name them twice.
+  const parts = principals.filter((p) => p !== 'role:admin').map((p) => {
     if (p === '*') return 'everyone';
     if (!p.startsWith('role:')) return p;
     const role = p.slice(5) as Role;
-    const holders = knownActors.filter((a) => a.roles.includes(role) || a.roles.includes('admin')).map((a) => a.actor);
+    const holders = knownActors.filter((a) => a.roles.includes(role)).map((a) => a.actor);
     return holders.length > 0 ? `role ${role} (${holders.join(', ')})` : `role ${role}`;
   });
-  return [...parts, 'admins'].join(', ');
+  const admins = knownActors.filter((a) => a.roles.includes('admin')).map((a) => a.actor);
+  return [...parts, admins.length > 0 ? `admins (${admins.join(', ')})` : 'admins'].join(', ');
 }

@@ -1,0 +1,227 @@
+import { loadConfig } from '../../src/config/load-config.ts';
+import type { TargetSettings, TargetSettingsInput } from '../../src/config/schema.ts';
+import type { CheckResult, Deployment, Split, VersionInfo } from '../../src/domain/deployment.ts';
+import type { Decision } from '../../src/domain/decide.ts';
+import type { Stage } from '../../src/domain/stages.ts';
+
+/**
+ * Fixtures for the pure domain tests: target settings produced by the real config loader (so
+ * defaults, protection and four-eyes resolve exactly as in production) and deployments in any
+ * stage with the state that stage really carries.
+ */
+
+/** Blue: the live version, the rollback target of a release. */
+export const BLUE: VersionInfo = { id: 'aaaaaaaa-1111-4111-8111-111111111111', tag: 'v1' };
+/** Green: the version being released. */
+export const GREEN: VersionInfo = { id: 'bbbbbbbb-2222-4222-8222-222222222222', tag: 'v2' };
+/** A third version, for splits and rollback deployments. */
+export const OTHER: VersionInfo = { id: 'cccccccc-3333-4333-8333-333333333333', tag: 'v0' };
+
+/** The instant every fixture deployment entered its current stage. */
+export const T0 = new Date('2025-06-01T12:00:00.000Z');
+
+export const SECOND = 1000;
+export const MINUTE = 60 * SECOND;
+export const HOUR = 60 * MINUTE;
+
+/** T0 shifted by `ms`. */
+export function at(ms = 0): Date {
+  return new Date(T0.getTime() + ms);
+}
+
+/** ISO text of T0 shifted by `ms`. */
+export function iso(ms = 0): string {
+  return at(ms).toISOString();
+}
+
+const BASE_SETTINGS = {
+  platform: {
+    type: 'cloudflare-workers',
+    accountId: 'acc-test-0001',
+    scriptName: 'kevinstamp',
+    reach: { mode: 'version-override' },
+  },
+  productionUrl: 'https://kevinstamp.example',
+  health: { attempts: 3, interval: '10s', timeout: '2s' },
+  contentChecks: [{ path: '/', contains: 'KEVIN' }],
+  approval: { mode: 'manual', approvers: ['role:approver'], required: 1, expiresAfter: '1h' },
+  monitor: {
+    window: '5m',
+    interval: '30s',
+    triggers: { healthFailures: { consecutive: 3 }, content: { enabled: true } },
+  },
+  switch: { attempts: 4, backoff: '2s' },
+  rollback: { verifyAttempts: 3, verifyInterval: '3s' },
+  access: {
+    deploy: ['role:deployer'],
+    rollback: ['role:deployer', 'role:approver'],
+    lock: ['role:admin'],
+  },
+} satisfies TargetSettingsInput;
+
+type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+export type SettingsOverrides = DeepPartial<TargetSettingsInput>;
+
+export interface SettingsOptions {
+  service?: string;
+  /** 'production' (the default) is protected, so four-eyes is on unless overridden. */
+  environment?: string;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(over)) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) out[key] = deepMerge(base[key], value);
+  return out;
+}
+
+/**
+ * Settings of kevinstamp/production as the real loader resolves them. `overrides` are written as
+ * in kevin-deploy.yml (durations as strings) and deep-merged over the fixture's settings.
+ */
+export function settings(overrides: SettingsOverrides = {}, options: SettingsOptions = {}): TargetSettings {
+  const service = options.service ?? 'kevinstamp';
+  const environment = options.environment ?? 'production';
+  const merged = deepMerge(BASE_SETTINGS, overrides);
+  const file = { version: 1, services: { [service]: { ...(merged as object), environments: { [environment]: {} } } } };
+  // JSON is YAML: the loader parses exactly what a person could have written.
+  const result = loadConfig({ path: 'fixture.yml', text: JSON.stringify(file, null, 2), env: {} });
+  if (!result.ok) {
+    throw new Error(`fixture settings do not load:\n${result.problems.map((p) => `${p.path}: ${p.message}`).join('\n')}`);
+  }
+  const target = result.config.services.get(service)?.environments.get(environment);
+  if (!target) throw new Error(`fixture settings: no ${service}/${environment}`);
+  return target;
+}
+
+/** A release of GREEN over BLUE, requested by alice, fresh in `requested`. */
+export function deployment(overrides: Partial<Deployment> = {}): Deployment {
+  return {
+    id: 'dep-0001',
+    service: 'kevinstamp',
+    environment: 'production',
+    kind: 'release',
+    stage: 'requested',
+    versionRef: 'v2',
+    version: GREEN,
+    previousVersion: BLUE,
+    strategy: 'blue-green',
+    split: { [BLUE.id]: 100 },
+    requestedBy: 'alice',
+    note: null,
+    force: false,
+    approvals: [],
+    reason: 'requested by alice',
+    stageTimes: { requested: iso() },
+    progress: { attempt: 0 },
+    wakeAt: null,
+    revision: 1,
+    createdAt: iso(),
+    updatedAt: iso(),
+    ...overrides,
+  };
+}
+
+export const HEALTHY_CHECKS: CheckResult[] = [
+  { name: 'health', ok: true, detail: '200 healthy' },
+  { name: 'detailed', ok: true, detail: '200 healthy; every check and cultural flag true' },
+  { name: 'ready', ok: true, detail: '200 from /ready' },
+  { name: 'content /', ok: true, detail: '"KEVIN" present' },
+];
+
+/** HEALTHY_CHECKS with the named checks failing (detail replaced when given). */
+export function checksFailing(...failures: Array<string | { name: string; detail: string }>): CheckResult[] {
+  const wanted = new Map(failures.map((f) => (typeof f === 'string' ? [f, undefined] : [f.name, f.detail])));
+  const known = HEALTHY_CHECKS.map((c) =>
+    wanted.has(c.name) ? { name: c.name, ok: false, detail: wanted.get(c.name) ?? `${c.name} failing` } : c,
+  );
+  for (const [name, detail] of wanted) {
+    if (!known.some((c) => c.name === name)) known.push({ name, ok: false, detail: detail ?? `${name} failing` });
+  }
+  return known;
+}
+
+const SWITCHED: Split = { [GREEN.id]: 100, [BLUE.id]: 0 };
+const STAGED: Split = { [BLUE.id]: 100, [GREEN.id]: 0 };
+
+/**
+ * A release of GREEN over BLUE that entered `stage` at T0, carrying what that stage carries when
+ * decide() put it there (split, progress, wakeAt). Overrides win; `progress` replaces as a whole.
+ */
+export function inStage(stage: Stage, overrides: Partial<Deployment> = {}): Deployment {
+  const base = deployment({ stage, stageTimes: { requested: iso(-10 * MINUTE), [stage]: iso() }, reason: `in ${stage}` });
+  const perStage: Partial<Deployment> = (() => {
+    switch (stage) {
+      case 'requested':
+        return { version: null, previousVersion: null, split: {}, wakeAt: null, reason: 'requested by alice' };
+      case 'resolving':
+        return { version: null, previousVersion: null, split: {}, wakeAt: iso(), reason: 'resolving the requested version' };
+      case 'staging':
+        return { progress: { attempt: 0, targetSplit: STAGED }, wakeAt: iso() };
+      case 'verifying':
+        return { split: STAGED, progress: { attempt: 0 }, wakeAt: iso() };
+      case 'awaiting_approval':
+        return {
+          split: STAGED,
+          progress: { attempt: 0, lastChecks: HEALTHY_CHECKS, approvalExpiresAt: iso(HOUR) },
+          wakeAt: iso(HOUR),
+        };
+      case 'switching':
+        return {
+          split: STAGED,
+          approvals: [{ actor: 'bob', at: iso() }],
+          progress: { attempt: 0, targetSplit: SWITCHED },
+          wakeAt: iso(),
+        };
+      case 'monitoring':
+        return {
+          split: SWITCHED,
+          approvals: [{ actor: 'bob', at: iso(-MINUTE) }],
+          progress: { attempt: 0, monitorStartedAt: iso(), monitorEndsAt: iso(5 * MINUTE) },
+          wakeAt: iso(),
+        };
+      case 'rolling_back':
+        return {
+          split: SWITCHED,
+          approvals: [{ actor: 'bob', at: iso(-MINUTE) }],
+          progress: { attempt: 0, targetSplit: STAGED, rollbackPhase: 'switch', rollbackCause: 'manual rollback by bob' },
+          wakeAt: iso(),
+        };
+      case 'needs_attention':
+        return { split: SWITCHED, wakeAt: null, progress: { attempt: 0, rollbackCause: 'manual rollback by bob' } };
+      default:
+        // Terminal stages: nothing left to wait for.
+        return { wakeAt: null };
+    }
+  })();
+  return { ...base, ...perStage, ...overrides };
+}
+
+/** The successful branch of a decision; fails the test with the refusal otherwise. */
+export function accepted(decision: Decision): Extract<Decision, { ok: true }> {
+  if (!decision.ok) throw new Error(`expected the input to be accepted, got ${decision.refusal.code}: ${decision.refusal.message}`);
+  return decision;
+}
+
+/** The refusal of a decision; fails the test when the input was accepted. */
+export function refused(decision: Decision): Extract<Decision, { ok: false }>['refusal'] {
+  if (decision.ok) {
+    throw new Error(`expected a refusal, got stage ${decision.deployment.stage}: ${decision.deployment.reason}`);
+  }
+  return decision.refusal;
+}
+
+/** Freezes an object graph so any mutation by the code under test throws (ES modules are strict). */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
