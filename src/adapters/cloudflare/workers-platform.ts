@@ -85,15 +85,16 @@ export class WorkersPlatform implements TrafficPlatform {
         false,
       );
     }
-    const matches = PREFIX.test(wanted)
-      ? deployable.filter((v) => v.id.toLowerCase().startsWith(wanted.toLowerCase()))
-      : deployable.filter((v) => v.annotations?.['workers/tag'] === wanted);
-    const byMessage = matches.length === 0 ? deployable.filter((v) => v.annotations?.['workers/message'] === wanted) : [];
-    const found = matches.length > 0 ? matches : byMessage;
-    if (found.length === 0) throw notFound(target, wanted);
-    if (PREFIX.test(wanted) && found.length > 1) {
-      throw new PlatformError('VERSION_NOT_FOUND', `"${wanted}" matches ${found.length} versions of ${target.platform.scriptName}; use the full id`, false);
+    // An 8-hex ref is first an id prefix, but CI often tags uploads with a short git SHA that looks
+    // the same, so tags and then messages are tried whenever no id starts with it.
+    const byPrefix = PREFIX.test(wanted) ? deployable.filter((v) => v.id.toLowerCase().startsWith(wanted.toLowerCase())) : [];
+    if (byPrefix.length > 1) {
+      throw new PlatformError('VERSION_NOT_FOUND', `"${wanted}" matches ${byPrefix.length} versions of ${target.platform.scriptName}; use the full id`, false);
     }
+    const byTag = deployable.filter((v) => v.annotations?.['workers/tag'] === wanted);
+    const byMessage = deployable.filter((v) => v.annotations?.['workers/message'] === wanted);
+    const found = [byPrefix, byTag, byMessage].find((list) => list.length > 0) ?? [];
+    if (found.length === 0) throw notFound(target, wanted);
     // Versions are newest first: when a tag was uploaded twice, the newest is the one meant.
     return toInfo(found[0]!);
   }

@@ -28,12 +28,20 @@ export async function openStore(databaseUrl: string = DEFAULT_DATABASE_URL): Pro
     if (path.length === 0) throw new KevinDeployError('USAGE', 'DATABASE_URL "sqlite:" needs a path, e.g. sqlite:./data/kevin-deploy.db');
     const file = path === ':memory:' ? path : resolve(path);
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    const sqlite = new BetterSqlite3(file);
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = FULL');
-    sqlite.pragma('foreign_keys = ON');
-    // A second process (the CLI reading state, a second replica) waits for the writer instead of failing.
-    sqlite.pragma('busy_timeout = 5000');
+    let sqlite: BetterSqlite3.Database;
+    try {
+      sqlite = new BetterSqlite3(file);
+      sqlite.pragma('journal_mode = WAL');
+      sqlite.pragma('synchronous = FULL');
+      sqlite.pragma('foreign_keys = ON');
+      // A second process (the CLI reading state, a second replica) waits for the writer instead of failing.
+      sqlite.pragma('busy_timeout = 5000');
+    } catch (error) {
+      throw new KevinDeployError(
+        'USAGE',
+        `cannot open the SQLite database at ${file} (${error instanceof Error ? error.message : String(error)}); set DATABASE_URL=sqlite:PATH to a writable file`,
+      );
+    }
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     const migrated = await migrate(db, 'sqlite');
     return { store: new KyselyStore(db), description: `sqlite:${file}`, migrated };

@@ -1,0 +1,512 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/adapters/store/open-store.ts';
+import type { KyselyStore } from '../../src/adapters/store/kysely-store.ts';
+import type { Deployment, DeploymentEvent } from '../../src/domain/deployment.ts';
+import type { Stage } from '../../src/domain/stages.ts';
+import { KevinDeployError } from '../../src/errors.ts';
+import type { FreezeLock } from '../../src/ports/store.ts';
+
+/** The SQLite store through openStore, as the bot opens it, in a temp directory. */
+
+const TARGET = { service: 'kevinstamp', environment: 'production' };
+const STAGING = { service: 'kevinstamp', environment: 'staging' };
+const GREEN = '6f1c2a9e-5b3d-4c7e-9a21-0d4e8b7f3c10';
+const BLUE = '0b0f8a5e-1111-4222-8333-944455556666';
+
+let dir: string;
+let file: string;
+const opened: KyselyStore[] = [];
+
+async function open(path = file): Promise<{ store: KyselyStore; migrated: string[]; description: string }> {
+  const result = await openStore(`sqlite:${path}`);
+  opened.push(result.store);
+  return result;
+}
+
+async function closeAll(): Promise<void> {
+  while (opened.length > 0) await opened.pop()!.close();
+}
+
+let counter = 0;
+function deployment(overrides: Partial<Deployment> = {}): Deployment {
+  counter += 1;
+  const at = `2026-11-26T09:${String(counter % 60).padStart(2, '0')}:00.000Z`;
+  return {
+    id: `dep-${String(counter).padStart(4, '0')}`,
+    ...TARGET,
+    kind: 'release',
+    stage: 'requested',
+    versionRef: 'v2.4.0',
+    version: null,
+    previousVersion: null,
+    strategy: 'blue-green',
+    split: {},
+    requestedBy: 'alice',
+    note: null,
+    force: false,
+    approvals: [],
+    reason: 'requested by alice',
+    stageTimes: { requested: at },
+    progress: { attempt: 0 },
+    wakeAt: at,
+    revision: 1,
+    createdAt: at,
+    updatedAt: at,
+    ...overrides,
+  };
+}
+
+function event(deploymentId: string, action: string, details: Record<string, unknown> = {}): DeploymentEvent {
+  return { deploymentId, at: '2026-11-26T09:00:00.000Z', actor: 'kevin-deploy', action, fromStage: null, toStage: null, details };
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kevin-deploy-store-'));
+  file = join(dir, 'nested', 'kevin-deploy.db');
+});
+
+afterEach(async () => {
+  await closeAll();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('openStore', () => {
+  it('runs the migrations once; re-opening migrates nothing', async () => {
+    const first = await open();
+    expect(first.migrated).toEqual(['0001-initial']);
+    expect(first.description).toBe(`sqlite:${file}`);
+    await first.store.ping();
+    await closeAll();
+
+    const second = await open();
+    expect(second.migrated).toEqual([]);
+    await second.store.ping();
+  });
+
+  it('keeps what was written across close and re-open of the same file', async () => {
+    const { store } = await open();
+    const d = deployment({ stage: 'monitoring', version: { id: GREEN, tag: 'v2.4.0' } });
+    await store.insertDeployment(d);
+    await store.appendEvents([event(d.id, 'requested'), event(d.id, 'switched')]);
+    await store.claimTarget({ ...TARGET, deploymentId: d.id, since: d.createdAt });
+    await store.putLock({ ...STAGING, holder: 'ops', reason: 'freeze', since: d.createdAt, expiresAt: null });
+    await closeAll();
+
+    const { store: again } = await open();
+    expect(await again.getDeployment(d.id)).toEqual(d);
+    expect((await again.listEvents(d.id)).map((e) => e.action)).toEqual(['requested', 'switched']);
+    expect(await again.getClaim(TARGET)).toEqual({ ...TARGET, deploymentId: d.id, since: d.createdAt });
+    expect(await again.getLock(STAGING)).toMatchObject({ holder: 'ops', reason: 'freeze' });
+  });
+
+  it('opens an in-memory database with sqlite::memory:', async () => {
+    const { store, migrated } = await openStore('sqlite::memory:');
+    opened.push(store);
+    expect(migrated).toEqual(['0001-initial']);
+    const d = deployment();
+    await store.insertDeployment(d);
+    expect(await store.getDeployment(d.id)).toEqual(d);
+  });
+
+  it('keeps claims, revisions and leases exclusive between two stores on the same file (a second replica)', async () => {
+    const { store: one } = await open();
+    const { store: two } = await open();
+    const a = deployment();
+    const b = deployment();
+    await one.insertDeployment(a);
+    await two.insertDeployment(b);
+
+    const claims = await Promise.all([
+      one.claimTarget({ ...TARGET, deploymentId: a.id, since: a.createdAt }),
+      two.claimTarget({ ...TARGET, deploymentId: b.id, since: b.createdAt }),
+    ]);
+    expect(claims.filter(Boolean)).toHaveLength(1);
+
+    const writes = await Promise.all([
+      one.updateDeployment({ ...a, stage: 'resolving' }, a.revision),
+      two.updateDeployment({ ...a, stage: 'cancelled' }, a.revision),
+    ]);
+    expect(writes.filter((w) => w !== undefined)).toHaveLength(1);
+    expect((await one.getDeployment(a.id))?.revision).toBe(a.revision + 1);
+
+    const leases = await Promise.all([
+      one.acquireLease(a.id, 'replica-one', '2026-11-26T09:01:00.000Z', '2026-11-26T09:00:00.000Z'),
+      two.acquireLease(a.id, 'replica-two', '2026-11-26T09:01:00.000Z', '2026-11-26T09:00:00.000Z'),
+    ]);
+    expect(leases.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('refuses "sqlite:" without a path', async () => {
+    const error = await openStore('sqlite:').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KevinDeployError);
+    expect((error as KevinDeployError).code).toBe('USAGE');
+    expect((error as KevinDeployError).message).toContain('needs a path');
+  });
+
+  it('explains a path it cannot open as a database, naming the path', async () => {
+    // A directory where the file should be: what a mistyped volume mount looks like.
+    const error = await openStore(`sqlite:${dir}`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KevinDeployError);
+    expect((error as KevinDeployError).code).toBe('USAGE');
+    expect((error as KevinDeployError).message).toContain(dir);
+  });
+
+  it('explains a postgres:// URL clearly, without quoting its password', async () => {
+    for (const url of ['postgres://kevin:s3cr3t-pw@127.0.0.1:5432/kevin', 'postgresql://kevin:s3cr3t-pw@db/kevin']) {
+      const error = await openStore(url).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(KevinDeployError);
+      expect((error as KevinDeployError).code).toBe('USAGE');
+      expect((error as KevinDeployError).message).toMatch(/Postgres/);
+      expect((error as KevinDeployError).message).toContain('sqlite:');
+      expect((error as KevinDeployError).message).not.toContain('s3cr3t-pw');
+    }
+  });
+
+  it('refuses another scheme such as mysql://, naming it, without quoting its password', async () => {
+    const error = await openStore('mysql://root:s3cr3t-pw@localhost/kevin').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KevinDeployError);
+    expect((error as KevinDeployError).code).toBe('USAGE');
+    expect((error as KevinDeployError).message).toContain('sqlite:');
+    expect((error as KevinDeployError).message).toContain('mysql');
+    expect((error as KevinDeployError).message).not.toContain('s3cr3t-pw');
+  });
+});
+
+describe('KyselyStore on SQLite', () => {
+  let store: KyselyStore;
+
+  beforeEach(async () => {
+    ({ store } = await open());
+  });
+
+  describe('deployments', () => {
+    it('round-trips every field, JSON fields and null versions included', async () => {
+      const bare = deployment();
+      await store.insertDeployment(bare);
+      expect(await store.getDeployment(bare.id)).toEqual(bare);
+
+      const full = deployment({
+        kind: 'rollback',
+        stage: 'awaiting_approval',
+        versionRef: 'release 2.4.0: "quotes" & ünïcödé',
+        version: { id: GREEN, tag: null },
+        previousVersion: { id: BLUE, tag: 'v2.3.9' },
+        split: { [BLUE]: 100, [GREEN]: 0 },
+        requestedBy: 'bob',
+        note: 'hotfix for the gallery',
+        force: true,
+        approvals: [
+          { actor: 'bob', at: '2026-11-26T09:05:00.000Z' },
+          { actor: 'ops', at: '2026-11-26T09:06:00.000Z' },
+        ],
+        reason: 'waiting for approval (expires 10:05)',
+        stageTimes: { requested: '2026-11-26T09:00:00.000Z', verifying: '2026-11-26T09:02:00.000Z' },
+        progress: {
+          attempt: 3,
+          targetSplit: { [BLUE]: 100, [GREEN]: 0 },
+          rollbackPhase: 'verify',
+          rollbackCause: 'error rate 7.5 % > 5 % for 2 min',
+          lastChecks: [
+            { name: 'health', ok: true, detail: '200 healthy' },
+            { name: 'content /', ok: false, detail: '"KEVIN" missing on /' },
+          ],
+          approvalExpiresAt: '2026-11-26T10:05:00.000Z',
+          monitorStartedAt: '2026-11-26T09:10:00.000Z',
+          monitorEndsAt: '2026-11-26T09:15:00.000Z',
+          consecutiveHealthFailures: 2,
+          samplesTaken: 9,
+          lastError: 'CLOUDFLARE_RATE_LIMITED',
+        },
+        wakeAt: null,
+        revision: 7,
+        updatedAt: '2026-11-26T09:06:00.000Z',
+      });
+      await store.insertDeployment(full);
+      expect(await store.getDeployment(full.id)).toEqual(full);
+      expect(await store.getDeployment('no-such-id')).toBeUndefined();
+    });
+
+    it('updates with compare-and-set on revision', async () => {
+      const d = deployment({ revision: 1 });
+      await store.insertDeployment(d);
+
+      const moved = { ...d, stage: 'resolving' as Stage, reason: 'resolving v2.4.0', updatedAt: '2026-11-26T10:00:00.000Z' };
+      const stored = await store.updateDeployment(moved, 1);
+      expect(stored).toEqual({ ...moved, revision: 2 });
+      expect(await store.getDeployment(d.id)).toEqual({ ...moved, revision: 2 });
+
+      // A writer that read revision 1 lost the race: nothing changes.
+      const stale = await store.updateDeployment({ ...d, stage: 'cancelled', reason: 'cancelled by bob' }, 1);
+      expect(stale).toBeUndefined();
+      expect(await store.getDeployment(d.id)).toEqual({ ...moved, revision: 2 });
+
+      expect(await store.updateDeployment({ ...moved, stage: 'staging' }, 2)).toMatchObject({ stage: 'staging', revision: 3 });
+      expect(await store.updateDeployment(deployment({ id: 'missing' }), 1)).toBeUndefined();
+    });
+
+    it('lists newest first, filtered by target, stage and kind, up to the limit', async () => {
+      const a = deployment({ createdAt: '2026-11-26T09:00:00.000Z', stage: 'succeeded' });
+      const b = deployment({ createdAt: '2026-11-26T09:10:00.000Z', stage: 'monitoring' });
+      const c = deployment({ createdAt: '2026-11-26T09:20:00.000Z', stage: 'failed', kind: 'rollback' });
+      const other = deployment({ ...STAGING, createdAt: '2026-11-26T09:30:00.000Z' });
+      for (const d of [a, b, c, other]) await store.insertDeployment(d);
+
+      expect((await store.listDeployments({})).map((d) => d.id)).toEqual([other.id, c.id, b.id, a.id]);
+      expect((await store.listDeployments({ ...TARGET })).map((d) => d.id)).toEqual([c.id, b.id, a.id]);
+      expect((await store.listDeployments({ ...TARGET, limit: 2 })).map((d) => d.id)).toEqual([c.id, b.id]);
+      expect((await store.listDeployments({ stages: ['succeeded', 'failed'] })).map((d) => d.id)).toEqual([c.id, a.id]);
+      expect((await store.listDeployments({ kind: 'rollback' })).map((d) => d.id)).toEqual([c.id]);
+    });
+  });
+
+  describe('events', () => {
+    it('appends and lists in order, per deployment', async () => {
+      const d = deployment();
+      const e = deployment();
+      await store.insertDeployment(d);
+      await store.insertDeployment(e);
+      const first: DeploymentEvent = { ...event(d.id, 'requested', { version: 'v2.4.0', nested: { n: [1, 2] } }), toStage: 'requested' };
+      const second: DeploymentEvent = { ...event(d.id, 'stage'), fromStage: 'requested', toStage: 'resolving' };
+      await store.appendEvents([first, second]);
+      await store.appendEvents([event(e.id, 'requested')]);
+      await store.appendEvents([]);
+      await store.appendEvents([{ ...event(d.id, 'approved'), actor: 'bob', fromStage: 'awaiting_approval', toStage: 'switching' }]);
+
+      const listed = await store.listEvents(d.id);
+      expect(listed.map((x) => x.action)).toEqual(['requested', 'stage', 'approved']);
+      expect(listed[0]).toEqual(first);
+      expect(listed[1]).toEqual(second);
+      expect(listed[2]).toMatchObject({ actor: 'bob', fromStage: 'awaiting_approval', toStage: 'switching' });
+      expect((await store.listEvents(e.id)).map((x) => x.action)).toEqual(['requested']);
+      expect(await store.listEvents('nobody')).toEqual([]);
+    });
+  });
+
+  describe('target claims', () => {
+    it('are exclusive per service and environment', async () => {
+      const a = deployment();
+      const b = deployment();
+      const c = deployment({ ...STAGING });
+      for (const d of [a, b, c]) await store.insertDeployment(d);
+
+      expect(await store.claimTarget({ ...TARGET, deploymentId: a.id, since: '2026-11-26T09:00:00.000Z' })).toBe(true);
+      expect(await store.claimTarget({ ...TARGET, deploymentId: b.id, since: '2026-11-26T09:01:00.000Z' })).toBe(false);
+      // The same service in another environment is another target.
+      expect(await store.claimTarget({ ...STAGING, deploymentId: c.id, since: '2026-11-26T09:02:00.000Z' })).toBe(true);
+
+      expect(await store.getClaim(TARGET)).toEqual({ ...TARGET, deploymentId: a.id, since: '2026-11-26T09:00:00.000Z' });
+      expect((await store.listClaims()).map((x) => x.deploymentId)).toEqual([a.id, c.id]);
+    });
+
+    it('are released only by their holder', async () => {
+      const a = deployment();
+      const b = deployment();
+      for (const d of [a, b]) await store.insertDeployment(d);
+      await store.claimTarget({ ...TARGET, deploymentId: a.id, since: '2026-11-26T09:00:00.000Z' });
+
+      await store.releaseClaim(TARGET, b.id);
+      expect((await store.getClaim(TARGET))?.deploymentId).toBe(a.id);
+
+      await store.releaseClaim(TARGET, a.id);
+      expect(await store.getClaim(TARGET)).toBeUndefined();
+      expect(await store.claimTarget({ ...TARGET, deploymentId: b.id, since: '2026-11-26T09:05:00.000Z' })).toBe(true);
+    });
+  });
+
+  describe('queue', () => {
+    it('is first in, first out per target, and dequeues by deployment', async () => {
+      const ds = [deployment(), deployment({ ...STAGING }), deployment(), deployment()];
+      for (const d of ds) await store.insertDeployment(d);
+      const [a, s, b, c] = ds as [Deployment, Deployment, Deployment, Deployment];
+      // Enqueue times deliberately out of order: the queue is arrival order, not timestamp order.
+      await store.enqueue({ ...TARGET, deploymentId: a.id, enqueuedAt: '2026-11-26T09:30:00.000Z' });
+      await store.enqueue({ ...STAGING, deploymentId: s.id, enqueuedAt: '2026-11-26T09:31:00.000Z' });
+      await store.enqueue({ ...TARGET, deploymentId: b.id, enqueuedAt: '2026-11-26T09:00:00.000Z' });
+      await store.enqueue({ ...TARGET, deploymentId: c.id, enqueuedAt: '2026-11-26T09:40:00.000Z' });
+
+      expect((await store.queueOf(TARGET)).map((q) => q.deploymentId)).toEqual([a.id, b.id, c.id]);
+      expect((await store.queueOf(STAGING)).map((q) => q.deploymentId)).toEqual([s.id]);
+      expect((await store.listQueue()).map((q) => q.deploymentId)).toEqual([a.id, s.id, b.id, c.id]);
+      expect((await store.queueOf(TARGET))[0]).toEqual({ ...TARGET, deploymentId: a.id, enqueuedAt: '2026-11-26T09:30:00.000Z' });
+
+      await store.dequeue(a.id);
+      expect((await store.queueOf(TARGET)).map((q) => q.deploymentId)).toEqual([b.id, c.id]);
+      await store.dequeue('not-queued');
+      expect(await store.listQueue()).toHaveLength(3);
+    });
+  });
+
+  describe('freeze locks', () => {
+    it('are put, read, listed and deleted', async () => {
+      const prod: FreezeLock = { ...TARGET, holder: 'ops', reason: 'launch week', since: '2026-11-26T09:00:00.000Z', expiresAt: '2026-11-30T00:00:00.000Z' };
+      const staging: FreezeLock = { ...STAGING, holder: 'alice', reason: 'demo', since: '2026-11-26T09:05:00.000Z', expiresAt: null };
+      expect(await store.getLock(TARGET)).toBeUndefined();
+      await store.putLock(prod);
+      await store.putLock(staging);
+
+      expect(await store.getLock(TARGET)).toEqual(prod);
+      expect(await store.getLock(STAGING)).toEqual(staging);
+      expect(await store.listLocks()).toEqual([prod, staging]);
+
+      expect(await store.deleteLock(TARGET)).toBe(true);
+      expect(await store.deleteLock(TARGET)).toBe(false);
+      expect(await store.getLock(TARGET)).toBeUndefined();
+      expect(await store.listLocks()).toEqual([staging]);
+    });
+  });
+
+  describe('transactions', () => {
+    it('commit every write together', async () => {
+      const d = deployment();
+      const result = await store.transaction(async (tx) => {
+        await tx.insertDeployment(d);
+        return tx.claimTarget({ ...TARGET, deploymentId: d.id, since: d.createdAt });
+      });
+      expect(result).toBe(true);
+      expect(await store.getDeployment(d.id)).toEqual(d);
+      expect((await store.getClaim(TARGET))?.deploymentId).toBe(d.id);
+    });
+
+    it('roll every write back when the work throws', async () => {
+      const d = deployment();
+      const failure = new Error('crashed between the writes');
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.insertDeployment(d);
+          expect(await tx.claimTarget({ ...TARGET, deploymentId: d.id, since: d.createdAt })).toBe(true);
+          await tx.appendEvents([event(d.id, 'requested')]);
+          await tx.enqueue({ ...STAGING, deploymentId: d.id, enqueuedAt: d.createdAt });
+          // Inside the transaction the writes are visible…
+          expect(await tx.getDeployment(d.id)).toEqual(d);
+          throw failure;
+        }),
+      ).rejects.toBe(failure);
+
+      // …outside, none of them happened.
+      expect(await store.getDeployment(d.id)).toBeUndefined();
+      expect(await store.getClaim(TARGET)).toBeUndefined();
+      expect(await store.listEvents(d.id)).toEqual([]);
+      expect(await store.listQueue()).toEqual([]);
+      // And the store still works.
+      await store.insertDeployment(d);
+      expect(await store.getDeployment(d.id)).toEqual(d);
+    });
+  });
+
+  describe('leases', () => {
+    const T0 = '2026-11-26T09:00:00.000Z';
+    const T0_PLUS_30S = '2026-11-26T09:00:30.000Z';
+    const T0_PLUS_59S = '2026-11-26T09:00:59.000Z';
+    const T0_PLUS_1M = '2026-11-26T09:01:00.000Z';
+    const T0_PLUS_61S = '2026-11-26T09:01:01.000Z';
+    const T0_PLUS_2M = '2026-11-26T09:02:00.000Z';
+
+    async function leaseOf(id: string): Promise<{ leaseOwner: string | null; leaseExpiresAt: string | null } | undefined> {
+      const item = (await store.listWork()).find((w) => w.id === id);
+      return item ? { leaseOwner: item.leaseOwner, leaseExpiresAt: item.leaseExpiresAt } : undefined;
+    }
+
+    it('are granted to one owner until they expire, renewable by the holder', async () => {
+      const d = deployment();
+      await store.insertDeployment(d);
+
+      expect(await store.acquireLease(d.id, 'replica-a', T0_PLUS_1M, T0)).toBe(true);
+      expect(await leaseOf(d.id)).toEqual({ leaseOwner: 'replica-a', leaseExpiresAt: T0_PLUS_1M });
+
+      // B is refused while A's lease is live.
+      expect(await store.acquireLease(d.id, 'replica-b', T0_PLUS_2M, T0_PLUS_30S)).toBe(false);
+      expect(await store.acquireLease(d.id, 'replica-b', T0_PLUS_2M, T0_PLUS_59S)).toBe(false);
+      expect(await leaseOf(d.id)).toEqual({ leaseOwner: 'replica-a', leaseExpiresAt: T0_PLUS_1M });
+
+      // A renews.
+      expect(await store.acquireLease(d.id, 'replica-a', T0_PLUS_2M, T0_PLUS_30S)).toBe(true);
+      expect(await leaseOf(d.id)).toEqual({ leaseOwner: 'replica-a', leaseExpiresAt: T0_PLUS_2M });
+      expect(await store.acquireLease(d.id, 'replica-b', '2026-11-26T09:03:00.000Z', T0_PLUS_61S)).toBe(false);
+
+      // After expiry, B gets it.
+      expect(await store.acquireLease(d.id, 'replica-b', '2026-11-26T09:04:00.000Z', '2026-11-26T09:02:00.001Z')).toBe(true);
+      expect(await leaseOf(d.id)).toEqual({ leaseOwner: 'replica-b', leaseExpiresAt: '2026-11-26T09:04:00.000Z' });
+      expect(await store.acquireLease(d.id, 'replica-a', '2026-11-26T09:05:00.000Z', '2026-11-26T09:02:30.000Z')).toBe(false);
+    });
+
+    it('are not granted on a deployment that does not exist', async () => {
+      expect(await store.acquireLease('missing', 'replica-a', T0_PLUS_1M, T0)).toBe(false);
+    });
+
+    it('are released by their owner only, one or all at once', async () => {
+      const [d1, d2, d3] = [deployment(), deployment(), deployment()];
+      for (const d of [d1!, d2!, d3!]) await store.insertDeployment(d);
+      await store.acquireLease(d1!.id, 'replica-a', T0_PLUS_1M, T0);
+      await store.acquireLease(d2!.id, 'replica-a', T0_PLUS_1M, T0);
+      await store.acquireLease(d3!.id, 'replica-b', T0_PLUS_1M, T0);
+
+      await store.releaseLease(d3!.id, 'replica-a');
+      expect((await leaseOf(d3!.id))?.leaseOwner).toBe('replica-b');
+      await store.releaseLease(d1!.id, 'replica-a');
+      expect(await leaseOf(d1!.id)).toEqual({ leaseOwner: null, leaseExpiresAt: null });
+
+      await store.acquireLease(d1!.id, 'replica-a', T0_PLUS_1M, T0);
+      await store.releaseAllLeases('replica-a');
+      expect(await leaseOf(d1!.id)).toEqual({ leaseOwner: null, leaseExpiresAt: null });
+      expect(await leaseOf(d2!.id)).toEqual({ leaseOwner: null, leaseExpiresAt: null });
+      expect(await leaseOf(d3!.id)).toEqual({ leaseOwner: 'replica-b', leaseExpiresAt: T0_PLUS_1M });
+      // Released: anyone may take it at once.
+      expect(await store.acquireLease(d2!.id, 'replica-b', T0_PLUS_1M, T0)).toBe(true);
+    });
+
+    it('survive a status write (updateDeployment does not clear them)', async () => {
+      const d = deployment();
+      await store.insertDeployment(d);
+      await store.acquireLease(d.id, 'replica-a', T0_PLUS_1M, T0);
+      await store.updateDeployment({ ...d, stage: 'resolving' }, d.revision);
+      expect(await leaseOf(d.id)).toEqual({ leaseOwner: 'replica-a', leaseExpiresAt: T0_PLUS_1M });
+    });
+  });
+
+  describe('work and counts', () => {
+    it('lists only non-terminal deployments as work, oldest first, with wake times', async () => {
+      const stages: Stage[] = [
+        'requested',
+        'succeeded',
+        'monitoring',
+        'rolled_back',
+        'failed',
+        'needs_attention',
+        'rejected',
+        'expired',
+        'cancelled',
+        'awaiting_approval',
+        'rolling_back',
+      ];
+      const ds = stages.map((stage, i) =>
+        deployment({ stage, createdAt: `2026-11-26T10:${String(i).padStart(2, '0')}:00.000Z`, wakeAt: i % 2 === 0 ? null : `2026-11-26T11:00:0${i % 10}.000Z` }),
+      );
+      for (const d of ds) await store.insertDeployment(d);
+
+      const work = await store.listWork();
+      const live = ds.filter((d) => ['requested', 'monitoring', 'needs_attention', 'awaiting_approval', 'rolling_back'].includes(d.stage));
+      expect(work.map((w) => w.id)).toEqual(live.map((d) => d.id));
+      expect(work[0]).toEqual({ id: live[0]!.id, wakeAt: live[0]!.wakeAt, leaseOwner: null, leaseExpiresAt: null });
+      expect(work.map((w) => w.wakeAt)).toEqual(live.map((d) => d.wakeAt));
+    });
+
+    it('drops a deployment from the work list once it reaches a terminal stage', async () => {
+      const d = deployment({ stage: 'monitoring' });
+      await store.insertDeployment(d);
+      expect((await store.listWork()).map((w) => w.id)).toEqual([d.id]);
+      await store.updateDeployment({ ...d, stage: 'succeeded' }, d.revision);
+      expect(await store.listWork()).toEqual([]);
+    });
+
+    it('counts deployments by stage', async () => {
+      expect(await store.countByStage()).toEqual({});
+      for (const stage of ['succeeded', 'succeeded', 'failed', 'monitoring', 'succeeded'] as Stage[]) {
+        await store.insertDeployment(deployment({ stage }));
+      }
+      expect(await store.countByStage()).toEqual({ succeeded: 3, failed: 1, monitoring: 1 });
+    });
+  });
+});

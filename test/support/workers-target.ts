@@ -1,0 +1,33 @@
+import { loadConfig } from '../../src/config/load-config.ts';
+import type { TargetSettings } from '../../src/config/schema.ts';
+import { STAND_IN_ACCOUNT, STAND_IN_SCRIPT } from './stand-in-helpers.ts';
+
+/**
+ * Settings of kevinstamp/production as the config loader produces them, for adapter tests that
+ * need a TargetSettings but no bot. Goes through loadConfig so the defaults are the real ones.
+ */
+export function workersTarget(options: { productionUrl: string; reach?: string }): TargetSettings {
+  const text = `
+version: 1
+services:
+  kevinstamp:
+    platform:
+      type: cloudflare-workers
+      accountId: ${STAND_IN_ACCOUNT}
+      scriptName: ${STAND_IN_SCRIPT}
+      reach: ${options.reach ?? '{ mode: version-override }'}
+    productionUrl: ${options.productionUrl}
+    environments:
+      production: {}
+`;
+  const result = loadConfig({ path: 'workers-target.yml', text, env: {} });
+  if (!result.ok) throw new Error(result.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
+  const target = result.config.services.get('kevinstamp')?.environments.get('production');
+  if (!target) throw new Error('kevinstamp/production missing from the test configuration');
+  return target;
+}
+
+/** The same target on another account or script (the "misconfigured" cases). */
+export function withPlatform(target: TargetSettings, platform: Partial<Pick<TargetSettings['platform'], 'accountId' | 'scriptName'>>): TargetSettings {
+  return { ...target, platform: { ...target.platform, ...platform } };
+}
