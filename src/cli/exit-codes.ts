@@ -13,6 +13,8 @@ export class CliFailure extends Error {
     message: string,
     /** The API's problem body, printed as-is with --json. */
     readonly body?: unknown,
+    /** Print the message as it is (e.g. config problems in file:line:column form, which editors link). */
+    readonly plain = false,
   ) {
     super(message);
     this.name = 'CliFailure';

@@ -15,14 +15,14 @@ export interface LoadedConfig {
  */
 export function loadConfigOrExit(explicit: string | undefined, env: NodeJS.ProcessEnv, cwd: string): LoadedConfig | undefined {
   const found = findConfigPath({ explicit, env, cwd });
-  if (!found.ok) throw new CliFailure(EXIT.usage, formatProblem(found.problem));
+  if (!found.ok) throw new CliFailure(EXIT.usage, formatProblem(found.problem), { problems: [found.problem] }, true);
   if (!found.path) return undefined;
   const result = loadConfig({ path: found.path, displayPath: found.displayPath, env });
   if (!result.ok) {
     const text = [formatProblems(result.problems), result.warnings.length > 0 ? formatProblems(result.warnings, 'warning') : '']
       .filter(Boolean)
       .join('\n');
-    throw new CliFailure(EXIT.usage, text, { problems: result.problems, warnings: result.warnings });
+    throw new CliFailure(EXIT.usage, text, { problems: result.problems, warnings: result.warnings }, true);
   }
   return { config: result.config, warnings: result.warnings.map((w) => formatProblem(w, 'warning')) };
 }

@@ -199,7 +199,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     if (error instanceof CliFailure) {
       const wantsJson = argv.includes('--json');
-      io.err(wantsJson && error.body ? JSON.stringify(error.body, null, 2) : `kevin-deploy: ${error.message}`);
+      io.err(wantsJson && error.body ? JSON.stringify(error.body, null, 2) : error.plain ? error.message : `kevin-deploy: ${error.message}`);
       return error.exitCode;
     }
     io.err(`kevin-deploy: ${error instanceof Error ? error.message : String(error)}`);

@@ -33,6 +33,17 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     return503OnClosing: true,
   });
   app.setErrorHandler(problemHandler(deps.logger));
+  // An empty JSON body (curl -X POST -H 'content-type: application/json') means "no arguments".
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new KevinDeployError('INVALID_JSON', 'the request body is not valid JSON'), undefined);
+    }
+  });
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, new KevinDeployError('NOT_FOUND', `nothing at ${request.method} ${request.url.split('?')[0]}`)),
   );
