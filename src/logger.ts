@@ -20,7 +20,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
     {
       level: options.level ?? 'info',
-      base: { service: 'kevin-deploy' },
+      // `app`, not `service`: per-deployment lines carry the released service as `service`.
+      base: { app: 'kevin-deploy' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
         paths: [

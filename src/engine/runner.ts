@@ -173,12 +173,7 @@ export class Runner {
           log.debug('status changed meanwhile (a command or another replica); deciding again from the new status');
           continue;
         }
-        for (const record of records) {
-          if (record.after.id !== id) this.poke(record.after.id);
-          logger
-            .child({ deploymentId: record.after.id, service: record.after.service, env: record.after.environment, stage: record.after.stage })
-            .info({ from: record.before?.stage, reason: record.after.reason }, record.before?.stage === record.after.stage ? 'progress' : 'stage changed');
-        }
+        for (const record of records) if (record.after.id !== id) this.poke(record.after.id);
         await this.o.bus.publish(records);
       }
     } catch (error) {

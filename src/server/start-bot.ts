@@ -9,6 +9,7 @@ import { ReleaseService } from '../engine/release-service.ts';
 import { Runner } from '../engine/runner.ts';
 import { StepExecutor } from '../engine/step-executor.ts';
 import { TransitionBus } from '../engine/transition-bus.ts';
+import { transitionLogger } from '../engine/transition-log.ts';
 import { KevinDeployError } from '../errors.ts';
 import { createLogger, SECRET_ENV_NAMES } from '../logger.ts';
 import { systemClock, type Clock } from '../ports/clock.ts';
@@ -59,6 +60,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
 
   const bus = new TransitionBus(logger);
   const metrics = new BotMetrics(store);
+  bus.subscribe(transitionLogger(logger));
   bus.subscribe(metrics.observe);
   const tokens = new ApiTokens(config.apiTokens, env);
   for (const name of tokens.missing) logger.warn({ env: name }, `API token variable ${name} is not set; that actor cannot use the API`);
