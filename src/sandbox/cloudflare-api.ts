@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { CF_CODES, CF_MESSAGES, failure, success, type ApiResult } from './cloudflare-envelope.ts';
 import { checkDeployment } from './deployment-rules.ts';
 import { SANDBOX_AUTHOR_EMAIL, type DeploymentRecord, type StandInState, type VersionRecord } from './stand-in-state.ts';
+import { interpretVersionUpload, type MultipartBody } from './version-upload.ts';
 
 /**
  * The subset of the Cloudflare v4 API that the Workers adapter uses, as a pure function of the
@@ -18,6 +19,13 @@ export interface ApiRequest {
   query: URLSearchParams;
   authorization: string | undefined;
   rawBody: string;
+  /**
+   * The multipart/form-data body, already parsed by the transport (readMultipartBody is async;
+   * this module stays synchronous). Undefined when the request was not multipart.
+   */
+  multipart?: MultipartBody | undefined;
+  /** The User-Agent header: uploads from wrangler are recorded with source 'wrangler', others 'api'. */
+  userAgent?: string | undefined;
 }
 
 export interface CloudflareApiConfig {
@@ -38,6 +46,7 @@ const SANDBOX_AUTHOR_ID = createHash('sha256').update(SANDBOX_AUTHOR_EMAIL).dige
 type Route =
   | { kind: 'subdomain'; account: string }
   | { kind: 'versions'; account: string; script: string }
+  | { kind: 'upload'; account: string; script: string }
   | { kind: 'version'; account: string; script: string; versionId: string }
   | { kind: 'deployments'; account: string; script: string };
 
@@ -52,6 +61,11 @@ const ROUTES: Array<{ method: string; pattern: RegExp; build: (m: string[]) => R
     method: 'GET',
     pattern: new RegExp(`^/accounts/${SEGMENT}/workers/scripts/${SEGMENT}/versions$`),
     build: ([account, script]) => ({ kind: 'versions', account: account as string, script: script as string }),
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/accounts/${SEGMENT}/workers/scripts/${SEGMENT}/versions$`),
+    build: ([account, script]) => ({ kind: 'upload', account: account as string, script: script as string }),
   },
   {
     method: 'GET',
@@ -113,21 +127,36 @@ function versionSummary(v: VersionRecord): Record<string, unknown> {
       author_id: SANDBOX_AUTHOR_ID,
       created_on: v.createdOn,
       modified_on: v.createdOn,
-      source: 'wrangler',
+      source: v.source ?? 'wrangler',
       hasPreview: true,
     },
     annotations,
   };
 }
 
+const DEFAULT_COMPATIBILITY_DATE = '2026-01-01';
+
 function versionDetail(v: VersionRecord): Record<string, unknown> {
   return {
     ...versionSummary(v),
     resources: {
-      bindings: [],
-      script: { etag: createHash('sha256').update(v.id).digest('hex'), handlers: ['fetch'] },
-      script_runtime: { compatibility_date: '2026-01-01', usage_model: 'standard' },
+      bindings: (v.upload?.bindings ?? []).map((b) => ({ ...b })),
+      script: { etag: v.upload?.etag ?? createHash('sha256').update(v.id).digest('hex'), handlers: ['fetch'] },
+      script_runtime: { compatibility_date: v.upload?.compatibilityDate ?? DEFAULT_COMPATIBILITY_DATE, usage_model: 'standard' },
     },
+  };
+}
+
+/**
+ * The answer to a version upload: the version detail plus what wrangler reads from it
+ * (`startup_time_ms`, and `metadata.has_preview` in snake case next to the documented `hasPreview`).
+ */
+function versionCreated(v: VersionRecord): Record<string, unknown> {
+  const detail = versionDetail(v);
+  return {
+    ...detail,
+    metadata: { ...(detail['metadata'] as Record<string, unknown>), has_preview: true },
+    startup_time_ms: 0,
   };
 }
 
@@ -180,6 +209,8 @@ export function handleCloudflareApi(config: CloudflareApiConfig, request: ApiReq
   switch (route.kind) {
     case 'versions':
       return listVersions(config.state, route.script, request.query);
+    case 'upload':
+      return createVersion(config, route.script, request);
     case 'version':
       return getVersion(config.state, route.script, route.versionId);
     case 'deployments':
@@ -221,6 +252,15 @@ function getVersion(state: StandInState, script: string, versionId: string): Api
   const record = state.version(versionId.toLowerCase());
   if (!record || record.script !== script) return failure(404, CF_CODES.versionNotFound, CF_MESSAGES.versionNotFound);
   return success(versionDetail(record));
+}
+
+function createVersion(config: CloudflareApiConfig, script: string, request: ApiRequest): ApiResult {
+  const source = /^wrangler\//i.test(request.userAgent ?? '') ? 'wrangler' : 'api';
+  const check = interpretVersionUpload(request.multipart, source);
+  if (!check.ok) return failure(400, check.error.code, check.error.message);
+  // Cloudflare accepts any number of uploads with the same tag: each one is a new version.
+  const created = config.state.addVersion(script, check.version, config.clock());
+  return success(versionCreated(created));
 }
 
 function createDeployment(config: CloudflareApiConfig, script: string, request: ApiRequest): ApiResult {

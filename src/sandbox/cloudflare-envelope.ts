@@ -33,6 +33,8 @@ export const CF_CODES = {
   /** Path under /client/v4 that matches no endpoint. */
   couldNotRoute: 7003,
   malformedJson: 6007,
+  /** A version upload the API refuses: missing/broken metadata part, unknown main module, bad binding. */
+  uploadInvalid: 10021,
   versionIdMalformed: 10004,
   workerNotFound: 10007,
   /** 5xx: the real API's catch-all. */

@@ -15,6 +15,7 @@ import {
   type StandInStateSnapshot,
   type VersionRecord,
 } from './stand-in-state.ts';
+import { isMultipart, readMultipartBody, type MultipartBody } from './version-upload.ts';
 
 /**
  * A loopback stand-in for the part of Cloudflare the Workers adapter uses — the v4 API, plus an
@@ -24,7 +25,8 @@ import {
 
 export type { BehaviorSpec } from './sample-site.ts';
 export type { FaultSpec } from './fault-injector.ts';
-export type { DeploymentRecord, VersionRecord, StandInStateSnapshot } from './stand-in-state.ts';
+export type { DeploymentRecord, VersionRecord, StandInStateSnapshot, VersionBinding, VersionUpload } from './stand-in-state.ts';
+export { BEHAVIOR_BINDING } from './version-upload.ts';
 
 export interface StandInOptions {
   /** The only accepted bearer token. */
@@ -104,9 +106,24 @@ export interface CloudflareStandIn {
   pendingFaults(): FaultSpec[];
   /** The state to persist; feed it back through StandInOptions.state. */
   snapshot(): StandInStateSnapshot;
+
+  /**
+   * Calls the listener synchronously after every change to the persisted state — a version added
+   * (API upload, addVersion, control route), a deployment created (API, deploy(), control route),
+   * a behaviour set — so a host can write `snapshot()` after each one. Reads, edge traffic, faults
+   * and refused requests do not call it. A throwing listener is ignored. Returns the unsubscribe.
+   */
+  onChange(listener: () => void): () => void;
+  /**
+   * Serves `provider()` as JSON on `GET /__stand-in/traffic` (404 while nothing is attached), e.g.
+   * a traffic collector's stats(). Attaching again replaces the provider; the returned function
+   * detaches it (if it is still the attached one).
+   */
+  attachTrafficStats(provider: () => unknown): () => void;
 }
 
-const MAX_BODY_BYTES = 1024 * 1024;
+/** Cloudflare's compressed Worker size limit on paid plans; big enough for any real upload. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export async function startCloudflareStandIn(options: StandInOptions): Promise<CloudflareStandIn> {
   const host = options.host ?? '127.0.0.1';
@@ -117,6 +134,7 @@ export async function startCloudflareStandIn(options: StandInOptions): Promise<C
   const site = new SampleSite({ clock });
   const faults = new FaultInjector();
   const listeners = new Set<(req: { method: string; path: string }) => void>();
+  let trafficStats: (() => unknown) | undefined;
   const requests: ApiRequestRecord[] = [];
   const closing = new AbortController();
   const apiConfig: CloudflareApiConfig = {
@@ -197,6 +215,13 @@ export async function startCloudflareStandIn(options: StandInOptions): Promise<C
     versions: (script) => state.versions(knownScript(script)),
     pendingFaults: () => faults.pending(),
     snapshot: () => state.toJSON(),
+    onChange: (listener) => state.onChange(listener),
+    attachTrafficStats(provider) {
+      trafficStats = provider;
+      return () => {
+        if (trafficStats === provider) trafficStats = undefined;
+      };
+    },
     close() {
       closed ??= (async () => {
         closing.abort();
@@ -218,16 +243,17 @@ export async function startCloudflareStandIn(options: StandInOptions): Promise<C
   async function onApiRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://stand-in.invalid');
     const method = (req.method ?? 'GET').toUpperCase();
-    let rawBody: string;
+    let body: Buffer;
     try {
-      rawBody = await readBody(req);
+      body = await readBody(req);
     } catch {
       req.socket.destroy();
       return;
     }
+    const rawBody = body.toString('utf8');
 
     if (url.pathname.startsWith(CONTROL_PREFIX)) {
-      const answer = handleControl(standIn, method, url.pathname, rawBody);
+      const answer = handleControl(standIn, method, url.pathname, rawBody, { trafficStats });
       send(res, answer.status, answer.body, {});
       return;
     }
@@ -256,6 +282,12 @@ export async function startCloudflareStandIn(options: StandInOptions): Promise<C
       }
     }
 
+    const contentType = req.headers['content-type'];
+    let multipart: MultipartBody | undefined;
+    if (fault?.kind !== 'status' && method === 'POST' && contentType !== undefined && isMultipart(contentType)) {
+      multipart = await readMultipartBody(contentType, body);
+    }
+
     const answer: ApiResult =
       fault?.kind === 'status'
         ? faultResponse(fault)
@@ -265,6 +297,8 @@ export async function startCloudflareStandIn(options: StandInOptions): Promise<C
             query: url.searchParams,
             authorization: req.headers.authorization,
             rawBody,
+            multipart,
+            userAgent: req.headers['user-agent'],
           });
 
     if (fault?.kind === 'drop-after-apply') {
@@ -299,7 +333,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -311,7 +345,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

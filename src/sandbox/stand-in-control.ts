@@ -16,6 +16,11 @@ export interface ControlResult {
   body: unknown;
 }
 
+export interface ControlExtras {
+  /** What `GET /__stand-in/traffic` answers; the route is 404 while this is undefined. */
+  trafficStats?: (() => unknown) | undefined;
+}
+
 /** A behaviour as JSON: either a BehaviorSpec object or a preset string such as "erroring:20". */
 const behaviorInput = z.union([z.string(), behaviorSchema]);
 
@@ -48,11 +53,22 @@ export function handleControl(
   method: string,
   pathname: string,
   rawBody: string,
+  extras: ControlExtras = {},
 ): ControlResult {
   const path = pathname.slice(CONTROL_PREFIX.length - 1); // keep the leading "/"
   const segments = path.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
   try {
     if (method === 'GET' && path === '/state') return { status: 200, body: describe(standIn) };
+    if (method === 'GET' && path === '/traffic') {
+      if (extras.trafficStats === undefined) {
+        return { status: 404, body: { error: 'no traffic collector is attached to this stand-in' } };
+      }
+      try {
+        return { status: 200, body: extras.trafficStats() ?? null };
+      } catch (error) {
+        return { status: 500, body: { error: errorMessage(error) } };
+      }
+    }
 
     if (segments[0] === 'scripts' && segments.length === 3 && method === 'POST') {
       const script = segments[1] as string;

@@ -19,6 +19,29 @@ export interface VersionRecord {
   /** Deploying this version needs `?force=true` (Cloudflare error 10220) — see deployment-rules.ts. */
   secretsChanged: boolean;
   behavior: BehaviorSpec;
+  /** Who uploaded it, as Cloudflare reports it in metadata.source; absent means 'wrangler' (CI). */
+  source?: string;
+  /** What a multipart upload carried; absent for versions made with addVersion or the control surface. */
+  upload?: VersionUpload;
+}
+
+/** A binding as Cloudflare lists it under resources.bindings (secret values are never kept). */
+export interface VersionBinding {
+  type: string;
+  name: string;
+  /** plain_text bindings only. */
+  text?: string;
+}
+
+/** The script side of a multipart version upload. */
+export interface VersionUpload {
+  mainModule: string;
+  /** Part names of every uploaded module, main module included, in upload order. */
+  modules: string[];
+  /** sha256 over the uploaded modules, hex. */
+  etag: string;
+  compatibilityDate?: string;
+  bindings: VersionBinding[];
 }
 
 export interface DeploymentVersion {
@@ -43,6 +66,8 @@ export interface NewVersion {
   message?: string | undefined;
   behavior?: BehaviorSpec | undefined;
   secretsChanged?: boolean | undefined;
+  source?: string | undefined;
+  upload?: VersionUpload | undefined;
 }
 
 export interface NewDeployment {
@@ -70,6 +95,14 @@ interface ScriptEntry {
   deployments: DeploymentRecord[];
 }
 
+const versionUploadSchema = z.object({
+  mainModule: z.string().min(1),
+  modules: z.array(z.string()),
+  etag: z.string(),
+  compatibilityDate: z.string().optional(),
+  bindings: z.array(z.object({ type: z.string(), name: z.string(), text: z.string().optional() })),
+});
+
 const versionRecordSchema = z.object({
   id: z.string().min(1),
   script: z.string().min(1),
@@ -79,6 +112,8 @@ const versionRecordSchema = z.object({
   createdOn: z.string(),
   secretsChanged: z.boolean(),
   behavior: behaviorSchema,
+  source: z.string().optional(),
+  upload: versionUploadSchema.optional(),
 });
 
 const deploymentRecordSchema = z.object({
@@ -108,7 +143,9 @@ const snapshotSchema = z.object({
 export type StandInStateSnapshot = z.infer<typeof snapshotSchema>;
 
 function copyVersion(v: VersionRecord): VersionRecord {
-  return { ...v, behavior: structuredClone(v.behavior) };
+  const copy: VersionRecord = { ...v, behavior: structuredClone(v.behavior) };
+  if (v.upload) copy.upload = structuredClone(v.upload);
+  return copy;
 }
 
 function copyDeployment(d: DeploymentRecord): DeploymentRecord {
@@ -128,9 +165,24 @@ function sameSplit(a: Split, b: Split): boolean {
 export class StandInState {
   readonly #scripts = new Map<string, ScriptEntry>();
   readonly #versionsById = new Map<string, VersionRecord>();
+  readonly #changeListeners = new Set<() => void>();
+
+  /**
+   * Calls the listener synchronously after every change to what toJSON() returns (a script,
+   * version or deployment added, a behaviour set), so a host can persist a snapshot each time.
+   * A throwing listener is ignored: observers must not change what the stand-in does.
+   */
+  onChange(listener: () => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => {
+      this.#changeListeners.delete(listener);
+    };
+  }
 
   addScript(name: string): void {
-    if (!this.#scripts.has(name)) this.#scripts.set(name, { name, versions: [], deployments: [] });
+    if (this.#scripts.has(name)) return;
+    this.#scripts.set(name, { name, versions: [], deployments: [] });
+    this.#changed();
   }
 
   hasScript(name: string): boolean {
@@ -153,8 +205,11 @@ export class StandInState {
     };
     if (input.tag !== undefined) record.tag = input.tag;
     if (input.message !== undefined) record.message = input.message;
+    if (input.source !== undefined) record.source = input.source;
+    if (input.upload !== undefined) record.upload = structuredClone(input.upload);
     entry.versions.unshift(record);
     this.#versionsById.set(record.id, record);
+    this.#changed();
     return copyVersion(record);
   }
 
@@ -185,6 +240,7 @@ export class StandInState {
     const record = this.#versionsById.get(versionId);
     if (!record) throw new Error(`no version ${versionId} in the stand-in`);
     record.behavior = structuredClone(behavior);
+    this.#changed();
   }
 
   /** Records a deployment as given; validation is deployment-rules.ts's job. */
@@ -201,6 +257,7 @@ export class StandInState {
     };
     if (input.message !== undefined) record.message = input.message;
     entry.deployments.unshift(record);
+    this.#changed();
     return copyDeployment(record);
   }
 
@@ -269,6 +326,16 @@ export class StandInState {
       entry.deployments.push(...script.deployments.map((d) => copyDeployment(d)));
     }
     return state;
+  }
+
+  #changed(): void {
+    for (const listener of [...this.#changeListeners]) {
+      try {
+        listener();
+      } catch {
+        // an observer's bug must not undo or block the change
+      }
+    }
   }
 
   #entry(script: string): ScriptEntry {
