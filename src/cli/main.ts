@@ -5,7 +5,10 @@ import { ApiClient } from './api-client.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
 import { loadConfigOrExit } from './load-config-or-exit.ts';
 import { renderDeployment, renderHistory, renderLock, renderStatus, type TargetStatusView } from './render.ts';
+import { followDeployment } from './follow.ts';
+import { addSandboxCommands } from './sandbox-commands.ts';
 import { serve } from './serve-command.ts';
+import { sandboxTokenFor } from './sandbox-token.ts';
 
 const DEFAULT_URL = 'http://127.0.0.1:3000';
 const DEPLOYMENT_ID = /^kd-[a-z0-9]{6,}$/;
@@ -32,7 +35,9 @@ export function buildProgram(io: Io): Command {
 
   const client = (cmd: Command) => {
     const opts = cmd.optsWithGlobals<{ url?: string }>();
-    return new ApiClient({ baseUrl: opts.url ?? (io.env.KEVIN_DEPLOY_URL || DEFAULT_URL), token: io.env.KEVIN_DEPLOY_API_TOKEN });
+    const baseUrl = opts.url ?? (io.env.KEVIN_DEPLOY_URL || DEFAULT_URL);
+    // In the sandbox the token is a file in ./data; a real deployment always takes it from the env.
+    return new ApiClient({ baseUrl, token: io.env.KEVIN_DEPLOY_API_TOKEN || sandboxTokenFor(baseUrl, io.env, io.cwd) });
   };
   const json = (cmd: Command) => Boolean(cmd.optsWithGlobals<{ json?: boolean }>().json);
   const print = (cmd: Command, value: unknown, human: () => string) => io.out(json(cmd) ? JSON.stringify(value, null, 2) : human());
@@ -56,8 +61,10 @@ export function buildProgram(io: Io): Command {
     .option('--queue', 'wait in line if another release of the target is active')
     .option('--note <text>', 'a note for the approvers and the audit trail')
     .option('--force', 'deploy even though secrets changed since the version was uploaded (Cloudflare 10220)')
-    .action(async (service: string, version: string, opts: { env?: string; queue?: boolean; note?: string; force?: boolean }, cmd: Command) => {
-      const d = await client(cmd).post<DeploymentView>('/deployments', {
+    .option('--follow', 'stay and show the release live until it ends (exit 0 only if it succeeds)')
+    .action(async (service: string, version: string, opts: { env?: string; queue?: boolean; note?: string; force?: boolean; follow?: boolean }, cmd: Command) => {
+      const api = client(cmd);
+      const d = await api.post<DeploymentView>('/deployments', {
         service,
         version,
         environment: opts.env,
@@ -66,6 +73,7 @@ export function buildProgram(io: Io): Command {
         force: opts.force,
       });
       print(cmd, d, () => renderDeployment(d));
+      if (opts.follow) await follow(api, d.id);
     });
 
   for (const verb of ['approve', 'reject', 'cancel'] as const) {
@@ -105,13 +113,16 @@ export function buildProgram(io: Io): Command {
     .command('status')
     .description('what is live, active, queued and frozen — or one deployment with its timeline')
     .argument('[service-or-id]', 'a service, or a deployment id')
-    .action(async (target: string | undefined, _opts: unknown, cmd: Command) => {
+    .option('--follow', 'with an id: show the release live until it ends (exit 0 only if it succeeds)')
+    .action(async (target: string | undefined, opts: { follow?: boolean }, cmd: Command) => {
       const api = client(cmd);
       if (target && DEPLOYMENT_ID.test(target)) {
+        if (opts.follow) return follow(api, target);
         const d = await api.get<DeploymentView>(`/deployments/${encodeURIComponent(target)}`);
         print(cmd, d, () => renderDeployment(d));
         return;
       }
+      if (opts.follow) throw new CliFailure(EXIT.usage, '--follow needs a deployment id: kevin-deploy status <id> --follow');
       const status = await api.get<{ targets: TargetStatusView[] }>('/status', { service: target });
       print(cmd, status, () => renderStatus(status.targets));
     });
@@ -155,16 +166,21 @@ export function buildProgram(io: Io): Command {
         const status = await api.get<{ targets: TargetStatusView[] }>('/status', { service });
         const locked = status.targets.filter((t) => t.lock);
         if (locked.length !== 1) {
-          throw new CliFailure(
-            EXIT.usage,
-            locked.length === 0 ? `${service} is not locked` : `${service} is locked in ${locked.map((t) => t.environment).join(' and ')}: name one with --env`,
-          );
+          if (locked.length === 0) throw new CliFailure(EXIT.failed, `${service} is not locked`);
+          throw new CliFailure(EXIT.usage, `${service} is locked in ${locked.map((t) => t.environment).join(' and ')}: name one with --env`);
         }
         environment = locked[0]!.environment;
       }
       const result = await api.delete<{ unlocked: LockView }>(`/locks/${encodeURIComponent(service)}/${encodeURIComponent(environment)}`);
       print(cmd, result, () => renderLock(result.unlocked, 'unlocked'));
     });
+
+  const follow = async (api: ApiClient, id: string) => {
+    const code = await followDeployment(api, id, io.out);
+    if (code !== EXIT.ok) throw new CliFailure(code, `${id} did not succeed (see above)`);
+  };
+
+  addSandboxCommands(program, { out: io.out, env: io.env, cwd: io.cwd, json });
 
   const config = program.command('config').description('check the configuration file or print its JSON Schema');
   config

@@ -6,10 +6,14 @@ export const SANDBOX_SCRIPT = 'kevinstamp';
 
 /**
  * The configuration the sandbox runs with when no kevin-deploy.yml exists: the KEVINSTAMP
- * service with short, demo-friendly timings. It goes through the same loader as a real file, so
+ * service with short timings, so a whole release fits in a minute ('standard'), or in seconds
+ * ('fast', for the demo and the e2e tests). It goes through the same loader as a real file, so
  * the sandbox can never run with settings a real file could not express.
  */
-export function sandboxConfig(options: { productionUrl: string; fast?: boolean }): KevinDeployConfig {
+export type SandboxProfile = 'standard' | 'fast';
+
+export function sandboxConfig(options: { productionUrl: string; profile?: SandboxProfile }): KevinDeployConfig {
+  const fast = options.profile === 'fast';
   const text = `
 version: 1
 services:
@@ -24,17 +28,17 @@ services:
         contains: KEVIN
     health:
       attempts: 5
-      interval: ${options.fast ? '200ms' : '2s'}
+      interval: ${fast ? '200ms' : '2s'}
       timeout: 3s
     monitor:
-      window: ${options.fast ? '3s' : '30s'}
-      interval: ${options.fast ? '250ms' : '3s'}
+      window: ${fast ? '3s' : '30s'}
+      interval: ${fast ? '250ms' : '3s'}
     rollback:
       verifyAttempts: 5
-      verifyInterval: ${options.fast ? '200ms' : '1s'}
+      verifyInterval: ${fast ? '200ms' : '1s'}
     switch:
       attempts: 5
-      backoff: ${options.fast ? '100ms' : '1s'}
+      backoff: ${fast ? '100ms' : '1s'}
     environments:
       production:
         approval:

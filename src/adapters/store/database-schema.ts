@@ -69,10 +69,18 @@ export interface QueueTable {
   enqueued_at: string;
 }
 
+/** The sandbox edge's own state (its versions and deployments), so restarts never move traffic. */
+export interface SandboxStateTable {
+  name: string;
+  state_json: string;
+  updated_at: string;
+}
+
 export interface Database {
   deployments: DeploymentsTable;
   deployment_events: DeploymentEventsTable;
   locks: LocksTable;
   target_claims: TargetClaimsTable;
   deployment_queue: QueueTable;
+  sandbox_state: SandboxStateTable;
 }

@@ -92,6 +92,16 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         .execute();
     },
   },
+  '0002-sandbox-state': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('sandbox_state')
+        .addColumn('name', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('state_json', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+    },
+  },
   };
 }
 

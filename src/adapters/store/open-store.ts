@@ -9,6 +9,14 @@ import { migrationProvider } from './migrations.ts';
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/kevin-deploy.db';
 
+export interface OpenedDatabase {
+  db: Kysely<Database>;
+  /** Where it is, with any password removed — safe to log. */
+  description: string;
+  /** Migrations applied by this open, by name. */
+  migrated: string[];
+}
+
 export interface OpenedStore {
   store: KyselyStore;
   /** Where it is, with any password removed — safe to log. */
@@ -23,6 +31,12 @@ export interface OpenedStore {
  * power loss, which is the point of a persisted release status.
  */
 export async function openStore(databaseUrl: string = DEFAULT_DATABASE_URL): Promise<OpenedStore> {
+  const { db, description, migrated } = await openDatabase(databaseUrl);
+  return { store: new KyselyStore(db), description, migrated };
+}
+
+/** The migrated database itself, for the few parts that keep their own tables (the sandbox edge). */
+export async function openDatabase(databaseUrl: string = DEFAULT_DATABASE_URL): Promise<OpenedDatabase> {
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length);
     if (path.length === 0) throw new KevinDeployError('USAGE', 'DATABASE_URL "sqlite:" needs a path, e.g. sqlite:./data/kevin-deploy.db');
@@ -44,7 +58,7 @@ export async function openStore(databaseUrl: string = DEFAULT_DATABASE_URL): Pro
     }
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     const migrated = await migrate(db, 'sqlite');
-    return { store: new KyselyStore(db), description: `sqlite:${file}`, migrated };
+    return { db, description: `sqlite:${file}`, migrated };
   }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new KevinDeployError(

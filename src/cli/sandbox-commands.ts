@@ -1,0 +1,140 @@
+import type { Command } from 'commander';
+import { rmSync } from 'node:fs';
+import { KevinDeployError } from '../errors.ts';
+import { createLogger } from '../logger.ts';
+import { findRunningEdge, readEdgeInfo, type EdgeInfo } from '../sandbox/edge-info.ts';
+import { EdgeStateStore } from '../sandbox/edge-state-store.ts';
+import { BEHAVIOR_PRESETS } from '../sandbox/sample-site.ts';
+import { SandboxEdgeClient } from '../sandbox/sandbox-edge-client.ts';
+import { sandboxPaths } from '../sandbox/sandbox-paths.ts';
+import { CliFailure, EXIT } from './exit-codes.ts';
+
+export interface SandboxIo {
+  out: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  json: (cmd: Command) => boolean;
+}
+
+/** `kevin-deploy sandbox …`: the local edge and the tools to play CI against it. */
+export function addSandboxCommands(program: Command, io: SandboxIo): void {
+  const sandbox = program.command('sandbox').description('the local Cloudflare stand-in used by `npm start`, the demo and the tests');
+
+  sandbox
+    .command('edge')
+    .description('run the local edge (Cloudflare API, KEVINSTAMP router, synthetic traffic); `serve --sandbox` starts it for you')
+    .action(async () => {
+      const { runSandboxEdge } = await import('../sandbox/edge-process.ts');
+      const { stopOnSignals } = await import('./serve-command.ts');
+      const logger = createLogger({ level: io.env.LOG_LEVEL });
+      try {
+        const edge = await runSandboxEdge(sandboxPaths(io.env, io.cwd), logger);
+        stopOnSignals(() => edge.close());
+      } catch (error) {
+        throw new CliFailure(EXIT.usage, error instanceof Error ? error.message : String(error));
+      }
+    });
+
+  sandbox
+    .command('upload')
+    .description('upload a version of the sample KEVINSTAMP site, as CI would with `wrangler versions upload --tag`')
+    .requiredOption('--tag <tag>', 'the version tag, e.g. v2 (must be new)')
+    .option('--message <text>', 'the version message')
+    .option('--behavior <preset>', `how the version behaves: ${BEHAVIOR_PRESETS.join(', ')}`, 'healthy')
+    .action(async (opts: { tag: string; message?: string; behavior: string }, cmd: Command) => {
+      const client = new SandboxEdgeClient(await runningEdge(io));
+      const version = await wrap(() => client.upload(opts));
+      io.out(
+        io.json(cmd)
+          ? JSON.stringify(version, null, 2)
+          : `uploaded ${version.tag} as version ${version.id.slice(0, 8)} (${version.behavior}); deploy it with: npx kevin-deploy deploy kevinstamp ${version.tag} --env production`,
+      );
+    });
+
+  sandbox
+    .command('status')
+    .description('the edge: versions, the live split, and the synthetic traffic it has measured')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const edge = await runningEdge(io);
+      const client = new SandboxEdgeClient(edge);
+      const [versions, split, traffic] = await Promise.all([client.versions(), client.activeSplit(), client.trafficStats()]);
+      const view = { edge: { api: edge.apiBaseUrl, traffic: edge.trafficUrl, pid: edge.pid }, split, versions, traffic };
+      if (io.json(cmd)) return io.out(JSON.stringify(view, null, 2));
+      const tag = (id: string) => versions.find((v) => v.id === id)?.annotations?.['workers/tag'] ?? id.slice(0, 8);
+      io.out(
+        [
+          `edge       ${edge.trafficUrl} (pid ${edge.pid})`,
+          `live       ${Object.entries(split).map(([id, p]) => `${tag(id)} ${p} %`).join(', ') || 'nothing deployed'}`,
+          `versions   ${versions.map((v) => v.annotations?.['workers/tag'] ?? v.id.slice(0, 8)).join(', ')}`,
+          `traffic    ${describeTraffic(traffic, tag)}`,
+        ].join('\n'),
+      );
+    });
+
+  sandbox
+    .command('reset')
+    .description('forget the sandbox: its edge state and files (stop `npm start` first); the bot database is kept unless --all')
+    .option('--all', 'also delete the bot database (every release recorded in the sandbox)')
+    .action(async (opts: { all?: boolean }) => {
+      const paths = sandboxPaths(io.env, io.cwd);
+      if (await findRunningEdge(paths.edgeInfoFile)) {
+        throw new CliFailure(EXIT.failed, 'the sandbox edge is running; stop `npm start` (Ctrl-C) first');
+      }
+      rmSync(paths.edgeInfoFile, { force: true });
+      if (opts.all) {
+        const file = paths.databaseUrl.slice('sqlite:'.length);
+        for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+        rmSync(paths.apiTokenFile, { force: true });
+        io.out(`removed the sandbox and its database in ${paths.dataDir}`);
+        return;
+      }
+      const store = await EdgeStateStore.open(paths.databaseUrl);
+      const removed = await store.clear();
+      await store.close();
+      io.out(`forgot the sandbox edge state (${removed} record(s)); the next start deploys a fresh v1`);
+    });
+
+  sandbox
+    .command('demo')
+    .description('a scripted, self-checking story in a fresh sandbox: a good release, an automatic rollback, a manual rollback')
+    .action(async () => {
+      const { runDemo } = await import('../sandbox/demo.ts');
+      const code = await runDemo({ out: io.out, env: io.env });
+      if (code !== 0) throw new CliFailure(code, 'the demo did not go as scripted (see the timeline above)');
+    });
+}
+
+async function runningEdge(io: SandboxIo): Promise<EdgeInfo> {
+  const paths = sandboxPaths(io.env, io.cwd);
+  const edge = await wrap(() => findRunningEdge(paths.edgeInfoFile));
+  if (edge) return edge;
+  const stale = (() => {
+    try {
+      return readEdgeInfo(paths.edgeInfoFile);
+    } catch {
+      return undefined;
+    }
+  })();
+  throw new CliFailure(
+    EXIT.failed,
+    stale ? `the sandbox edge (pid ${stale.pid}) is not answering; start it with \`npm start\`` : 'no sandbox is running here; start one with `npm start`',
+  );
+}
+
+async function wrap<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof KevinDeployError) throw new CliFailure(error.code === 'USAGE' ? EXIT.failed : EXIT.failed, error.message);
+    throw error;
+  }
+}
+
+function describeTraffic(stats: unknown, tag: (id: string) => string): string {
+  const t = stats as { sent?: number; failed?: number; since?: string; byVersion?: Record<string, { ok: number; failed: number }> } | undefined;
+  if (!t || t.sent === undefined) return 'no synthetic traffic';
+  const versions = Object.entries(t.byVersion ?? {})
+    .map(([id, c]) => `${id === 'none' ? 'no version' : tag(id)} ${c.ok + c.failed}${c.failed > 0 ? ` (${c.failed} failed)` : ''}`)
+    .join(', ');
+  return `${t.sent} requests since ${t.since ?? 'start'}, ${t.failed ?? 0} failed — ${versions}`;
+}

@@ -1,0 +1,70 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+import { KevinDeployError } from '../errors.ts';
+
+/** What a running sandbox edge tells the bot and the CLI about itself (data/sandbox-edge.json). */
+export const edgeInfoSchema = z.object({
+  pid: z.number().int(),
+  apiBaseUrl: z.string(),
+  trafficUrl: z.string(),
+  previewUrlTemplate: z.string(),
+  accountId: z.string(),
+  apiToken: z.string(),
+  script: z.string(),
+  startedAt: z.string(),
+});
+
+export type EdgeInfo = z.infer<typeof edgeInfoSchema>;
+
+export function writeEdgeInfo(file: string, info: EdgeInfo): void {
+  // The token only opens the local stand-in; still, keep it to the owner.
+  writeFileSync(file, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+}
+
+export function readEdgeInfo(file: string): EdgeInfo | undefined {
+  if (!existsSync(file)) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new KevinDeployError('USAGE', `${file} is corrupt (not JSON); stop the sandbox and run \`kevin-deploy sandbox reset\``);
+  }
+  const parsed = edgeInfoSchema.safeParse(json);
+  if (!parsed.success) throw new KevinDeployError('USAGE', `${file} is not a sandbox edge description; run \`kevin-deploy sandbox reset\``);
+  return parsed.data;
+}
+
+export function removeEdgeInfo(file: string, pid: number): void {
+  // Only the edge that wrote the file removes it (a newer edge may have replaced it).
+  const current = existsSync(file) ? safeRead(file) : undefined;
+  if (current?.pid === pid) rmSync(file, { force: true });
+}
+
+function safeRead(file: string): EdgeInfo | undefined {
+  try {
+    return readEdgeInfo(file);
+  } catch {
+    return undefined;
+  }
+}
+
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A live edge answering on its API, or undefined. */
+export async function findRunningEdge(file: string): Promise<EdgeInfo | undefined> {
+  const info = readEdgeInfo(file);
+  if (!info || !isProcessAlive(info.pid)) return undefined;
+  try {
+    const response = await fetch(`${info.apiBaseUrl.replace(/\/client\/v4$/, '')}/__stand-in/state`, { signal: AbortSignal.timeout(2000) });
+    return response.ok ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}
