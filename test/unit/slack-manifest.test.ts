@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+
+const manifest = parse(readFileSync(new URL('../../manifest.yml', import.meta.url), 'utf8'));
+
+describe('manifest.yml (Slack app manifest)', () => {
+  it('has the sections Slack requires to import it', () => {
+    expect(manifest.display_information.name).toBe('kevin-deploy');
+    expect(manifest.features.bot_user.display_name).toBeTruthy();
+    expect(manifest.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['commands', 'chat:write']));
+    expect(manifest.settings.interactivity.is_enabled).toBe(true);
+  });
+
+  it('declares each slash command within Slack limits', () => {
+    const commands = manifest.features.slash_commands as Array<Record<string, unknown>>;
+    expect(commands.map((c) => c.command)).toEqual(['/deploy', '/rollback']);
+    for (const c of commands) {
+      expect(String(c.command).length).toBeLessThanOrEqual(32);
+      expect(String(c.command)).toMatch(/^\/[a-z0-9_-]+$/);
+      expect(String(c.description).length).toBeGreaterThan(0);
+      expect(String(c.description).length).toBeLessThanOrEqual(2000);
+      expect(String(c.usage_hint).length).toBeLessThanOrEqual(1000);
+      expect(String(c.url)).toMatch(/\/slack\/events$/);
+    }
+  });
+});
