@@ -6,7 +6,7 @@ import { CliFailure, EXIT } from './exit-codes.ts';
 import { loadConfigOrExit } from './load-config-or-exit.ts';
 import { renderDeployment, renderHistory, renderLock, renderStatus, type TargetStatusView } from './render.ts';
 import { followDeployment } from './follow.ts';
-import { addSandboxCommands } from './sandbox-commands.ts';
+import { addSandboxCommands, sandboxTrafficProbe } from './sandbox-commands.ts';
 import { serve } from './serve-command.ts';
 import { sandboxTokenFor } from './sandbox-token.ts';
 
@@ -148,8 +148,9 @@ export function buildProgram(io: Io): Command {
     .argument('<service>', 'a service')
     .option('--env <environment>', 'environment')
     .addOption(new Option('--reason <text>', 'why (shown to everyone who is refused)').makeOptionMandatory())
-    .action(async (service: string, opts: { env?: string; reason: string }, cmd: Command) => {
-      const lock = await client(cmd).post<LockView>('/locks', { service, environment: opts.env, reason: opts.reason });
+    .option('--for <duration>', 'lift by itself after this long, e.g. 2h (default: until unlock)')
+    .action(async (service: string, opts: { env?: string; reason: string; for?: string }, cmd: Command) => {
+      const lock = await client(cmd).post<LockView>('/locks', { service, environment: opts.env, reason: opts.reason, expiresAfter: opts.for });
       print(cmd, lock, () => renderLock(lock, 'locked'));
     });
 
@@ -176,7 +177,8 @@ export function buildProgram(io: Io): Command {
     });
 
   const follow = async (api: ApiClient, id: string) => {
-    const code = await followDeployment(api, id, io.out);
+    const extra = await sandboxTrafficProbe(io.env, io.cwd);
+    const code = await followDeployment(api, id, io.out, extra ? { extra } : {});
     if (code !== EXIT.ok) throw new CliFailure(code, `${id} did not succeed (see above)`);
   };
 

@@ -95,7 +95,7 @@ export function renderStatus(targets: TargetStatusView[]): string {
       lines.push(`  live       ${t.live ? version(t.live) : 'unknown (no release through kevin-deploy yet)'}`);
       lines.push(`  active     ${t.active ? `${t.active.id} ${t.active.stage} — ${t.active.reason}` : 'none'}`);
       if (t.queue.length > 0) lines.push(`  queue      ${t.queue.map((d) => `${d.id} (${d.versionRef}, ${d.requestedBy})`).join(', ')}`);
-      if (t.lock) lines.push(`  FROZEN     by ${t.lock.holder} since ${time(t.lock.since)}: ${t.lock.reason}`);
+      if (t.lock) lines.push(`  FROZEN     by ${t.lock.holder} since ${time(t.lock.since)}${t.lock.expiresAt ? ` until ${time(t.lock.expiresAt)}` : ''}: ${t.lock.reason}`);
       if (t.lastFinished) lines.push(`  last       ${t.lastFinished.id} ${t.lastFinished.stage} at ${time(t.lastFinished.updatedAt)}`);
       return lines.join('\n');
     })

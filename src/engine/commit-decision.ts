@@ -2,7 +2,7 @@ import type { TargetSettings } from '../config/schema.ts';
 import { decide, type Decision } from '../domain/decide.ts';
 import { targetOf, type Deployment, type DeploymentEvent, type Target } from '../domain/deployment.ts';
 import { isTerminal } from '../domain/stages.ts';
-import type { StoreSession } from '../ports/store.ts';
+import { lockInForce, type StoreSession } from '../ports/store.ts';
 
 /** One committed status change: what it was, what it is, and the audit events that explain it. */
 export interface TransitionRecord {
@@ -48,7 +48,7 @@ export async function promoteNextQueued(
   now: Date,
 ): Promise<TransitionRecord | undefined> {
   if (await session.getClaim(target)) return undefined;
-  if (await session.getLock(target)) return undefined;
+  if (lockInForce(await session.getLock(target), now)) return undefined;
   for (const entry of await session.queueOf(target)) {
     const queued = await session.getDeployment(entry.deploymentId);
     await session.dequeue(entry.deploymentId);

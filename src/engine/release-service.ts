@@ -17,7 +17,7 @@ import { soleVersion } from '../domain/split.ts';
 import { PRE_TRAFFIC_STAGES, TRAFFIC_STAGES } from '../domain/stages.ts';
 import { KevinDeployError, type ErrorCode } from '../errors.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { FreezeLock, QueueEntry, Store, TargetClaim } from '../ports/store.ts';
+import { lockInForce, type FreezeLock, type QueueEntry, type Store, type TargetClaim } from '../ports/store.ts';
 import { PlatformError, type TrafficPlatform } from '../ports/traffic-platform.ts';
 import { commitDecision, promoteNextQueued, type TransitionRecord } from './commit-decision.ts';
 import type { TransitionBus } from './transition-bus.ts';
@@ -89,7 +89,7 @@ export class ReleaseService {
     const settings = this.target(request.service, request.environment);
     this.authorizeOn(actor, 'deploy', settings);
     const target = { service: settings.service, environment: settings.environment };
-    const lock = await this.deps.store.getLock(target);
+    const lock = lockInForce(await this.deps.store.getLock(target), this.deps.clock.now());
     if (lock) throw frozen(lock);
 
     // Resolve before writing anything: an unknown version is a clear error, not a failed release.
@@ -154,20 +154,26 @@ export class ReleaseService {
     return this.command(actor, id, { type: 'rollback', actor: actor.name, comment });
   }
 
-  async lock(actor: Actor, request: { service: string; environment?: string | undefined; reason: string }): Promise<FreezeLock> {
+  async lock(
+    actor: Actor,
+    request: { service: string; environment?: string | undefined; reason: string; expiresAfterMs?: number | undefined },
+  ): Promise<FreezeLock> {
     const settings = this.target(request.service, request.environment);
     this.authorizeOn(actor, 'lock', settings);
+    const now = this.deps.clock.now();
     const lock: FreezeLock = {
       service: settings.service,
       environment: settings.environment,
       holder: actor.name,
       reason: request.reason,
-      since: this.deps.clock.now().toISOString(),
-      expiresAt: null,
+      since: now.toISOString(),
+      expiresAt: request.expiresAfterMs ? new Date(now.getTime() + request.expiresAfterMs).toISOString() : null,
     };
     await this.deps.store.transaction(async (session) => {
       const existing = await session.getLock(lock);
-      if (existing) throw new KevinDeployError('ALREADY_LOCKED', `${frozen(existing).message}`, { lock: existing });
+      const inForce = lockInForce(existing, now);
+      if (inForce) throw new KevinDeployError('ALREADY_LOCKED', `${frozen(inForce).message}`, { lock: inForce });
+      if (existing) await session.deleteLock(lock); // an expired lock is replaced
       await session.putLock(lock);
     });
     return lock;
@@ -180,9 +186,13 @@ export class ReleaseService {
     const now = this.deps.clock.now();
     const { lock, promoted } = await this.deps.store.transaction(async (session) => {
       const existing = await session.getLock(target);
-      if (!existing) throw new KevinDeployError('NOT_LOCKED', `${targetLabel(target)} is not locked`);
+      const inForce = lockInForce(existing, now);
+      if (!inForce) {
+        const expired = existing ? ` (a lock by ${existing.holder} expired at ${existing.expiresAt})` : '';
+        throw new KevinDeployError('NOT_LOCKED', `${targetLabel(target)} is not locked${expired}`);
+      }
       await session.deleteLock(target);
-      return { lock: existing, promoted: await promoteNextQueued(session, target, settings, now) };
+      return { lock: inForce, promoted: await promoteNextQueued(session, target, settings, now) };
     });
     if (promoted) await this.announce([promoted]);
     return lock;
@@ -223,7 +233,7 @@ export class ReleaseService {
           protected: settings.protected,
           active: claim ? ((await store.getDeployment(claim.deploymentId)) ?? null) : null,
           queue: queued,
-          lock: locks.find(same) ?? null,
+          lock: lockInForce(locks.find(same), this.deps.clock.now()) ?? null,
           lastFinished: finished[0] ?? null,
         });
       }
@@ -266,7 +276,7 @@ export class ReleaseService {
     });
     const stored = await this.deps.store.transaction(async (session) => {
       const claim: TargetClaim = { ...target, deploymentId: d.id, since: d.createdAt };
-      const lock = d.kind === 'release' ? await session.getLock(target) : undefined;
+      const lock = d.kind === 'release' ? lockInForce(await session.getLock(target), new Date(d.createdAt)) : undefined;
       if (lock) throw frozen(lock);
       await session.insertDeployment(d);
       if (await session.claimTarget(claim)) {
@@ -386,7 +396,7 @@ function refusalError(refusal: Refusal, d: Deployment): KevinDeployError {
 function frozen(lock: FreezeLock): KevinDeployError {
   return new KevinDeployError(
     'TARGET_LOCKED',
-    `${targetLabel(lock)} is frozen by ${lock.holder} since ${lock.since}: ${lock.reason}. ` +
+    `${targetLabel(lock)} is frozen by ${lock.holder} since ${lock.since}${lock.expiresAt ? ` until ${lock.expiresAt}` : ''}: ${lock.reason}. ` +
       `Unlock with \`kevin-deploy unlock ${lock.service} --env ${lock.environment}\` (rollbacks are still allowed).`,
     { lock },
   );

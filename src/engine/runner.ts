@@ -6,7 +6,7 @@ import { planStep } from '../domain/plan-step.ts';
 import { isTerminal } from '../domain/stages.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
-import { commitDecision } from './commit-decision.ts';
+import { commitDecision, promoteNextQueued } from './commit-decision.ts';
 import type { StepExecutor } from './step-executor.ts';
 import type { TransitionBus } from './transition-bus.ts';
 
@@ -104,9 +104,31 @@ export class Runner {
         if (item.wakeAt !== null && !this.timers.has(item.id)) this.arm(item.id, Date.parse(item.wakeAt) - now);
         else if (item.wakeAt !== null && Date.parse(item.wakeAt) <= now) this.arm(item.id, 0);
       }
+      await this.promoteStalledQueues();
       this.lastScanAt = this.clockMs();
     } catch (error) {
       this.o.logger.error({ err: error }, 'scanning the store for due deployments failed');
+    }
+  }
+
+  /**
+   * A queue normally moves when the active release ends or its target is unlocked. A freeze lock
+   * that simply expired tells nobody, so the scan also starts queues whose target became free.
+   */
+  private async promoteStalledQueues(): Promise<void> {
+    const queue = await this.o.store.listQueue();
+    const seen = new Set<string>();
+    for (const entry of queue) {
+      const key = `${entry.service}/${entry.environment}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const settings = settingsOf(this.o.config, entry.service, entry.environment);
+      if (!settings) continue;
+      const promoted = await this.o.store.transaction((session) => promoteNextQueued(session, entry, settings, this.o.clock.now()));
+      if (promoted) {
+        await this.o.bus.publish([promoted]);
+        this.poke(promoted.after.id);
+      }
     }
   }
 

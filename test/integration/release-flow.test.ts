@@ -163,10 +163,37 @@ describe('a blue-green release against the Cloudflare stand-in', () => {
     expect(refused.body.code).toBe('TARGET_LOCKED');
     expect(refused.body.detail).toContain('frozen by ops');
     expect(refused.body.detail).toContain('community event');
+    // A freeze never blocks a rollback.
+    const rollback = await h.api<DeploymentView>('POST', '/api/v1/rollbacks', { service: 'kevinstamp', environment: 'production', to: 'v2' }, TOKENS.alice);
+    expect(rollback.status).toBe(201);
+    await h.waitForStage(rollback.body.id, 'rolled_back');
     const unlocked = await h.api('DELETE', '/api/v1/locks/kevinstamp/production');
     expect(unlocked.status).toBe(200);
-    const allowed = await deploy(h, 'v2');
+    h.upload('v3');
+    const allowed = await deploy(h, 'v3');
     expect(allowed.status).toBe(201);
+  });
+
+  it('lifts a timed freeze by itself and then starts the queue it held back', async () => {
+    h = await startHarness();
+    h.upload('v2');
+    h.upload('v3');
+    const active = await deploy(h, 'v2');
+    await h.waitForStage(active.body.id, 'awaiting_approval');
+    const queued = await deploy(h, 'v3', { queue: true });
+    const lock = await h.api('POST', '/api/v1/locks', { service: 'kevinstamp', environment: 'production', reason: 'launch party', expiresAfter: '1500ms' });
+    expect(lock.status).toBe(201);
+    expect(lock.body.expiresAt).not.toBeNull();
+    await h.api('POST', `/api/v1/deployments/${active.body.id}/reject`, {}, TOKENS.bob);
+    const held = await h.api<DeploymentView>('GET', `/api/v1/deployments/${queued.body.id}`);
+    expect(held.body.stage).toBe('requested'); // the freeze holds the queue while it is in force
+    const started = await h.waitForStage(queued.body.id, 'awaiting_approval');
+    expect(started.version?.tag).toBe('v3');
+    const status = await h.api('GET', '/api/v1/status?service=kevinstamp');
+    expect(status.body.targets[0].lock).toBeNull();
+    const badDuration = await h.api('POST', '/api/v1/locks', { service: 'kevinstamp', environment: 'production', reason: 'x', expiresAfter: '10' });
+    expect(badDuration.status).toBe(400);
+    expect(badDuration.body.detail).toMatch(/expected a duration/);
   });
 
   it('rolls back the live release by hand after it succeeded, to the previous known-good version', async () => {
