@@ -474,15 +474,7 @@ class Transition {
       wakeAt: patch.wakeAt ?? null,
       updatedAt: this.iso,
     };
-    return this.finish(next, {
-      deploymentId: d.id,
-      at: this.iso,
-      actor: event.actor ?? SYSTEM_ACTOR,
-      action: event.action ?? 'stage-changed',
-      fromStage: d.stage,
-      toStage: stage,
-      details: { reason, ...(event.details ?? {}) },
-    });
+    return this.finish(next, this.event(stage, reason, event, 'stage-changed'));
   }
 
   stay(reason: string, patch: StagePatch, event: EventSpec): Decision {
@@ -494,15 +486,7 @@ class Transition {
       wakeAt: patch.wakeAt === undefined ? d.wakeAt : patch.wakeAt,
       updatedAt: this.iso,
     };
-    return this.finish(next, {
-      deploymentId: d.id,
-      at: this.iso,
-      actor: event.actor ?? SYSTEM_ACTOR,
-      action: event.action ?? 'progress',
-      fromStage: d.stage,
-      toStage: d.stage,
-      details: { reason, ...(event.details ?? {}) },
-    });
+    return this.finish(next, this.event(d.stage, reason, event, 'progress'));
   }
 
   fail(reason: string, details: Record<string, unknown> = {}): Decision {
@@ -522,6 +506,18 @@ class Transition {
       { wakeAt: this.iso, progress: { ...d.progress, attempt: 0, targetSplit: split, rollbackPhase: 'switch', rollbackCause: cause } },
       { action, actor, details: { cause, ...details } },
     );
+  }
+
+  private event(toStage: Stage, reason: string, spec: EventSpec, defaultAction: string): DeploymentEvent {
+    return {
+      deploymentId: this.d.id,
+      at: this.iso,
+      actor: spec.actor ?? SYSTEM_ACTOR,
+      action: spec.action ?? defaultAction,
+      fromStage: this.d.stage,
+      toStage,
+      details: { reason, ...(spec.details ?? {}) },
+    };
   }
 
   private finish(next: Deployment, event: DeploymentEvent): Decision {

@@ -10,6 +10,7 @@ import type { Stage } from '../../src/domain/stages.ts';
 import type { CloudflareStandIn } from '../../src/sandbox/cloudflare-stand-in.ts';
 import { startBot, type RunningBot } from '../../src/server/start-bot.ts';
 import { STAND_IN_ACCOUNT, STAND_IN_SCRIPT, STAND_IN_TOKEN, startTestStandIn } from './stand-in-helpers.ts';
+import { apiCaller } from './api-caller.ts';
 import { waitFor } from './wait-for.ts';
 
 /** Tokens of the test actors (see testConfigYaml): who may do what is part of several tests. */
@@ -132,24 +133,7 @@ export async function startHarness(options: Partial<TestConfigOptions> & { datab
     runner: { scanIntervalMs: 50, errorBackoffMs: 100 },
   });
 
-  const api: Harness['api'] = async (method, path, body, token = TOKENS.ops) => {
-    const response = await fetch(`${bot.url}${path}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // not JSON (metrics)
-    }
-    return { status: response.status, body: parsed as never, type: response.headers.get('content-type') ?? '' };
-  };
+  const api: Harness['api'] = apiCaller(() => bot.url, TOKENS.ops);
 
   return {
     standIn,

@@ -10,6 +10,7 @@ import { TOKEN_ENV, TOKENS, testConfigYaml, type TestConfigOptions } from './bot
 import { runCli, startBotProcess, type BotProcess } from './bot-process.ts';
 import { STAND_IN_SCRIPT, STAND_IN_TOKEN, startTestStandIn } from './stand-in-helpers.ts';
 import { waitFor } from './wait-for.ts';
+import { apiCaller } from './api-caller.ts';
 
 /**
  * End-to-end fixtures: the Cloudflare stand-in runs in the test process, and the real
@@ -82,24 +83,7 @@ export async function startE2e(options: E2eOptions = {}): Promise<E2eBot> {
     bot = await startBotProcess({ args: ['serve', '--config', configPath], env, readyTimeoutMs: 60_000 });
     const running = bot;
 
-    const api: E2eBot['api'] = async (method, path, body, token = TOKENS.ops) => {
-      const response = await fetch(`${running.url}${path}`, {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-      });
-      const text = await response.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // not JSON (metrics)
-      }
-      return { status: response.status, body: parsed as never, type: response.headers.get('content-type') ?? '' };
-    };
+    const api: E2eBot['api'] = apiCaller(() => running.url, TOKENS.ops);
 
     const tail = (lines = 30) => running.output.slice(-lines).join('\n');
 
