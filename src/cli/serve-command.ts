@@ -1,3 +1,4 @@
+import { KevinDeployError } from '../errors.ts';
 import { SECRET_ENV_NAMES, createLogger } from '../logger.ts';
 import { startBot, type RunningBot } from '../server/start-bot.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
@@ -22,11 +23,19 @@ const SHUTDOWN_DEADLINE_MS = 9_500;
 export async function serve(options: ServeOptions): Promise<void> {
   const { env } = options;
   const port = parsePort(options.port ?? env.PORT);
+  // The sandbox always runs its own KEVINSTAMP configuration: a real file's URLs and accounts
+  // mean nothing against the local edge.
+  if (options.sandbox) return startSandbox(options, port);
   const loaded = loadConfigOrExit(options.config, env, options.cwd);
-  if (!loaded || options.sandbox) {
-    const { serveSandbox } = await import('../sandbox/serve-sandbox.ts');
-    await serveSandbox({ ...options, port, config: loaded?.config });
-    return;
+  if (!loaded) {
+    // A Cloudflare token says "real": never fall back to the sandbox silently then.
+    if (env.CLOUDFLARE_API_TOKEN) {
+      throw new CliFailure(
+        EXIT.usage,
+        'CLOUDFLARE_API_TOKEN is set but there is no kevin-deploy.yml (nor --config / KEVIN_DEPLOY_CONFIG): write one from kevin-deploy.example.yml, or run `kevin-deploy serve --sandbox`',
+      );
+    }
+    return startSandbox(options, port);
   }
   const { config, warnings } = loaded;
   const logger = createLogger({
@@ -41,6 +50,17 @@ export async function serve(options: ServeOptions): Promise<void> {
     throw new CliFailure(EXIT.usage, error instanceof Error ? error.message : String(error));
   }
   stopOnSignals(() => bot.close());
+}
+
+async function startSandbox(options: ServeOptions, port: number | undefined): Promise<void> {
+  const { serveSandbox } = await import('../sandbox/serve-sandbox.ts');
+  try {
+    await serveSandbox({ ...options, port });
+  } catch (error) {
+    // Port taken, corrupt sandbox state…: the message says what to do; it is a setup problem.
+    if (error instanceof KevinDeployError) throw new CliFailure(EXIT.usage, error.message);
+    throw error;
+  }
 }
 
 /** Installs SIGTERM/SIGINT handlers that close gracefully, with a hard deadline. */

@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { KevinDeployConfig } from '../config/schema.ts';
 import { KevinDeployError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { startBot, type RunningBot } from '../server/start-bot.ts';
@@ -13,7 +12,6 @@ import { sandboxPaths, type SandboxPaths } from './sandbox-paths.ts';
 
 export interface SandboxServeOptions {
   port?: number | undefined;
-  config?: KevinDeployConfig | undefined;
   env: NodeJS.ProcessEnv;
   cwd: string;
   out: (text: string) => void;
@@ -35,7 +33,7 @@ export async function serveSandbox(options: SandboxServeOptions): Promise<void> 
 
   const edge = await EdgeSupervisor.start(paths, env, logger);
   const profile: SandboxProfile = env.KEVIN_DEPLOY_SANDBOX_PROFILE === 'fast' ? 'fast' : 'standard';
-  const config = options.config ?? sandboxConfig({ productionUrl: edge.info.trafficUrl, profile });
+  const config = sandboxConfig({ productionUrl: edge.info.trafficUrl, profile });
 
   let bot: RunningBot;
   try {
