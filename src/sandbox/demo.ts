@@ -80,7 +80,10 @@ export async function runDemo(io: { out: (text: string) => void; env: NodeJS.Pro
     say(`✓ manual rollback done: v1 (${short(v1)}) serves all traffic again`);
 
     const traffic = (await cf.trafficStats()) as { sent?: number; failed?: number } | undefined;
-    if (traffic) say(`synthetic traffic during the demo: ${traffic.sent} requests, ${traffic.failed} failed (v3's failures before its rollback)`);
+    if (traffic) {
+      const why = traffic.failed ? ` — v3's, before its rollback` : '';
+      say(`synthetic traffic during the demo: ${traffic.sent} requests, ${traffic.failed} failed${why}`);
+    }
     say('the demo went as scripted');
     return 0;
   } catch (error) {
@@ -91,7 +94,9 @@ export async function runDemo(io: { out: (text: string) => void; env: NodeJS.Pro
     if (bot.exitCode === null) {
       const exited = once(bot, 'exit');
       bot.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000)]);
+      const giveUp = new AbortController();
+      await Promise.race([exited, sleep(10_000, undefined, { signal: giveUp.signal }).catch(() => undefined)]);
+      giveUp.abort();
     }
     rmSync(dir, { recursive: true, force: true });
   }

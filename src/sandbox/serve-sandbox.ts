@@ -50,14 +50,23 @@ export async function serveSandbox(options: SandboxServeOptions): Promise<void> 
       logger,
     });
   } catch (error) {
-    await edge.stop();
+    // Leave an edge this process only attached to alone: another bot may be using it.
+    await edge.stop({ attachedToo: false });
     throw error;
   }
 
-  options.out(banner(bot.url, edge.info, env.KEVIN_DEPLOY_API_TOKEN ? undefined : paths.apiTokenFile, bot.url !== 'http://127.0.0.1:3000'));
+  const prefix = [
+    env.DATABASE_URL ? `DATABASE_URL=${env.DATABASE_URL}` : '',
+    bot.url !== 'http://127.0.0.1:3000' ? `KEVIN_DEPLOY_URL=${bot.url}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  options.out(banner(bot.url, edge.info, env.KEVIN_DEPLOY_API_TOKEN ? undefined : paths.apiTokenFile, prefix));
   const stop = async () => {
+    // The edge must not be restarted while everything stops (Ctrl-C reaches it too).
+    edge.beginStopping();
     await bot.close();
-    await edge.stop();
+    await edge.stop({ attachedToo: true });
   };
   const { stopOnSignals } = await import('../cli/serve-command.ts');
   stopOnSignals(stop);
@@ -74,8 +83,8 @@ export function sandboxApiToken(paths: SandboxPaths): string {
   return token;
 }
 
-function banner(url: string, edge: EdgeInfo, tokenFile: string | undefined, customUrl: boolean): string {
-  const env = customUrl ? `KEVIN_DEPLOY_URL=${url} ` : '';
+function banner(url: string, edge: EdgeInfo, tokenFile: string | undefined, envPrefix: string): string {
+  const env = envPrefix ? `${envPrefix} ` : '';
   return [
     '',
     `kevin-deploy sandbox is running — no Cloudflare, Slack or PagerDuty account needed.`,
@@ -84,11 +93,11 @@ function banner(url: string, edge: EdgeInfo, tokenFile: string | undefined, cust
     tokenFile ? `  API token  in ${tokenFile} (the CLI reads it by itself)` : `  API token  from $KEVIN_DEPLOY_API_TOKEN`,
     '',
     'Try a release, in another terminal:',
-    `  npx kevin-deploy sandbox upload --tag v2          # like CI: wrangler versions upload --tag v2`,
+    `  ${env}npx kevin-deploy sandbox upload --tag v2     # like CI: wrangler versions upload --tag v2`,
     `  ${env}npx kevin-deploy deploy kevinstamp v2 --env production`,
-    `  ${env}npx kevin-deploy approve <id>                # the id printed by deploy`,
-    `  ${env}npx kevin-deploy status <id> --follow        # watch it switch, monitor and succeed`,
-    `Break one on purpose: npx kevin-deploy sandbox upload --tag v3 --behavior fails-after-traffic`,
+    `  ${env}npx kevin-deploy approve <id>           # the id printed by deploy`,
+    `  ${env}npx kevin-deploy status <id> --follow   # watch it switch, monitor and succeed`,
+    `Break one on purpose: ${env}npx kevin-deploy sandbox upload --tag v3 --behavior fails-after-traffic`,
     'Ctrl-C stops everything.',
     '',
   ].join('\n');
@@ -130,9 +139,12 @@ class EdgeSupervisor {
     });
     this.child = child;
     let exitedEarly: string | undefined;
+    let started = false;
     child.once('exit', (code, signal) => {
       exitedEarly = `exit code ${code ?? signal}`;
-      if (this.stopping || this.child !== child) return;
+      // Only an edge that had started is restarted; one that cannot start (port taken, corrupt
+      // state) is reported once and the start fails.
+      if (this.stopping || this.child !== child || !started) return;
       this.logger.error({ code, signal }, 'the sandbox edge stopped; restarting it');
       setTimeout(() => void this.launch().catch((e: unknown) => this.logger.error({ err: e }, 'could not restart the sandbox edge')), 500);
     });
@@ -141,6 +153,7 @@ class EdgeSupervisor {
       const info = await findRunningEdge(this.paths.edgeInfoFile);
       if (info && info.pid === child.pid) {
         this.info = info;
+        started = true;
         return;
       }
       if (exitedEarly) {
@@ -154,15 +167,24 @@ class EdgeSupervisor {
     }
   }
 
-  async stop(): Promise<void> {
+  beginStopping(): void {
     this.stopping = true;
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timeout = new Promise<void>((resolve) => setTimeout(resolve, 5000).unref());
-    await Promise.race([exited, timeout]);
-    if (child.pid && isProcessAlive(child.pid)) child.kill('SIGKILL');
+  }
+
+  /** Stops the edge — the one this process started, or the one it attached to: Ctrl-C stops everything. */
+  async stop(options: { attachedToo: boolean }): Promise<void> {
+    this.stopping = true;
+    if (!this.child && !options.attachedToo) return;
+    const pid = this.child?.pid ?? this.info.pid;
+    if (!isProcessAlive(pid)) return;
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      return;
+    }
+    const deadline = Date.now() + 5000;
+    while (isProcessAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    if (isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
   }
 }
 
