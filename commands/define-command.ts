@@ -18,6 +18,8 @@ export interface CommandDefinition<Args extends z.ZodType = z.ZodType, Result = 
   summary: string;
   /** One line, as the CLI spells it. */
   usage: string;
+  /** One line, as chat spells it (`/deploy status [SERVICE]`); absent when chat uses buttons instead. */
+  chatUsage?: string;
   /** Checked per target by the release service; listed here so help can say who may. */
   permission: Permission;
   args: Args;

@@ -6,6 +6,7 @@ export const deployCommand = defineCommand({
   name: 'deploy',
   summary: 'Stage VERSION beside the live version, verify it, and ask for approval to switch',
   usage: 'deploy SERVICE VERSION [--env ENV] [--queue] [--note TEXT] [--force]',
+  chatUsage: '/deploy SERVICE VERSION [to ENV] [--queue] [--note "…"]',
   permission: 'deploy',
   args: z.strictObject({
     service: serviceArg,

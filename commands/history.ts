@@ -6,6 +6,7 @@ export const historyCommand = defineCommand({
   name: 'history',
   summary: 'Recent deployments, newest first',
   usage: 'history [SERVICE] [--env ENV] [--limit N]',
+  chatUsage: '/deploy history [SERVICE] [ENV]',
   permission: 'read',
   args: z.strictObject({
     service: serviceArg.optional(),

@@ -1,6 +1,7 @@
 import { approveCommand } from './approve.ts';
 import { cancelCommand } from './cancel.ts';
 import { deployCommand } from './deploy.ts';
+import { helpCommand } from './help.ts';
 import { historyCommand } from './history.ts';
 import { lockCommand } from './lock.ts';
 import { rejectCommand } from './reject.ts';
@@ -21,6 +22,7 @@ export const COMMANDS = {
   history: historyCommand,
   lock: lockCommand,
   unlock: unlockCommand,
+  help: helpCommand,
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;

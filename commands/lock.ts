@@ -7,6 +7,7 @@ export const lockCommand = defineCommand({
   name: 'lock',
   summary: 'Freeze a target: deploys are refused until unlock (rollbacks are never refused)',
   usage: 'lock SERVICE [--env ENV] --reason TEXT [--for DURATION]',
+  chatUsage: '/deploy lock SERVICE [ENV] REASON…',
   permission: 'lock',
   args: z.strictObject({
     service: serviceArg,

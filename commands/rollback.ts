@@ -14,6 +14,7 @@ export const rollbackCommand = defineCommand({
   name: 'rollback',
   summary: 'Send all traffic back to the previous known-good version (or --to VERSION) and verify it',
   usage: 'rollback SERVICE [--env ENV] [--to VERSION] [--note TEXT]',
+  chatUsage: '/rollback SERVICE [ENV] [--to VERSION] [--note "…"]',
   permission: 'rollback',
   args: z.union([byDeployment, byService]),
   async run({ actor, releases }, args) {

@@ -7,6 +7,7 @@ export const statusCommand = defineCommand({
   name: 'status',
   summary: 'Each target: what is live, the active release, the queue and any freeze lock',
   usage: 'status [SERVICE | ID]',
+  chatUsage: '/deploy status [SERVICE]',
   permission: 'read',
   args: z.strictObject({ service: serviceArg.optional() }),
   async run({ releases }, { service }) {

@@ -6,6 +6,7 @@ export const unlockCommand = defineCommand({
   name: 'unlock',
   summary: 'Lift a freeze lock; the oldest queued release, if any, starts',
   usage: 'unlock SERVICE [--env ENV]',
+  chatUsage: '/deploy unlock SERVICE [ENV]',
   permission: 'lock',
   args: z.strictObject({ service: serviceArg, environment: environmentArg.optional() }),
   async run({ actor, releases }, args) {

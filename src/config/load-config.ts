@@ -72,7 +72,7 @@ export function loadConfig(options: LoadConfigOptions): LoadResult {
     return { ok: false, problems: problems.items(), warnings: warnings.items() };
   }
   if (!isPlainObject(raw)) {
-    problems.report({ path: [], message: 'the top level must be a mapping of `version`, `server`, `apiTokens` and `services`' });
+    problems.report({ path: [], message: 'the top level must be a mapping of `version`, `server`, `apiTokens`, `slack` and `services`' });
     return { ok: false, problems: problems.items(), warnings: warnings.items() };
   }
 
@@ -100,7 +100,7 @@ export function loadConfig(options: LoadConfigOptions): LoadResult {
   }
   return {
     ok: true,
-    config: { source: file, server: parsedTop.data.server, apiTokens: parsedTop.data.apiTokens, services },
+    config: { source: file, server: parsedTop.data.server, apiTokens: parsedTop.data.apiTokens, slack: parsedTop.data.slack, services },
     warnings: warnings.items(),
   };
 }

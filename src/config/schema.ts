@@ -16,10 +16,19 @@ export type Role = (typeof ROLES)[number];
 const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 const nameMessage = 'use lowercase letters, digits and dashes, starting with a letter or digit';
 
-/** Who may do something: an actor name, `role:<role>`, or `*` for every authenticated actor. */
+/**
+ * Who may do something: an actor name, `role:<role>`, `slack:<user id>`, `slack-group:<user group
+ * id>`, or `*` for every authenticated actor.
+ */
 const principal = z
   .string()
   .min(1)
+  .refine((value) => !value.startsWith('slack:') || /^slack:[UW][A-Z0-9]{2,}$/.test(value), {
+    message: 'a Slack user principal is slack:<user id>, e.g. slack:U0123ABCD',
+  })
+  .refine((value) => !value.startsWith('slack-group:') || /^slack-group:S[A-Z0-9]{2,}$/.test(value), {
+    message: 'a Slack user group principal is slack-group:<group id>, e.g. slack-group:S0123ABCD',
+  })
   .refine((value) => !value.startsWith('role:') || (ROLES as readonly string[]).includes(value.slice(5)), {
     message: `a role principal must be one of ${ROLES.map((r) => `role:${r}`).join(', ')}`,
   });
@@ -122,8 +131,12 @@ const accessSchema = z.strictObject({
   lock: z.array(principal).min(1).default(['role:admin']),
 });
 
+const slackChannelId = z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'a Slack channel id such as C0123ABCD (not a #name)');
+
 /** Settings of one service in one environment, after the environment was merged over the service. */
 export const targetSettingsSchema = z.strictObject({
+  /** The Slack channel for this target's deployment cards; defaults to slack.channel. */
+  slackChannel: slackChannelId.optional(),
   platform: platformSchema,
   productionUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://kevinstamp.com' }),
   /** Environments named production or prod are protected unless this says otherwise. */
@@ -157,6 +170,27 @@ const serverSchema = z.strictObject({
   publicUrl: z.url().optional(),
 });
 
+const slackUserOrGroup = z
+  .string()
+  .regex(/^([UW]|S)[A-Z0-9]{2,}$/, 'a Slack user id (U…) or user group id (S…)');
+
+const slackSchema = z.strictObject({
+  /** Where deployment cards are posted unless a target names its own slackChannel. */
+  channel: slackChannelId.optional(),
+  /** Roles for Slack users: user ids (U…) and user group ids (S…) per role. */
+  roles: z
+    .strictObject({
+      deployer: z.array(slackUserOrGroup).default([]),
+      approver: z.array(slackUserOrGroup).default([]),
+      admin: z.array(slackUserOrGroup).default([]),
+    })
+    .prefault({}),
+  /** Slack user id → actor name, so one person is one actor across Slack, the CLI and the API (four-eyes). */
+  users: z.record(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack user id such as U0123ABCD'), z.string().min(1)).default({}),
+  /** The least time between two updates of one channel (Slack allows about one message per second). */
+  minUpdateInterval: duration.prefault('1100ms'),
+});
+
 /**
  * The shape of the file as written, for validation of its structure and for the JSON Schema.
  * A service's settings and each environment's overrides are partial here; completeness is
@@ -177,6 +211,7 @@ export const configFileSchema = z.strictObject({
   version: z.literal(1).default(1),
   server: serverSchema.prefault({}),
   apiTokens: z.array(apiTokenSchema).default([]),
+  slack: slackSchema.prefault({}),
   services: z
     .record(z.string().regex(NAME_PATTERN, nameMessage), serviceFileSchema)
     .refine((services) => Object.keys(services).length > 0, { message: 'configure at least one service' }),
@@ -186,6 +221,7 @@ export type TargetSettingsInput = z.input<typeof targetSettingsSchema>;
 export type TargetSettingsParsed = z.output<typeof targetSettingsSchema>;
 export type ApiTokenConfig = z.output<typeof apiTokenSchema>;
 export type ServerConfig = z.output<typeof serverSchema>;
+export type SlackConfig = z.output<typeof slackSchema>;
 
 /** One service in one environment, fully resolved: what the engine works with. */
 export interface TargetSettings extends Omit<TargetSettingsParsed, 'protected' | 'platform' | 'approval'> {
@@ -207,6 +243,7 @@ export interface KevinDeployConfig {
   source: string;
   server: ServerConfig;
   apiTokens: ApiTokenConfig[];
+  slack: SlackConfig;
   services: Map<string, ServiceConfig>;
 }
 

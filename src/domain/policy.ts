@@ -6,6 +6,8 @@ export interface Actor {
   roles: readonly Role[];
   /** Where the request came from, for the audit trail: 'api', 'slack', 'cli'… */
   via: string;
+  /** Other identities that principals may name: `slack:U…`, `slack-group:S…`. */
+  principals?: readonly string[];
 }
 
 export type Permission = 'deploy' | 'approve' | 'rollback' | 'lock' | 'read';
@@ -31,7 +33,7 @@ export function principalsFor(permission: Permission, settings: TargetSettings):
 export function matchesPrincipal(actor: Actor, principal: string): boolean {
   if (principal === '*') return true;
   if (principal.startsWith('role:')) return actor.roles.includes(principal.slice(5) as Role);
-  return principal === actor.name;
+  return principal === actor.name || (actor.principals ?? []).includes(principal);
 }
 
 /**

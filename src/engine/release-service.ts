@@ -99,7 +99,7 @@ export class ReleaseService {
       throw new KevinDeployError('VERSION_ALREADY_LIVE', `${versionLabel(version)} is already live on ${targetLabel(target)}`);
     }
     const d = this.newDeployment('release', actor, settings, request.version, request.note ?? null, request.force ?? false);
-    return this.admit(d, settings, request.queue ?? false);
+    return this.admit(d, actor, request.queue ?? false);
   }
 
   async requestRollback(actor: Actor, request: RollbackRequest): Promise<Deployment> {
@@ -135,7 +135,7 @@ export class ReleaseService {
     }
     const d = this.newDeployment('rollback', actor, settings, to.id, request.note ?? null, false);
     d.reason = `manual rollback by ${actor.name}${request.note ? `: ${request.note}` : ''}`;
-    return this.admit(d, settings, false);
+    return this.admit(d, actor, false);
   }
 
   approve(actor: Actor, id: string): Promise<Deployment> {
@@ -250,8 +250,10 @@ export class ReleaseService {
 
     for (let attempt = 0; attempt < COMMAND_RETRIES; attempt++) {
       const now = this.deps.clock.now();
-      const decision = decide(d, input, now, settings);
-      if (!decision.ok) throw refusalError(decision.refusal, d);
+      const decided = decide(d, input, now, settings);
+      if (!decided.ok) throw refusalError(decided.refusal, d);
+      // The audit trail records where the command came from and the person's platform identity.
+      const decision = { ...decided, events: decided.events.map((e) => (e.actor === actor.name ? withIdentity(e, actor) : e)) };
       const records = await this.deps.store.transaction((session) => commitDecision(session, d, decision, settings, now));
       if (records) {
         await this.announce(records);
@@ -263,17 +265,21 @@ export class ReleaseService {
   }
 
   /** Writes a new deployment as the target's active one, or queues it, or refuses naming the active one. Atomic. */
-  private async admit(d: Deployment, settings: TargetSettings, queue: boolean): Promise<Deployment> {
+  private async admit(d: Deployment, actor: Actor, queue: boolean): Promise<Deployment> {
     const target = { service: d.service, environment: d.environment };
-    const event = (action: string, reason: string): DeploymentEvent => ({
-      deploymentId: d.id,
-      at: d.createdAt,
-      actor: d.requestedBy,
-      action,
-      fromStage: null,
-      toStage: d.stage,
-      details: { reason, versionRef: d.versionRef, note: d.note },
-    });
+    const event = (action: string, reason: string): DeploymentEvent =>
+      withIdentity(
+        {
+          deploymentId: d.id,
+          at: d.createdAt,
+          actor: d.requestedBy,
+          action,
+          fromStage: null,
+          toStage: d.stage,
+          details: { reason, versionRef: d.versionRef, note: d.note },
+        },
+        actor,
+      );
     const stored = await this.deps.store.transaction(async (session) => {
       const claim: TargetClaim = { ...target, deploymentId: d.id, since: d.createdAt };
       const lock = d.kind === 'release' ? lockInForce(await session.getLock(target), new Date(d.createdAt)) : undefined;
@@ -382,6 +388,13 @@ export class ReleaseService {
     await this.deps.bus.publish(records);
     for (const record of records) this.deps.poke(record.after.id);
   }
+}
+
+function withIdentity(event: DeploymentEvent, actor: Actor): DeploymentEvent {
+  return {
+    ...event,
+    details: { ...event.details, via: actor.via, ...(actor.principals?.[0] ? { identity: actor.principals[0] } : {}) },
+  };
 }
 
 function permissionFor(command: CommandInput['type']): Permission {

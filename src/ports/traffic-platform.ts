@@ -3,6 +3,13 @@ import type { Split, VersionInfo } from '../domain/deployment.ts';
 import type { LiveTraffic, PlatformFailure } from '../domain/inputs.ts';
 import type { ErrorCode } from '../errors.ts';
 
+/** A version as a chooser shows it: what it is, who uploaded it, when, and why. */
+export interface VersionSummary extends VersionInfo {
+  message: string | null;
+  author: string | null;
+  createdAt: string | null;
+}
+
 /** How to reach one version before it has traffic: a base URL plus headers to send. */
 export interface VersionEndpoint {
   baseUrl: string;
@@ -24,8 +31,8 @@ export interface TrafficPlatform {
   applySplit(target: TargetSettings, split: Split, options: { force: boolean; message: string }): Promise<Split>;
   /** How to reach a version that has no traffic (preview URL or version-override header). */
   reachVersion(target: TargetSettings, versionId: string): Promise<VersionEndpoint>;
-  /** Recent versions, newest first (for choosers and `history`). */
-  listVersions(target: TargetSettings, limit: number): Promise<VersionInfo[]>;
+  /** Recent versions, newest first (for choosers). */
+  listVersions(target: TargetSettings, limit: number): Promise<VersionSummary[]>;
 }
 
 /** A platform call that failed, with the words a person needs and whether retrying can help. */

@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { WorkersPlatform } from '../adapters/cloudflare/workers-platform.ts';
 import { HttpProbe } from '../adapters/probe/http-probe.ts';
-import { DEFAULT_DATABASE_URL, openStore } from '../adapters/store/open-store.ts';
+import { KyselyStore } from '../adapters/store/kysely-store.ts';
+import { DEFAULT_DATABASE_URL, openDatabase } from '../adapters/store/open-store.ts';
+import { SlackSurface } from '../adapters/slack/slack-surface.ts';
 import type { KevinDeployConfig } from '../config/schema.ts';
 import { ReleaseService } from '../engine/release-service.ts';
 import { Runner } from '../engine/runner.ts';
@@ -37,6 +39,8 @@ export interface RunningBot {
   url: string;
   port: number;
   store: Store;
+  /** Present when SLACK_BOT_TOKEN is set. */
+  slack: SlackSurface | undefined;
   releases: ReleaseService;
   bus: TransitionBus;
   logger: Logger;
@@ -54,8 +58,8 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   const platform = options.platform ?? cloudflareFromEnv(env);
   const probe = options.probe ?? new HttpProbe();
 
-  const opened = await openStore(env.DATABASE_URL || DEFAULT_DATABASE_URL);
-  const store = opened.store;
+  const opened = await openDatabase(env.DATABASE_URL || DEFAULT_DATABASE_URL);
+  const store = new KyselyStore(opened.db);
   logger.info({ store: opened.description, migrated: opened.migrated }, 'store ready');
 
   const bus = new TransitionBus(logger);
@@ -69,7 +73,9 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   let draining = false;
   const releases = new ReleaseService({ store, platform, clock, config, bus, poke: (id) => runner?.poke(id) });
   let app: FastifyInstance;
+  let slack: SlackSurface | undefined;
   try {
+    slack = SlackSurface.fromEnv({ env, config, releases, store, db: opened.db, platform, bus, clock, logger });
     app = await createHttpServer({
       logger,
       releases,
@@ -79,6 +85,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
       runnerAlive: () => runner?.isAlive() ?? false,
       isDraining: () => draining,
     });
+    slack?.mount(app);
     await app.listen({ port: options.port ?? 3000, host: options.host ?? config.server.host });
   } catch (error) {
     await store.close();
@@ -101,6 +108,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     ...options.runner,
   });
   await runner.start();
+  await slack?.start();
   const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
   logger.info({ url, owner, services: [...config.services.keys()], config: config.source }, 'kevin-deploy is serving');
 
@@ -109,12 +117,14 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     url,
     port,
     store,
+    slack,
     releases,
     bus,
     logger,
     close() {
       closing ??= (async () => {
         draining = true;
+        await slack?.stop();
         await runner?.stop();
         await app.close();
         await store.close();

@@ -37,6 +37,8 @@ export interface TestConfigOptions {
   approvalExpiresAfter?: string;
   reach?: string;
   extraServiceYaml?: string;
+  /** Top-level YAML added to the file (e.g. a `slack:` section). */
+  extraTopYaml?: string;
 }
 
 /**
@@ -46,6 +48,7 @@ export interface TestConfigOptions {
 export function testConfigYaml(o: TestConfigOptions): string {
   return `
 version: 1
+${o.extraTopYaml ?? ''}
 apiTokens:
   - { env: KD_TOKEN_OPS, actor: ops, roles: [admin] }
   - { env: KD_TOKEN_ALICE, actor: alice, roles: [deployer] }
@@ -103,7 +106,9 @@ export interface Harness {
 }
 
 /** A real bot (HTTP server, runner, SQLite store in a temp dir) against a Cloudflare stand-in, in this process. */
-export async function startHarness(options: Partial<TestConfigOptions> & { databaseUrl?: string } = {}): Promise<Harness> {
+export async function startHarness(
+  options: Partial<TestConfigOptions> & { databaseUrl?: string; env?: Record<string, string> } = {},
+): Promise<Harness> {
   const standIn = await startTestStandIn();
   const v1 = standIn.addVersion(STAND_IN_SCRIPT, { tag: 'v1', message: 'first' }).id;
   standIn.deploy(STAND_IN_SCRIPT, { [v1]: 100 });
@@ -126,6 +131,7 @@ export async function startHarness(options: Partial<TestConfigOptions> & { datab
       DATABASE_URL: options.databaseUrl ?? `sqlite:${join(dir, 'kevin-deploy.db')}`,
       CLOUDFLARE_API_TOKEN: STAND_IN_TOKEN,
       CLOUDFLARE_BASE_URL: standIn.apiBaseUrl,
+      ...options.env,
     },
     port: 0,
     host: '127.0.0.1',

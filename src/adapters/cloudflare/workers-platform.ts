@@ -3,7 +3,7 @@ import type { TargetSettings } from '../../config/schema.ts';
 import type { Split, VersionInfo } from '../../domain/deployment.ts';
 import type { LiveTraffic } from '../../domain/inputs.ts';
 import { describeSplit, sameSplit } from '../../domain/split.ts';
-import { PlatformError, type TrafficPlatform, type VersionEndpoint } from '../../ports/traffic-platform.ts';
+import { PlatformError, type TrafficPlatform, type VersionEndpoint, type VersionSummary } from '../../ports/traffic-platform.ts';
 import { mapCloudflareError, type CallContext } from './map-cloudflare-error.ts';
 
 export interface WorkersPlatformOptions {
@@ -162,14 +162,19 @@ export class WorkersPlatform implements TrafficPlatform {
     return { baseUrl, headers: {} };
   }
 
-  async listVersions(target: TargetSettings, limit: number): Promise<VersionInfo[]> {
+  async listVersions(target: TargetSettings, limit: number): Promise<VersionSummary[]> {
     const ctx = this.context(target, `list versions of ${target.platform.scriptName}`);
     const envelope = await this.call(ctx, () =>
       this.cf.get<Envelope<{ items: RawVersion[] }>>(`${this.scriptPath(target)}/versions`, {
         query: { page: 1, per_page: Math.min(Math.max(limit, 1), 100) },
       }),
     );
-    return envelope.result.items.slice(0, limit).map(toInfo);
+    return envelope.result.items.slice(0, limit).map((v) => ({
+      ...toInfo(v),
+      message: v.annotations?.['workers/message'] ?? null,
+      author: v.metadata?.author_email ?? null,
+      createdAt: v.metadata?.created_on ?? null,
+    }));
   }
 
   private async deployableVersions(target: TargetSettings, ctx: CallContext): Promise<RawVersion[]> {

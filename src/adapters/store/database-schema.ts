@@ -76,6 +76,18 @@ export interface SandboxStateTable {
   updated_at: string;
 }
 
+/** The Slack message that shows a deployment, and how far it has been brought up to date. */
+export interface SlackCardsTable {
+  deployment_id: string;
+  channel: string;
+  ts: string | null;
+  /** The deployment revision the message shows. */
+  rendered_revision: number;
+  /** How many audit events have been considered for the thread. */
+  thread_cursor: number;
+  updated_at: string;
+}
+
 export interface Database {
   deployments: DeploymentsTable;
   deployment_events: DeploymentEventsTable;
@@ -83,4 +95,5 @@ export interface Database {
   target_claims: TargetClaimsTable;
   deployment_queue: QueueTable;
   sandbox_state: SandboxStateTable;
+  slack_cards: SlackCardsTable;
 }

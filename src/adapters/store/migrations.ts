@@ -102,6 +102,19 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         .execute();
     },
   },
+  '0003-slack-cards': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('slack_cards')
+        .addColumn('deployment_id', 'varchar(64)', (c) => c.primaryKey().references('deployments.id'))
+        .addColumn('channel', 'varchar(32)', (c) => c.notNull())
+        .addColumn('ts', 'varchar(32)')
+        .addColumn('rendered_revision', 'integer', (c) => c.notNull())
+        .addColumn('thread_cursor', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+    },
+  },
   };
 }
 

@@ -1,0 +1,204 @@
+import type { webApi } from '@slack/bolt';
+import type { Logger } from 'pino';
+import type { KevinDeployConfig } from '../../config/schema.ts';
+import { settingsOf } from '../../config/target-lookup.ts';
+import type { Deployment } from '../../domain/deployment.ts';
+import type { TransitionRecord } from '../../engine/commit-decision.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Store } from '../../ports/store.ts';
+import type { CardRecord, CardStore } from './card-store.ts';
+import { renderDeploymentCard } from './deployment-card.ts';
+import { threadMessage } from './thread-messages.ts';
+
+export interface CardPublisherOptions {
+  /** A WebClient that does not retry by itself and rejects on 429: this queue owns pacing and retries. */
+  client: webApi.WebClient;
+  store: Store;
+  cards: CardStore;
+  config: KevinDeployConfig;
+  clock: Clock;
+  logger: Logger;
+  /** Least time between two calls in one channel (Slack: about one message per second). */
+  minIntervalMs: number;
+  /** How far back to look for cards to catch up on at start. */
+  catchUpMs?: number;
+}
+
+/** Errors that retrying cannot fix: the configuration or the workspace must change. */
+const PERMANENT = new Set([
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+  'invalid_auth',
+  'account_inactive',
+  'token_revoked',
+  'missing_scope',
+  'not_authed',
+  'invalid_blocks',
+]);
+
+interface ChannelQueue {
+  channel: string;
+  pending: Set<string>;
+  working: Promise<void> | undefined;
+  notBefore: number;
+  failures: number;
+}
+
+/**
+ * Keeps one Slack message per deployment current. Every committed transition marks its card
+ * dirty; a worker per channel redraws dirty cards from the store — so a burst of stage changes
+ * becomes one update with the final state — spaced to respect Slack's per-channel rate, pausing
+ * for a 429's Retry-After and backing off while Slack is down. Details (checks, trigger
+ * evaluations, errors) go to the card's thread, from the audit trail. Progress is persisted per
+ * card, so a restarted bot catches up instead of starting over, and a failing Slack never touches
+ * a release.
+ */
+export class CardPublisher {
+  private readonly queues = new Map<string, ChannelQueue>();
+  private stopped = false;
+
+  constructor(private readonly o: CardPublisherOptions) {}
+
+  readonly observe = (record: TransitionRecord): void => {
+    this.enqueue(record.after);
+  };
+
+  /** Redraws every card that fell behind while the bot was down. */
+  async catchUp(): Promise<void> {
+    const since = new Date(this.o.clock.now().getTime() - (this.o.catchUpMs ?? 24 * 3_600_000)).toISOString();
+    for (const id of await this.o.cards.behind(since)) {
+      const d = await this.o.store.getDeployment(id);
+      if (d) this.enqueue(d);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.allSettled([...this.queues.values()].map((q) => q.working));
+  }
+
+  /** Resolves when every queue is empty (tests and shutdown). */
+  async idle(): Promise<void> {
+    while ([...this.queues.values()].some((q) => q.working)) {
+      await Promise.allSettled([...this.queues.values()].map((q) => q.working));
+    }
+  }
+
+  private channelOf(d: Deployment): string | undefined {
+    return settingsOf(this.o.config, d.service, d.environment)?.slackChannel ?? this.o.config.slack.channel;
+  }
+
+  private enqueue(d: Deployment): void {
+    const channel = this.channelOf(d);
+    if (!channel || this.stopped) return;
+    let queue = this.queues.get(channel);
+    if (!queue) {
+      queue = { channel, pending: new Set(), working: undefined, notBefore: 0, failures: 0 };
+      this.queues.set(channel, queue);
+    }
+    queue.pending.add(d.id);
+    if (!queue.working) queue.working = this.drain(queue).finally(() => (queue.working = undefined));
+  }
+
+  private async drain(queue: ChannelQueue): Promise<void> {
+    while (queue.pending.size > 0 && !this.stopped) {
+      const [id] = queue.pending;
+      queue.pending.delete(id!);
+      try {
+        await this.sync(id!, queue);
+        queue.failures = 0;
+      } catch (error) {
+        const verdict = classify(error);
+        if (verdict.kind === 'permanent') {
+          this.o.logger.error({ deploymentId: id, channel: queue.channel, slackError: verdict.error }, `Slack refused the deployment card (${verdict.error}); fix the Slack setup — the release is not affected`);
+          continue;
+        }
+        queue.failures += 1;
+        const wait = verdict.kind === 'rate-limited' ? verdict.retryAfterMs : Math.min(1000 * 2 ** (queue.failures - 1), 60_000);
+        queue.notBefore = Math.max(queue.notBefore, this.now() + wait);
+        this.o.logger.warn({ deploymentId: id, channel: queue.channel, waitMs: wait, err: verdict.error }, 'Slack did not take the card update; trying again');
+        // Back at the front: the newest state is redrawn when Slack answers again.
+        queue.pending = new Set([id!, ...queue.pending]);
+      }
+    }
+  }
+
+  private now(): number {
+    return this.o.clock.now().getTime();
+  }
+
+  /** One Slack call, spaced from the previous one in the same channel. */
+  private async call<T>(queue: ChannelQueue, request: () => Promise<T>): Promise<T> {
+    const wait = queue.notBefore - this.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    try {
+      return await request();
+    } finally {
+      queue.notBefore = this.now() + this.o.minIntervalMs;
+    }
+  }
+
+  private async sync(id: string, queue: ChannelQueue): Promise<void> {
+    const { client, store, cards, config } = this.o;
+    const d = await store.getDeployment(id);
+    const settings = d && settingsOf(config, d.service, d.environment);
+    if (!d || !settings) return;
+    const position = d.stage === 'requested' ? (await store.queueOf(d)).findIndex((q) => q.deploymentId === d.id) + 1 || null : null;
+    const card: CardRecord = (await cards.get(id)) ?? { deploymentId: id, channel: queue.channel, ts: null, renderedRevision: 0, threadCursor: 0 };
+    const rendered = renderDeploymentCard(d, settings, { queuePosition: position });
+    if (!card.ts) {
+      // Recorded before the post: a crash between the two leaves a card without ts, which the
+      // next start posts again (the one case where a card can appear twice).
+      await cards.put(card, this.o.clock.now());
+      const posted = await this.call(queue, () =>
+        client.chat.postMessage({ channel: card.channel, text: rendered.text, blocks: rendered.blocks as never, unfurl_links: false, unfurl_media: false }),
+      );
+      card.ts = posted.ts ?? null;
+      card.renderedRevision = d.revision;
+      await cards.put(card, this.o.clock.now());
+    } else if (card.renderedRevision < d.revision) {
+      try {
+        await this.call(queue, () => client.chat.update({ channel: card.channel, ts: card.ts!, text: rendered.text, blocks: rendered.blocks as never }));
+      } catch (error) {
+        if (classify(error).error !== 'message_not_found') throw error;
+        // Someone deleted the card: post a new one.
+        card.ts = null;
+        await cards.put(card, this.o.clock.now());
+        return this.sync(id, queue);
+      }
+      card.renderedRevision = d.revision;
+      await cards.put(card, this.o.clock.now());
+    }
+    const events = await store.listEvents(id);
+    for (let i = card.threadCursor; i < events.length; i++) {
+      const message = threadMessage(events[i]!, d);
+      if (message) {
+        await this.call(queue, () =>
+          client.chat.postMessage({ channel: card.channel, thread_ts: card.ts!, text: message.text, blocks: message.blocks as never, unfurl_links: false }),
+        );
+      }
+      card.threadCursor = i + 1;
+      await cards.put(card, this.o.clock.now());
+    }
+  }
+}
+
+type Verdict =
+  | { kind: 'permanent'; error: string }
+  | { kind: 'rate-limited'; retryAfterMs: number; error: string }
+  | { kind: 'transient'; error: string };
+
+/** Reads @slack/web-api's coded errors. */
+export function classify(error: unknown): Verdict {
+  const e = error as { code?: string; retryAfter?: number; data?: { error?: string }; message?: string };
+  if (e.code === 'slack_webapi_rate_limited_error') {
+    return { kind: 'rate-limited', retryAfterMs: Math.max(1, e.retryAfter ?? 1) * 1000, error: 'ratelimited' };
+  }
+  const slackError = e.data?.error;
+  if (e.code === 'slack_webapi_platform_error' && slackError) {
+    if (slackError === 'ratelimited') return { kind: 'rate-limited', retryAfterMs: 1000, error: slackError };
+    return PERMANENT.has(slackError) ? { kind: 'permanent', error: slackError } : { kind: 'transient', error: slackError };
+  }
+  return { kind: 'transient', error: e.message ?? String(error) };
+}

@@ -1,0 +1,170 @@
+import type { TargetSettings } from '../../config/schema.ts';
+import { formatDuration } from '../../config/duration.ts';
+import { versionLabel, type Deployment, type VersionInfo } from '../../domain/deployment.ts';
+import { describeSplit } from '../../domain/split.ts';
+import { PRE_TRAFFIC_STAGES, type Stage } from '../../domain/stages.ts';
+import { actorMention, escapeMrkdwn, mrkdwn, plain } from './mrkdwn.ts';
+
+/** Block Kit JSON; kept loose on purpose (Slack validates it, and the fake records it). */
+export type Block = Record<string, unknown>;
+
+export interface Card {
+  text: string;
+  blocks: Block[];
+}
+
+export const ACTIONS = {
+  approve: 'kd_approve',
+  reject: 'kd_reject',
+  cancel: 'kd_cancel',
+  rollback: 'kd_rollback',
+} as const;
+
+const RELEASE_PATH: Stage[] = ['resolving', 'staging', 'verifying', 'awaiting_approval', 'switching', 'monitoring', 'succeeded'];
+const ROLLBACK_PATH: Stage[] = ['rolling_back', 'rolled_back'];
+
+const STAGE_ICON: Record<Stage, string> = {
+  requested: ':hourglass_flowing_sand:',
+  resolving: ':mag:',
+  staging: ':package:',
+  verifying: ':stethoscope:',
+  awaiting_approval: ':raised_hand:',
+  switching: ':twisted_rightwards_arrows:',
+  monitoring: ':eyes:',
+  succeeded: ':white_check_mark:',
+  rolling_back: ':rewind:',
+  rolled_back: ':leftwards_arrow_with_hook:',
+  needs_attention: ':rotating_light:',
+  failed: ':x:',
+  rejected: ':no_entry_sign:',
+  expired: ':alarm_clock:',
+  cancelled: ':heavy_multiplication_x:',
+};
+
+function words(stage: Stage): string {
+  return stage.replaceAll('_', ' ');
+}
+
+function clock(iso: string | undefined): string {
+  return iso ? iso.slice(11, 19) : '';
+}
+
+/**
+ * The one message per release, rendered from the persisted status alone (so it can be redrawn
+ * at any time, after any restart): what, where, who, the stage checklist with times, the last
+ * checks, the split, the monitoring figures against their limits, and the buttons that make
+ * sense now. User-written text (notes, reasons that quote comments) is plain_text only.
+ */
+export function renderDeploymentCard(d: Deployment, settings: TargetSettings, extra: { queuePosition?: number | null } = {}): Card {
+  const target = `${d.service} → ${d.environment}`;
+  const named = d.version ? versionLabel(d.version) : d.versionRef;
+  const what = d.kind === 'release' ? named : `rollback to ${named}`;
+  const icon = STAGE_ICON[d.stage];
+  const text = `${target}: ${what} — ${words(d.stage)}`;
+  const blocks: Block[] = [
+    { type: 'header', text: plain(`${d.kind === 'release' ? 'Release' : 'Rollback'} ${d.service} → ${d.environment}`, 150) },
+    {
+      type: 'section',
+      fields: [
+        mrkdwn(`*Version*\n${d.version ? code(d.version) : `\`${safe(d.versionRef)}\``}`),
+        mrkdwn(`*${d.kind === 'release' ? 'Blue (rollback target)' : 'Replacing'}*\n${d.previousVersion ? code(d.previousVersion) : '—'}`),
+        mrkdwn(`*Environment*\n${d.environment}${settings.protected ? ' (protected)' : ''}`),
+        mrkdwn(`*Requested by*\n${actorMention(d.requestedBy)}`),
+      ],
+    },
+    { type: 'section', text: mrkdwn(`${icon} *${words(d.stage)}*${extra.queuePosition ? ` — position ${extra.queuePosition} in the queue` : ''}`) },
+    { type: 'context', elements: [plain(d.reason, 2000)] },
+  ];
+  if (d.note) blocks.push({ type: 'context', elements: [mrkdwn('*Note*'), plain(d.note, 1000)] });
+  blocks.push({ type: 'section', text: mrkdwn(checklist(d)) });
+  const checks = d.progress.lastChecks ?? [];
+  if (checks.length > 0) {
+    blocks.push({
+      type: 'context',
+      elements: [plain(checks.map((c) => `${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`).join('  ·  '), 2000)],
+    });
+  }
+  const traffic = Object.keys(d.split).length > 0 ? describeSplit(d.split, [d.version, d.previousVersion]) : 'not read yet';
+  blocks.push({ type: 'context', elements: [mrkdwn('*Traffic*'), plain(traffic)] });
+  if (d.stage === 'monitoring') blocks.push({ type: 'context', elements: [mrkdwn(monitoringFigures(d, settings))] });
+  if (d.approvals.length > 0) {
+    blocks.push({ type: 'context', elements: [mrkdwn(`*Approved by* ${d.approvals.map((a) => actorMention(a.actor)).join(', ')}`)] });
+  }
+  const buttons = buttonsFor(d);
+  if (buttons.length > 0) blocks.push({ type: 'actions', block_id: `kd_actions_${d.id}`, elements: buttons });
+  blocks.push({ type: 'context', elements: [mrkdwn(`\`${d.id}\` · updated ${clock(d.updatedAt)} UTC`)] });
+  return { text, blocks };
+}
+
+/** Tags come from CI and refs from users: escaped, and without backticks that would end the code span. */
+function safe(text: string): string {
+  return escapeMrkdwn(text).replaceAll('`', "'");
+}
+
+function code(v: VersionInfo): string {
+  return `\`${safe(v.tag ?? v.id.slice(0, 8))}\` (${v.id.slice(0, 8)})`;
+}
+
+function checklist(d: Deployment): string {
+  const path = d.kind === 'rollback' ? ['resolving', ...ROLLBACK_PATH] as Stage[] : [...RELEASE_PATH];
+  if (d.kind === 'release' && (d.stageTimes.rolling_back || d.stage === 'rolling_back')) {
+    path.splice(path.indexOf('succeeded'), 1, ...ROLLBACK_PATH);
+  }
+  const lines = path.map((stage) => {
+    const at = d.stageTimes[stage];
+    if (stage === d.stage) return `${STAGE_ICON[stage]} *${words(stage)}* ${clock(at)}`;
+    if (at) return `:white_check_mark: ${words(stage)} ${clock(at)}`;
+    return `:white_small_square: ${words(stage)}`;
+  });
+  if (!path.includes(d.stage)) lines.push(`${STAGE_ICON[d.stage]} *${words(d.stage)}* ${clock(d.stageTimes[d.stage])}`);
+  return lines.join('\n');
+}
+
+function monitoringFigures(d: Deployment, settings: TargetSettings): string {
+  const t = settings.monitor.triggers;
+  const failures = d.progress.consecutiveHealthFailures ?? 0;
+  return [
+    `*Watching* until ${clock(d.progress.monitorEndsAt)} UTC (${formatDuration(settings.monitor.window)} window)`,
+    `samples ${d.progress.samplesTaken ?? 0}`,
+    `health failures in a row ${failures}/${t.healthFailures.consecutive}`,
+    `KEVIN content ${t.content.enabled ? ((d.progress.lastChecks ?? []).filter((c) => c.name.startsWith('content')).every((c) => c.ok) ? 'ok' : 'FAILING') : 'not checked'}`,
+  ].join('  ·  ');
+}
+
+function button(actionId: string, label: string, d: Deployment, style?: 'primary' | 'danger', confirm?: { title: string; text: string; go: string }): Block {
+  return {
+    type: 'button',
+    action_id: actionId,
+    text: plain(label),
+    value: d.id,
+    ...(style ? { style } : {}),
+    ...(confirm
+      ? { confirm: { title: plain(confirm.title), text: plain(confirm.text), confirm: plain(confirm.go), deny: plain('Keep it'), ...(style === 'danger' ? { style: 'danger' } : {}) } }
+      : {}),
+  };
+}
+
+/** The buttons that make sense in this stage; a stale click on an old card is still refused by the engine. */
+export function buttonsFor(d: Deployment): Block[] {
+  const buttons: Block[] = [];
+  const green = d.version ? versionLabel(d.version) : d.versionRef;
+  const blueVersion = d.kind === 'release' ? d.previousVersion : d.version;
+  const blue = blueVersion ? versionLabel(blueVersion) : 'the live version';
+  if (d.stage === 'awaiting_approval') {
+    buttons.push(button(ACTIONS.approve, 'Approve', d, 'primary'));
+    buttons.push(button(ACTIONS.reject, 'Reject', d, 'danger', { title: 'Reject this release?', text: `${green} will not get traffic.`, go: 'Reject' }));
+  }
+  if (PRE_TRAFFIC_STAGES.has(d.stage)) {
+    buttons.push(button(ACTIONS.cancel, 'Cancel', d, undefined, { title: 'Cancel this release?', text: `Traffic stays on ${blue}.`, go: 'Cancel release' }));
+  }
+  if (d.kind === 'release' && (d.stage === 'switching' || d.stage === 'monitoring' || d.stage === 'succeeded' || d.stage === 'needs_attention')) {
+    buttons.push(
+      button(ACTIONS.rollback, d.stage === 'needs_attention' ? 'Retry rollback' : 'Rollback', d, 'danger', {
+        title: 'Roll back?',
+        text: `All traffic goes back to ${blue}, then its health is verified.`,
+        go: 'Roll back',
+      }),
+    );
+  }
+  return buttons;
+}

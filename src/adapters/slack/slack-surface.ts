@@ -1,0 +1,332 @@
+import { App, HTTPReceiver, SocketModeReceiver, webApi, type Receiver } from '@slack/bolt';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { COMMANDS, runCommand, type CommandName } from '../../../commands/index.ts';
+import type { KevinDeployConfig } from '../../config/schema.ts';
+import { settingsOf } from '../../config/target-lookup.ts';
+import type { ReleaseService } from '../../engine/release-service.ts';
+import type { TransitionBus } from '../../engine/transition-bus.ts';
+import { KevinDeployError } from '../../errors.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Store } from '../../ports/store.ts';
+import type { TrafficPlatform } from '../../ports/traffic-platform.ts';
+import type { Database } from '../store/database-schema.ts';
+import { CardPublisher } from './card-publisher.ts';
+import { CardStore } from './card-store.ts';
+import { ACTIONS } from './deployment-card.ts';
+import { errorReply, replyFor } from './replies.ts';
+import { SlackActors } from './slack-actors.ts';
+import { slackLogger } from './slack-logger.ts';
+import { parseDeployCommand, parseRollbackCommand, type ParsedSlashCommand } from './slash-command-parser.ts';
+import { appHome, deployModal, DEPLOY_MODAL, MODAL_TARGET_ACTION, parseDeployModal, selectedTarget, type TargetChoice } from './views.ts';
+
+export interface SlackEnv {
+  SLACK_BOT_TOKEN?: string | undefined;
+  SLACK_SIGNING_SECRET?: string | undefined;
+  SLACK_APP_TOKEN?: string | undefined;
+  SLACK_API_URL?: string | undefined;
+}
+
+export interface SlackSurfaceDeps {
+  env: SlackEnv;
+  config: KevinDeployConfig;
+  releases: ReleaseService;
+  store: Store;
+  db: Kysely<Database>;
+  platform: TrafficPlatform;
+  bus: TransitionBus;
+  clock: Clock;
+  logger: Logger;
+}
+
+const EVENTS_PATH = '/slack/events';
+
+/**
+ * Slack chat-ops on @slack/bolt: `/deploy` and `/rollback` dispatched into the same commands as
+ * the CLI and the API, one live card per release with buttons, a deploy dialog, and App Home.
+ * HTTP mode serves Slack on the bot's own port (Bolt's HTTPReceiver, mounted on fastify: Bolt
+ * verifies signatures and acks); Socket Mode connects out with SLACK_APP_TOKEN. Every request is
+ * acked at once and the work happens after the ack.
+ */
+export class SlackSurface {
+  readonly mode: 'http' | 'socket';
+  private readonly app: App;
+  private readonly httpReceiver: HTTPReceiver | undefined;
+  private readonly actors: SlackActors;
+  readonly publisher: CardPublisher;
+  private unsubscribe: (() => void) | undefined;
+
+  private constructor(
+    private readonly deps: SlackSurfaceDeps,
+    botToken: string,
+  ) {
+    const { env, logger } = deps;
+    const log = slackLogger(logger.child({ component: 'slack' }));
+    const clientOptions = {
+      ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+      // Bolt's own calls (acks over response_url, views) retry a little; cards have their own queue.
+      retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2000 },
+    };
+    let receiver: Receiver;
+    if (env.SLACK_APP_TOKEN) {
+      this.mode = 'socket';
+      receiver = new SocketModeReceiver({ appToken: env.SLACK_APP_TOKEN, logger: log, installerOptions: { clientOptions } });
+    } else {
+      this.mode = 'http';
+      if (!env.SLACK_SIGNING_SECRET) {
+        throw new KevinDeployError('USAGE', 'SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not: set it (HTTP mode) or set SLACK_APP_TOKEN (Socket Mode)');
+      }
+      this.httpReceiver = new HTTPReceiver({
+        signingSecret: env.SLACK_SIGNING_SECRET,
+        endpoints: EVENTS_PATH,
+        logger: log,
+        // Ack first, work after: Slack wants an answer within 3 s.
+        processBeforeResponse: false,
+      });
+      receiver = this.httpReceiver;
+    }
+    // `authorize` instead of a bare token: Bolt would otherwise call auth.test while constructing,
+    // and an unreachable Slack would crash the process.
+    this.app = new App({
+      receiver,
+      authorize: async () => ({ botToken: botToken }),
+      logger: log,
+      clientOptions,
+      ...(this.mode === 'socket' ? { socketMode: true } : {}),
+    });
+    const cardClient = new webApi.WebClient(botToken, {
+      ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+      logger: log,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+    });
+    this.actors = new SlackActors(deps.config, cardClient, deps.clock, (error, group) =>
+      logger.warn({ err: error, group }, 'could not read a Slack user group; its members get no group-based rights for now'),
+    );
+    this.publisher = new CardPublisher({
+      client: cardClient,
+      store: deps.store,
+      cards: new CardStore(deps.db),
+      config: deps.config,
+      clock: deps.clock,
+      logger: logger.child({ component: 'slack-cards' }),
+      minIntervalMs: deps.config.slack.minUpdateInterval,
+    });
+    this.register();
+  }
+
+  /** Slack is on when SLACK_BOT_TOKEN is set; undefined otherwise. */
+  static fromEnv(deps: SlackSurfaceDeps): SlackSurface | undefined {
+    const token = deps.env.SLACK_BOT_TOKEN;
+    if (!token) return undefined;
+    return new SlackSurface(deps, token);
+  }
+
+  /** HTTP mode: POST /slack/events on the bot's port, handed to Bolt's receiver untouched (it needs the raw body). */
+  mount(server: FastifyInstance): void {
+    const receiver = this.httpReceiver;
+    if (!receiver) return;
+    server.register(async (scope) => {
+      scope.removeAllContentTypeParsers();
+      // Leave the body unread: Bolt reads and verifies it itself.
+      scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+      scope.post(EVENTS_PATH, (request, reply) => {
+        reply.hijack();
+        receiver.requestListener(request.raw, reply.raw);
+      });
+    });
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = this.deps.bus.subscribe(this.publisher.observe);
+    if (this.mode === 'socket') await this.app.start();
+    await this.publisher.catchUp();
+    this.deps.logger.info({ mode: this.mode, channel: this.deps.config.slack.channel }, 'Slack is connected');
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    if (this.mode === 'socket') await this.app.stop().catch(() => undefined);
+    await this.publisher.stop();
+  }
+
+  private register(): void {
+    const { app } = this;
+    const { logger } = this.deps;
+
+    // Slack retries a request it thinks went unanswered; the first delivery is being handled, so
+    // a retry is acknowledged and dropped — it must never start a second release.
+    app.use(async (args) => {
+      const retryNum = (args.context as { retryNum?: number }).retryNum;
+      if (retryNum !== undefined) {
+        logger.info({ retryNum, reason: (args.context as { retryReason?: string }).retryReason }, 'skipped: Slack retry of a request already being handled');
+        if ('ack' in args && typeof args.ack === 'function') await (args.ack as () => Promise<void>)();
+        return;
+      }
+      await args.next();
+    });
+
+    app.command('/deploy', async ({ command, ack, respond, client }) => {
+      const parsed = parseDeployCommand(command.text ?? '');
+      if (parsed.kind === 'modal') {
+        await ack();
+        await this.openDeployModal(client, command.trigger_id, command.channel_id);
+        return;
+      }
+      await this.slash(parsed, command.user_id, ack, respond);
+    });
+
+    app.command('/rollback', async ({ command, ack, respond }) => {
+      await this.slash(parseRollbackCommand(command.text ?? ''), command.user_id, ack, respond);
+    });
+
+    app.action(new RegExp(`^(${Object.values(ACTIONS).join('|')})$`), async ({ ack, action, body, respond }) => {
+      await ack();
+      const id = (action as { value?: string }).value ?? '';
+      const name = (action as { action_id: string }).action_id;
+      try {
+        const actor = await this.actors.resolve(body.user.id);
+        if (name === ACTIONS.rollback) await this.rollbackFromCard(actor, id);
+        else {
+          const command: CommandName = name === ACTIONS.approve ? 'approve' : name === ACTIONS.reject ? 'reject' : 'cancel';
+          await runCommand(COMMANDS[command] as never, { id }, { actor, releases: this.deps.releases });
+        }
+      } catch (error) {
+        if (!(error instanceof KevinDeployError)) logger.error({ err: error, action: name, deploymentId: id }, 'a card button failed');
+        await respond({ response_type: 'ephemeral', replace_original: false, text: errorReply(error) }).catch(() => undefined);
+      }
+    });
+
+    app.action(MODAL_TARGET_ACTION, async ({ ack, body, client }) => {
+      await ack();
+      const view = (body as { view?: { id: string; hash: string; private_metadata: string; state: { values: never } } }).view;
+      if (!view) return;
+      const target = selectedTarget(view.state.values);
+      const { channelId } = JSON.parse(view.private_metadata || '{}') as { channelId?: string };
+      await client.views.update({ view_id: view.id, hash: view.hash, view: (await this.modalFor(target, channelId ?? '')) as never });
+    });
+
+    app.view(DEPLOY_MODAL, async ({ ack, body, view, client }) => {
+      const parsed = parseDeployModal(view.state.values as never);
+      if ('errors' in parsed) {
+        await ack({ response_action: 'errors', errors: parsed.errors });
+        return;
+      }
+      const { channelId } = JSON.parse(view.private_metadata || '{}') as { channelId?: string };
+      try {
+        const actor = await this.actors.resolve(body.user.id);
+        const result = await runCommand(COMMANDS.deploy, parsed.args, { actor, releases: this.deps.releases });
+        await ack();
+        if (channelId) {
+          await client.chat.postEphemeral({ channel: channelId, user: body.user.id, text: replyFor('deploy', result, this.cardChannel(result.service, result.environment)) });
+        }
+      } catch (error) {
+        await ack({ response_action: 'errors', errors: { kd_target: errorReply(error).replace(/^:\w+: /, '').slice(0, 2000) } });
+      }
+    });
+
+    app.event('app_home_opened', async ({ event, client }) => {
+      if ((event as { tab?: string }).tab !== 'home') return;
+      await client.views.publish({ user_id: event.user, view: (await this.homeView()) as never });
+    });
+
+    app.error(async (error) => {
+      logger.error({ err: error }, 'Slack request failed');
+    });
+  }
+
+  /** Ack at once (with usage for a bad command), then do the work and answer over response_url. */
+  private async slash(
+    parsed: ParsedSlashCommand,
+    userId: string,
+    ack: (reply?: { response_type: 'ephemeral'; text: string }) => Promise<void>,
+    respond: (reply: { response_type: 'ephemeral'; text: string }) => Promise<unknown>,
+  ): Promise<void> {
+    if (parsed.kind === 'usage') return ack({ response_type: 'ephemeral', text: `:grey_question: ${parsed.message}` });
+    const command: CommandName = parsed.kind === 'help' ? 'help' : parsed.kind === 'run' ? parsed.command : 'help';
+    const args = parsed.kind === 'run' ? parsed.args : {};
+    await ack();
+    let text: string;
+    try {
+      const actor = await this.actors.resolve(userId);
+      const result = await runCommand(COMMANDS[command] as never, args, { actor, releases: this.deps.releases });
+      const target = result as { service?: string; environment?: string };
+      text = replyFor(command, result, target.service && target.environment ? this.cardChannel(target.service, target.environment) : undefined);
+    } catch (error) {
+      if (!(error instanceof KevinDeployError)) this.deps.logger.error({ err: error, command }, 'a slash command failed');
+      text = errorReply(error);
+    }
+    await respond({ response_type: 'ephemeral', text }).catch((error: unknown) =>
+      this.deps.logger.warn({ err: error }, 'could not answer over response_url'),
+    );
+  }
+
+  /**
+   * Rollback from a card: while the release has traffic it is rolled back; after it succeeded,
+   * only if it is still what is live (a click on an old card must not roll back a newer release).
+   */
+  private async rollbackFromCard(actor: Awaited<ReturnType<SlackActors['resolve']>>, id: string): Promise<void> {
+    const { releases } = this.deps;
+    const { deployment: d } = await releases.get(id);
+    if (d.stage !== 'succeeded') {
+      await runCommand(COMMANDS.rollback, { id }, { actor, releases });
+      return;
+    }
+    const [target] = await releases.status(d.service).then((all) => all.filter((t) => t.environment === d.environment));
+    if (!target || target.active || target.lastFinished?.id !== d.id || !d.previousVersion) {
+      throw new KevinDeployError(
+        'STALE_ACTION',
+        `${d.id} is no longer the live release of ${d.service}/${d.environment}${target?.active ? ` (${target.active.id} is ${target.active.stage})` : target?.lastFinished ? ` (${target.lastFinished.id} came after it)` : ''}; nothing was changed`,
+      );
+    }
+    await runCommand(COMMANDS.rollback, { service: d.service, environment: d.environment, to: d.previousVersion.id }, { actor, releases });
+  }
+
+  private cardChannel(service: string, environment: string): string | undefined {
+    return settingsOf(this.deps.config, service, environment)?.slackChannel ?? this.deps.config.slack.channel;
+  }
+
+  private targets(): TargetChoice[] {
+    return [...this.deps.config.services.values()].flatMap((s) =>
+      [...s.environments.values()].map((t) => ({ service: t.service, environment: t.environment, protected: t.protected })),
+    );
+  }
+
+  private async openDeployModal(client: webApi.WebClient, triggerId: string, channelId: string): Promise<void> {
+    const targets = this.targets();
+    // With one target there is nothing to choose: show its versions at once.
+    const preselected = targets.length === 1 ? targets[0] : undefined;
+    await client.views.open({ trigger_id: triggerId, view: (await this.modalFor(preselected, channelId)) as never });
+  }
+
+  private async modalFor(target: { service: string; environment: string } | undefined, channelId: string) {
+    const targets = this.targets();
+    const selected = target ? targets.find((t) => t.service === target.service && t.environment === target.environment) : undefined;
+    const settings = selected && settingsOf(this.deps.config, selected.service, selected.environment);
+    let versions;
+    let versionsProblem: string | undefined;
+    if (settings) {
+      try {
+        versions = await this.deps.platform.listVersions(settings, 10);
+      } catch (error) {
+        versionsProblem = `Could not list versions: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    }
+    return deployModal({ targets, selected, versions, versionsProblem, channelId, now: this.deps.clock.now() });
+  }
+
+  private async homeView() {
+    const { releases, config, clock } = this.deps;
+    const status = await releases.status();
+    const recent = new Map<string, never[]>();
+    for (const service of config.services.keys()) recent.set(service, (await releases.list({ service, limit: 10 })) as never[]);
+    return appHome({
+      active: status.flatMap((t) => (t.active ? [t.active] : [])),
+      locks: status.flatMap((t) => (t.lock ? [t.lock] : [])),
+      recent,
+      now: clock.now(),
+    });
+  }
+}
+
