@@ -49,6 +49,9 @@ export async function serve(options: ServeOptions): Promise<void> {
   } catch (error) {
     throw new CliFailure(EXIT.usage, error instanceof Error ? error.message : String(error));
   }
+  // A control plane must not die of one library's forgotten promise: the release state is
+  // persisted, so log it loudly and keep serving.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection (kept running)'));
   stopOnSignals(() => bot.close());
 }
 

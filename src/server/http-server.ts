@@ -1,3 +1,4 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ReleaseService } from '../engine/release-service.ts';
@@ -8,6 +9,9 @@ import { registerApiRoutes } from './api-routes.ts';
 import type { BotMetrics } from './metrics.ts';
 import { problemHandler, sendProblem } from './problem-handler.ts';
 
+/** Takes a raw request before fastify sees it (returns true when it did), for receivers that read the raw body themselves. */
+export type RawRequestHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
+
 export interface HttpServerDeps {
   logger: Logger;
   releases: ReleaseService;
@@ -16,6 +20,8 @@ export interface HttpServerDeps {
   store: Store;
   runnerAlive: () => boolean;
   isDraining: () => boolean;
+  /** Slack's events endpoint: handed to Bolt's receiver straight from the socket. */
+  rawHandlers?: RawRequestHandler[];
 }
 
 /**
@@ -23,7 +29,14 @@ export interface HttpServerDeps {
  * and the API. Chat surfaces (Slack, Discord) mount their endpoints on this same server.
  */
 export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
+  const rawHandlers = deps.rawHandlers ?? [];
   const app = Fastify({
+    // Raw handlers first (Slack's receiver verifies signatures over the unread body); fastify for the rest.
+    serverFactory: (handler) =>
+      createServer((request, response) => {
+        for (const raw of rawHandlers) if (raw(request, response)) return;
+        handler(request, response);
+      }),
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Our onResponse hook logs requests at debug level, without headers.
     logController: new LogController({ disableRequestLogging: true }),

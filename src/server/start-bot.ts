@@ -84,8 +84,8 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
       store,
       runnerAlive: () => runner?.isAlive() ?? false,
       isDraining: () => draining,
+      rawHandlers: slack ? [slack.rawHandler] : [],
     });
-    slack?.mount(app);
     await app.listen({ port: options.port ?? 3000, host: options.host ?? config.server.host });
   } catch (error) {
     await store.close();

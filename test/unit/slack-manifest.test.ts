@@ -10,6 +10,12 @@ describe('manifest.yml (Slack app manifest)', () => {
     expect(manifest.features.bot_user.display_name).toBeTruthy();
     expect(manifest.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['commands', 'chat:write']));
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
+    expect(manifest.settings.interactivity.request_url).toMatch(/\/slack\/events$/);
+    expect(manifest.settings.event_subscriptions.bot_events).toEqual(['app_home_opened']);
+    expect(manifest.features.app_home.home_tab_enabled).toBe(true);
+    // Minimal scopes: nothing beyond what the bot calls.
+    expect(manifest.oauth_config.scopes.bot).toEqual(['commands', 'chat:write', 'usergroups:read']);
+    expect(typeof manifest.settings.socket_mode_enabled).toBe('boolean');
   });
 
   it('declares each slash command within Slack limits', () => {

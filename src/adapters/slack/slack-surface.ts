@@ -1,5 +1,5 @@
 import { App, HTTPReceiver, SocketModeReceiver, webApi, type Receiver } from '@slack/bolt';
-import type { FastifyInstance } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { COMMANDS, runCommand, type CommandName } from '../../../commands/index.ts';
@@ -71,7 +71,10 @@ export class SlackSurface {
     let receiver: Receiver;
     if (env.SLACK_APP_TOKEN) {
       this.mode = 'socket';
-      receiver = new SocketModeReceiver({ appToken: env.SLACK_APP_TOKEN, logger: log, installerOptions: { clientOptions } });
+      // The socket client keeps the Web API's default retries: a failed apps.connections.open during
+      // a reconnect is retried for minutes instead of giving up after two tries.
+      const socketClientOptions = env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {};
+      receiver = new SocketModeReceiver({ appToken: env.SLACK_APP_TOKEN, logger: log, installerOptions: { clientOptions: socketClientOptions } });
     } else {
       this.mode = 'http';
       if (!env.SLACK_SIGNING_SECRET) {
@@ -123,20 +126,17 @@ export class SlackSurface {
     return new SlackSurface(deps, token);
   }
 
-  /** HTTP mode: POST /slack/events on the bot's port, handed to Bolt's receiver untouched (it needs the raw body). */
-  mount(server: FastifyInstance): void {
+  /**
+   * HTTP mode: POST /slack/events on the bot's port goes straight to Bolt's HTTPReceiver, which
+   * reads the raw body to verify Slack's signature, answers url_verification and acks; no other
+   * layer touches it (that also keeps the ack as fast as a bare Bolt app's).
+   */
+  readonly rawHandler = (request: IncomingMessage, response: ServerResponse): boolean => {
     const receiver = this.httpReceiver;
-    if (!receiver) return;
-    server.register(async (scope) => {
-      scope.removeAllContentTypeParsers();
-      // Leave the body unread: Bolt reads and verifies it itself.
-      scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
-      scope.post(EVENTS_PATH, (request, reply) => {
-        reply.hijack();
-        receiver.requestListener(request.raw, reply.raw);
-      });
-    });
-  }
+    if (!receiver || request.method !== 'POST' || request.url?.split('?')[0] !== EVENTS_PATH) return false;
+    receiver.requestListener(request, response);
+    return true;
+  };
 
   async start(): Promise<void> {
     this.unsubscribe = this.deps.bus.subscribe(this.publisher.observe);
@@ -246,20 +246,29 @@ export class SlackSurface {
     if (parsed.kind === 'usage') return ack({ response_type: 'ephemeral', text: `:grey_question: ${parsed.message}` });
     const command: CommandName = parsed.kind === 'help' ? 'help' : parsed.kind === 'run' ? parsed.command : 'help';
     const args = parsed.kind === 'run' ? parsed.args : {};
+    if (COMMANDS[command].permission === 'read') {
+      // Reading is a few indexed queries (well under a millisecond): answer in the ack itself,
+      // which spares a second round trip over response_url.
+      return ack({ response_type: 'ephemeral', text: await this.answer(command, args, userId) });
+    }
+    // Anything that changes state may wait on Cloudflare: ack now, answer when done.
     await ack();
-    let text: string;
+    const text = await this.answer(command, args, userId);
+    await respond({ response_type: 'ephemeral', text }).catch((error: unknown) =>
+      this.deps.logger.warn({ err: error }, 'could not answer over response_url'),
+    );
+  }
+
+  private async answer(command: CommandName, args: Record<string, unknown>, userId: string): Promise<string> {
     try {
       const actor = await this.actors.resolve(userId);
       const result = await runCommand(COMMANDS[command] as never, args, { actor, releases: this.deps.releases });
       const target = result as { service?: string; environment?: string };
-      text = replyFor(command, result, target.service && target.environment ? this.cardChannel(target.service, target.environment) : undefined);
+      return replyFor(command, result, target.service && target.environment ? this.cardChannel(target.service, target.environment) : undefined);
     } catch (error) {
       if (!(error instanceof KevinDeployError)) this.deps.logger.error({ err: error, command }, 'a slash command failed');
-      text = errorReply(error);
+      return errorReply(error);
     }
-    await respond({ response_type: 'ephemeral', text }).catch((error: unknown) =>
-      this.deps.logger.warn({ err: error }, 'could not answer over response_url'),
-    );
   }
 
   /**

@@ -6,6 +6,7 @@ import { KevinDeployError } from '../../errors.ts';
 import type { Database } from './database-schema.ts';
 import { KyselyStore } from './kysely-store.ts';
 import { migrationProvider } from './migrations.ts';
+import { withStatementCache } from './statement-cache.ts';
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/kevin-deploy.db';
 
@@ -56,7 +57,7 @@ export async function openDatabase(databaseUrl: string = DEFAULT_DATABASE_URL): 
         `cannot open the SQLite database at ${file} (${error instanceof Error ? error.message : String(error)}); set DATABASE_URL=sqlite:PATH to a writable file`,
       );
     }
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite as never) }) });
     const migrated = await migrate(db, 'sqlite');
     return { db, description: `sqlite:${file}`, migrated };
   }
