@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { KevinDeployConfig, TargetSettings } from '../config/schema.ts';
+import { ROLES, type KevinDeployConfig, type Role, type TargetSettings } from '../config/schema.ts';
 import { lookupTarget, settingsOf } from '../config/target-lookup.ts';
 import { decide, type Refusal } from '../domain/decide.ts';
 import {
@@ -81,8 +81,24 @@ export class ReleaseService {
   }
 
   authorizeOn(actor: Actor, permission: Permission, settings: TargetSettings): void {
-    const verdict = authorize(actor, permission, settings, this.deps.config.apiTokens);
+    const verdict = authorize(actor, permission, settings, this.knownActors());
     if (!verdict.allowed) throw new KevinDeployError('FORBIDDEN', verdict.message);
+  }
+
+  /** Everyone holding a role, for refusals that say who may: API token actors and Slack users and groups. */
+  private knownActors(): Array<{ actor: string; roles: Role[] }> {
+    const known = this.deps.config.apiTokens.map((t) => ({ actor: t.actor, roles: [...t.roles] }));
+    const slack = this.deps.config.slack.roles;
+    for (const role of ROLES) {
+      for (const id of slack[role]) {
+        // A Slack user mapped to an actor is that actor: one person, listed once.
+        const actor = id.startsWith('S') ? `slack-group:${id}` : (this.deps.config.slack.users[id] ?? `slack:${id}`);
+        const entry = known.find((k) => k.actor === actor);
+        if (entry) entry.roles.push(role);
+        else known.push({ actor, roles: [role] });
+      }
+    }
+    return known;
   }
 
   async requestRelease(actor: Actor, request: ReleaseRequest): Promise<Deployment> {

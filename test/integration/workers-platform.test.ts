@@ -211,11 +211,17 @@ describe('WorkersPlatform.readTraffic and listVersions', () => {
   it('lists recent versions newest first, up to the limit', async () => {
     const ids = Array.from({ length: 5 }, (_, i) => upload(`v1.${i}.0`));
     const listed = await platform.listVersions(target, 3);
-    expect(listed).toEqual([
+    expect(listed.map((v) => ({ id: v.id, tag: v.tag }))).toEqual([
       { id: ids[4], tag: 'v1.4.0' },
       { id: ids[3], tag: 'v1.3.0' },
       { id: ids[2], tag: 'v1.2.0' },
     ]);
+    // What a chooser shows besides: who uploaded it, when, and its message.
+    for (const v of listed) {
+      expect(typeof v.author).toBe('string');
+      expect(Date.parse(v.createdAt ?? '')).not.toBeNaN();
+      expect(v).toHaveProperty('message');
+    }
   });
 });
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { KevinDeployConfig } from '../../config/schema.ts';
@@ -8,6 +9,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
 import type { CardRecord, CardStore } from './card-store.ts';
 import { renderDeploymentCard } from './deployment-card.ts';
+import { peopleOf, type People } from './mrkdwn.ts';
 import { threadMessage } from './thread-messages.ts';
 
 export interface CardPublisherOptions {
@@ -57,8 +59,13 @@ interface ChannelQueue {
 export class CardPublisher {
   private readonly queues = new Map<string, ChannelQueue>();
   private stopped = false;
+  /** Aborts every wait (pacing, Retry-After, back-off) so stopping never sits out a timer. */
+  private readonly stopping = new AbortController();
+  private readonly people: People;
 
-  constructor(private readonly o: CardPublisherOptions) {}
+  constructor(private readonly o: CardPublisherOptions) {
+    this.people = peopleOf(o.config.slack.users);
+  }
 
   readonly observe = (record: TransitionRecord): void => {
     this.enqueue(record.after);
@@ -75,6 +82,7 @@ export class CardPublisher {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     await Promise.allSettled([...this.queues.values()].map((q) => q.working));
   }
 
@@ -109,6 +117,7 @@ export class CardPublisher {
         await this.sync(id!, queue);
         queue.failures = 0;
       } catch (error) {
+        if (this.stopped) return; // the store still says the card is behind; the next start catches up
         const verdict = classify(error);
         if (verdict.kind === 'permanent') {
           this.o.logger.error({ deploymentId: id, channel: queue.channel, slackError: verdict.error }, `Slack refused the deployment card (${verdict.error}); fix the Slack setup — the release is not affected`);
@@ -131,7 +140,8 @@ export class CardPublisher {
   /** One Slack call, spaced from the previous one in the same channel. */
   private async call<T>(queue: ChannelQueue, request: () => Promise<T>): Promise<T> {
     const wait = queue.notBefore - this.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 0) await sleep(wait, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+    if (this.stopped) throw new Error('stopping: the card is redrawn after the next start');
     try {
       return await request();
     } finally {
@@ -146,7 +156,7 @@ export class CardPublisher {
     if (!d || !settings) return;
     const position = d.stage === 'requested' ? (await store.queueOf(d)).findIndex((q) => q.deploymentId === d.id) + 1 || null : null;
     const card: CardRecord = (await cards.get(id)) ?? { deploymentId: id, channel: queue.channel, ts: null, renderedRevision: 0, threadCursor: 0 };
-    const rendered = renderDeploymentCard(d, settings, { queuePosition: position });
+    const rendered = renderDeploymentCard(d, settings, { queuePosition: position, people: this.people });
     if (!card.ts) {
       // Recorded before the post: a crash between the two leaves a card without ts, which the
       // next start posts again (the one case where a card can appear twice).
@@ -172,7 +182,7 @@ export class CardPublisher {
     }
     const events = await store.listEvents(id);
     for (let i = card.threadCursor; i < events.length; i++) {
-      const message = threadMessage(events[i]!, d);
+      const message = threadMessage(events[i]!, d, this.people);
       if (message) {
         await this.call(queue, () =>
           client.chat.postMessage({ channel: card.channel, thread_ts: card.ts!, text: message.text, blocks: message.blocks as never, unfurl_links: false }),

@@ -3,7 +3,7 @@ import { formatDuration } from '../../config/duration.ts';
 import { versionLabel, type Deployment, type VersionInfo } from '../../domain/deployment.ts';
 import { describeSplit } from '../../domain/split.ts';
 import { PRE_TRAFFIC_STAGES, type Stage } from '../../domain/stages.ts';
-import { actorMention, escapeMrkdwn, mrkdwn, plain } from './mrkdwn.ts';
+import { actorMention, escapeMrkdwn, mrkdwn, plain, type People } from './mrkdwn.ts';
 
 /** Block Kit JSON; kept loose on purpose (Slack validates it, and the fake records it). */
 export type Block = Record<string, unknown>;
@@ -55,12 +55,18 @@ function clock(iso: string | undefined): string {
  * checks, the split, the monitoring figures against their limits, and the buttons that make
  * sense now. User-written text (notes, reasons that quote comments) is plain_text only.
  */
-export function renderDeploymentCard(d: Deployment, settings: TargetSettings, extra: { queuePosition?: number | null } = {}): Card {
+export function renderDeploymentCard(
+  d: Deployment,
+  settings: TargetSettings,
+  extra: { queuePosition?: number | null; people?: People } = {},
+): Card {
+  const people = extra.people ?? new Map<string, string>();
   const target = `${d.service} → ${d.environment}`;
   const named = d.version ? versionLabel(d.version) : d.versionRef;
   const what = d.kind === 'release' ? named : `rollback to ${named}`;
   const icon = STAGE_ICON[d.stage];
-  const text = `${target}: ${what} — ${words(d.stage)}`;
+  // The fallback text shows in notifications: the version may be typed by a person or tagged by CI.
+  const text = `${target}: ${escapeMrkdwn(what)} — ${words(d.stage)}`;
   const blocks: Block[] = [
     { type: 'header', text: plain(`${d.kind === 'release' ? 'Release' : 'Rollback'} ${d.service} → ${d.environment}`, 150) },
     {
@@ -69,7 +75,7 @@ export function renderDeploymentCard(d: Deployment, settings: TargetSettings, ex
         mrkdwn(`*Version*\n${d.version ? code(d.version) : `\`${safe(d.versionRef)}\``}`),
         mrkdwn(`*${d.kind === 'release' ? 'Blue (rollback target)' : 'Replacing'}*\n${d.previousVersion ? code(d.previousVersion) : '—'}`),
         mrkdwn(`*Environment*\n${d.environment}${settings.protected ? ' (protected)' : ''}`),
-        mrkdwn(`*Requested by*\n${actorMention(d.requestedBy)}`),
+        mrkdwn(`*Requested by*\n${actorMention(d.requestedBy, people)}`),
       ],
     },
     { type: 'section', text: mrkdwn(`${icon} *${words(d.stage)}*${extra.queuePosition ? ` — position ${extra.queuePosition} in the queue` : ''}`) },
@@ -88,7 +94,7 @@ export function renderDeploymentCard(d: Deployment, settings: TargetSettings, ex
   blocks.push({ type: 'context', elements: [mrkdwn('*Traffic*'), plain(traffic)] });
   if (d.stage === 'monitoring') blocks.push({ type: 'context', elements: [mrkdwn(monitoringFigures(d, settings))] });
   if (d.approvals.length > 0) {
-    blocks.push({ type: 'context', elements: [mrkdwn(`*Approved by* ${d.approvals.map((a) => actorMention(a.actor)).join(', ')}`)] });
+    blocks.push({ type: 'context', elements: [mrkdwn(`*Approved by* ${d.approvals.map((a) => actorMention(a.actor, people)).join(', ')}`)] });
   }
   const buttons = buttonsFor(d);
   if (buttons.length > 0) blocks.push({ type: 'actions', block_id: `kd_actions_${d.id}`, elements: buttons });

@@ -29,18 +29,28 @@ export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** An actor as people on Slack know them: `slack:U123` becomes a mention; other names stay names. */
-export function actorMention(actor: string): string {
+/** Actor name → Slack user id, from `slack.users` (so `alice` is shown as her Slack mention). */
+export type People = ReadonlyMap<string, string>;
+
+export function peopleOf(users: Record<string, string>): People {
+  return new Map(Object.entries(users).map(([userId, actor]) => [actor, userId]));
+}
+
+/** An actor as people on Slack know them: a Slack user becomes a mention; other names stay names. */
+export function actorMention(actor: string, people: People = new Map()): string {
   const slack = /^slack:([UW][A-Z0-9]+)$/.exec(actor);
-  return slack ? `<@${slack[1]}>` : `*${neutralizeMrkdwn(actor)}*`;
+  if (slack) return `<@${slack[1]}>`;
+  const mapped = people.get(actor);
+  return mapped ? `<@${mapped}>` : `*${neutralizeMrkdwn(actor)}*`;
 }
 
 /**
- * Turns principals named in our own messages (refusals say who may) into Slack mentions. Only
- * for text kevin-deploy wrote: the ids match strict patterns, so user text cannot forge one.
+ * Turns principals in a list kevin-deploy wrote from its configuration (who may do something)
+ * into Slack mentions. Never for text that may quote a person's words: there, `slack:U…` would
+ * become a real mention.
  */
 export function mentionPrincipals(text: string): string {
-  return escapeMrkdwn(text)
+  return neutralizeMrkdwn(text)
     .replace(/\bslack:([UW][A-Z0-9]{2,})\b/g, '<@$1>')
     .replace(/\bslack-group:(S[A-Z0-9]{2,})\b/g, '<!subteam^$1>');
 }

@@ -3,7 +3,7 @@ import type { HelpResult } from '../../../commands/help.ts';
 import type { DeploymentView, LockView } from '../../domain/deployment-view.ts';
 import type { VersionInfo } from '../../domain/deployment.ts';
 import { isKevinDeployError } from '../../errors.ts';
-import { actorMention, escapeMrkdwn, mentionPrincipals } from './mrkdwn.ts';
+import { actorMention, escapeMrkdwn, mentionPrincipals, neutralizeMrkdwn, type People } from './mrkdwn.ts';
 
 interface TargetView {
   service: string;
@@ -24,7 +24,7 @@ function version(v: VersionInfo | null | undefined, ref?: string): string {
  * The ephemeral answer to a chat command, in mrkdwn. Every piece of user text in it is escaped,
  * so a note or a lock reason cannot mention anyone or format anything.
  */
-export function replyFor(command: CommandName, result: unknown, cardChannel: string | undefined): string {
+export function replyFor(command: CommandName, result: unknown, cardChannel: string | undefined, people: People = new Map()): string {
   const where = cardChannel ? ` Follow it on its card in <#${cardChannel}>.` : '';
   switch (command) {
     case 'deploy': {
@@ -49,9 +49,9 @@ export function replyFor(command: CommandName, result: unknown, cardChannel: str
       return targets
         .map((t) => {
           const lines = [`*${t.service} → ${t.environment}*${t.protected ? ' (protected)' : ''}: live ${t.live ? version(t.live) : 'unknown'}`];
-          if (t.active) lines.push(`  active \`${t.active.id}\` ${t.active.stage.replaceAll('_', ' ')} — ${escapeMrkdwn(t.active.reason)}`);
+          if (t.active) lines.push(`  active \`${t.active.id}\` ${t.active.stage.replaceAll('_', ' ')} — ${neutralizeMrkdwn(t.active.reason)}`);
           if (t.queue.length > 0) lines.push(`  queue: ${t.queue.map((d) => `\`${d.id}\` ${version(d.version, d.versionRef)}`).join(', ')}`);
-          if (t.lock) lines.push(`  :lock: frozen by ${actorMention(t.lock.holder)}: ${escapeMrkdwn(t.lock.reason)}`);
+          if (t.lock) lines.push(`  :lock: frozen by ${actorMention(t.lock.holder, people)}: ${neutralizeMrkdwn(t.lock.reason)}`);
           return lines.join('\n');
         })
         .join('\n');
@@ -60,12 +60,12 @@ export function replyFor(command: CommandName, result: unknown, cardChannel: str
       const { deployments } = result as { deployments: DeploymentView[] };
       if (deployments.length === 0) return 'No releases yet.';
       return deployments
-        .map((d) => `\`${d.createdAt.slice(0, 16).replace('T', ' ')}\` ${d.service} → ${d.environment} ${version(d.version, d.versionRef)} *${d.stage.replaceAll('_', ' ')}* · ${actorMention(d.requestedBy)} · \`${d.id}\``)
+        .map((d) => `\`${d.createdAt.slice(0, 16).replace('T', ' ')}\` ${d.service} → ${d.environment} ${version(d.version, d.versionRef)} *${d.stage.replaceAll('_', ' ')}* · ${actorMention(d.requestedBy, people)} · \`${d.id}\``)
         .join('\n');
     }
     case 'lock': {
       const lock = result as LockView;
-      return `:lock: ${lock.service} → ${lock.environment} is frozen: ${escapeMrkdwn(lock.reason)}. Deploys are refused until unlocked; rollbacks still work.`;
+      return `:lock: ${lock.service} → ${lock.environment} is frozen: ${neutralizeMrkdwn(lock.reason)}. Deploys are refused until unlocked; rollbacks still work.`;
     }
     case 'unlock': {
       const { unlocked } = result as { unlocked: LockView };
@@ -80,8 +80,20 @@ export function replyFor(command: CommandName, result: unknown, cardChannel: str
   }
 }
 
-/** A refusal or failure as the person should read it; never a stack trace. */
-export function errorReply(error: unknown): string {
-  if (isKevinDeployError(error)) return `:no_entry: ${mentionPrincipals(error.message)}`;
-  return ':warning: kevin-deploy could not do that; the details are in its log.';
+/**
+ * A refusal or failure as the person should read it; never a stack trace. Refusals may quote
+ * what someone typed (a lock reason), so the text is neutralized; only the "allowed:" list of a
+ * permission refusal, which comes from the configuration, becomes mentions.
+ */
+export function errorReply(error: unknown, people: People = new Map()): string {
+  if (!isKevinDeployError(error)) return ':warning: kevin-deploy could not do that; the details are in its log.';
+  const marker = '; allowed: ';
+  const at = error.code === 'FORBIDDEN' ? error.message.lastIndexOf(marker) : -1;
+  if (at < 0) return `:no_entry: ${neutralizeMrkdwn(error.message)}`;
+  // "<actor> may not …": the actor name is ours (an API actor or slack:U…), as is the list.
+  const refused = neutralizeMrkdwn(error.message.slice(0, at)).replace(/^slack:([UW][A-Z0-9]{2,})\b/, '<@$1>');
+  const allowed = mentionPrincipals(error.message.slice(at + marker.length)).replace(/[\w.@-]+/g, (name) =>
+    people.has(name) ? `<@${people.get(name)}>` : name,
+  );
+  return `:no_entry: ${refused}${marker}${allowed}`;
 }

@@ -18,6 +18,7 @@ import { ACTIONS } from './deployment-card.ts';
 import { errorReply, replyFor } from './replies.ts';
 import { SlackActors } from './slack-actors.ts';
 import { slackLogger } from './slack-logger.ts';
+import { peopleOf, type People } from './mrkdwn.ts';
 import { parseDeployCommand, parseRollbackCommand, type ParsedSlashCommand } from './slash-command-parser.ts';
 import { appHome, deployModal, DEPLOY_MODAL, MODAL_TARGET_ACTION, parseDeployModal, selectedTarget, type TargetChoice } from './views.ts';
 
@@ -55,6 +56,7 @@ export class SlackSurface {
   private readonly httpReceiver: HTTPReceiver | undefined;
   private readonly actors: SlackActors;
   readonly publisher: CardPublisher;
+  private readonly people: People;
   private unsubscribe: (() => void) | undefined;
 
   private constructor(
@@ -62,6 +64,7 @@ export class SlackSurface {
     botToken: string,
   ) {
     const { env, logger } = deps;
+    this.people = peopleOf(deps.config.slack.users);
     const log = slackLogger(logger.child({ component: 'slack' }));
     const clientOptions = {
       ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
@@ -168,7 +171,7 @@ export class SlackSurface {
     });
 
     app.command('/deploy', async ({ command, ack, respond, client }) => {
-      const parsed = parseDeployCommand(command.text ?? '');
+      const parsed = parseDeployCommand(command.text ?? '', (service) => [...(this.deps.config.services.get(service)?.environments.keys() ?? [])]);
       if (parsed.kind === 'modal') {
         await ack();
         await this.openDeployModal(client, command.trigger_id, command.channel_id);
@@ -194,7 +197,7 @@ export class SlackSurface {
         }
       } catch (error) {
         if (!(error instanceof KevinDeployError)) logger.error({ err: error, action: name, deploymentId: id }, 'a card button failed');
-        await respond({ response_type: 'ephemeral', replace_original: false, text: errorReply(error) }).catch(() => undefined);
+        await respond({ response_type: 'ephemeral', replace_original: false, text: errorReply(error, this.people) }).catch(() => undefined);
       }
     });
 
@@ -219,10 +222,10 @@ export class SlackSurface {
         const result = await runCommand(COMMANDS.deploy, parsed.args, { actor, releases: this.deps.releases });
         await ack();
         if (channelId) {
-          await client.chat.postEphemeral({ channel: channelId, user: body.user.id, text: replyFor('deploy', result, this.cardChannel(result.service, result.environment)) });
+          await client.chat.postEphemeral({ channel: channelId, user: body.user.id, text: replyFor('deploy', result, this.cardChannel(result.service, result.environment), this.people) });
         }
       } catch (error) {
-        await ack({ response_action: 'errors', errors: { kd_target: errorReply(error).replace(/^:\w+: /, '').slice(0, 2000) } });
+        await ack({ response_action: 'errors', errors: { kd_target: errorReply(error, this.people).replace(/^:\w+: /, '').slice(0, 2000) } });
       }
     });
 
@@ -264,10 +267,10 @@ export class SlackSurface {
       const actor = await this.actors.resolve(userId);
       const result = await runCommand(COMMANDS[command] as never, args, { actor, releases: this.deps.releases });
       const target = result as { service?: string; environment?: string };
-      return replyFor(command, result, target.service && target.environment ? this.cardChannel(target.service, target.environment) : undefined);
+      return replyFor(command, result, target.service && target.environment ? this.cardChannel(target.service, target.environment) : undefined, this.people);
     } catch (error) {
       if (!(error instanceof KevinDeployError)) this.deps.logger.error({ err: error, command }, 'a slash command failed');
-      return errorReply(error);
+      return errorReply(error, this.people);
     }
   }
 
@@ -335,6 +338,7 @@ export class SlackSurface {
       locks: status.flatMap((t) => (t.lock ? [t.lock] : [])),
       recent,
       now: clock.now(),
+      people: this.people,
     });
   }
 }

@@ -49,8 +49,12 @@ function splitFlags(tokens: string[], withValue: readonly string[], booleans: re
   return { positionals, flags };
 }
 
-/** `/deploy …` */
-export function parseDeployCommand(text: string): ParsedSlashCommand {
+/**
+ * `/deploy …`. `environmentsOf` tells which words are environment names, so that
+ * `/deploy lock kevinstamp freeze for launch` is a reason and `… lock kevinstamp production` is
+ * an environment with its reason missing.
+ */
+export function parseDeployCommand(text: string, environmentsOf: (service: string) => readonly string[] = () => []): ParsedSlashCommand {
   const tokens = tokenize(text.trim());
   if ('error' in tokens) return { kind: 'usage', message: tokens.error };
   if (tokens.length === 0) return { kind: 'modal' };
@@ -69,10 +73,11 @@ export function parseDeployCommand(text: string): ParsedSlashCommand {
     case 'lock': {
       const [service, ...more] = rest;
       if (!service || more.length === 0) return usage(line('lock'));
-      // The environment is optional: a second word that names no reason-like text is taken as the
-      // environment only when a reason follows it.
-      const environment = more.length > 1 && /^[a-z0-9][a-z0-9-]*$/.test(more[0]!) ? more[0] : undefined;
+      // The environment is optional: the word after the service is one only if the service has
+      // an environment of that name.
+      const environment = environmentsOf(service).includes(more[0]!) ? more[0] : undefined;
       const reason = (environment ? more.slice(1) : more).join(' ');
+      if (!reason) return usage(line('lock'), 'a REASON is required: it is shown to everyone whose deploy is refused');
       return { kind: 'run', command: 'lock', args: compact({ service, environment, reason }) };
     }
     case 'unlock': {

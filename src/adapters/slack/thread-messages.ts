@@ -1,6 +1,6 @@
 import type { CheckResult, Deployment, DeploymentEvent } from '../../domain/deployment.ts';
 import type { Block } from './deployment-card.ts';
-import { actorMention, mrkdwn, plain } from './mrkdwn.ts';
+import { actorMention, mrkdwn, plain, type People } from './mrkdwn.ts';
 
 export interface ThreadMessage {
   text: string;
@@ -33,13 +33,13 @@ function reasonOf(event: DeploymentEvent): string {
  * errors, who approved, rejected or cancelled. Routine events (a clean sample, a stage change the
  * card already shows) return undefined.
  */
-export function threadMessage(event: DeploymentEvent, d: Deployment): ThreadMessage | undefined {
-  const who = actorMention(event.actor);
+export function threadMessage(event: DeploymentEvent, d: Deployment, people: People = new Map()): ThreadMessage | undefined {
+  const who = actorMention(event.actor, people);
   switch (event.action) {
     case 'queued':
       return message(':hourglass_flowing_sand: Queued: another release of this target is active.', reasonOf(event));
     case 'dequeued':
-      return message(`:arrow_forward: ${actorMention(d.requestedBy)} your queued release started.`);
+      return message(`:arrow_forward: ${actorMention(d.requestedBy, people)} your queued release started.`);
     case 'verify-attempt-failed':
       return message(`:stethoscope: Green is not healthy yet (attempt ${String(event.details.attempt ?? '?')}).`, checkLines(checksOf(event)));
     case 'verified':

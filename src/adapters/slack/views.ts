@@ -2,7 +2,7 @@ import type { Deployment } from '../../domain/deployment.ts';
 import type { FreezeLock } from '../../ports/store.ts';
 import type { VersionSummary } from '../../ports/traffic-platform.ts';
 import type { Block } from './deployment-card.ts';
-import { actorMention, escapeMrkdwn, mrkdwn, plain, truncate } from './mrkdwn.ts';
+import { actorMention, escapeMrkdwn, mrkdwn, plain, truncate, type People } from './mrkdwn.ts';
 
 export const DEPLOY_MODAL = 'kd_deploy_modal';
 export const MODAL_TARGET_ACTION = 'kd_modal_target';
@@ -138,7 +138,9 @@ export function appHome(options: {
   locks: FreezeLock[];
   recent: Map<string, Deployment[]>;
   now: Date;
+  people?: People;
 }): Record<string, unknown> {
+  const people = options.people ?? new Map<string, string>();
   const blocks: Block[] = [
     { type: 'header', text: plain('kevin-deploy') },
     { type: 'context', elements: [mrkdwn(`Updated ${options.now.toISOString().slice(0, 16).replace('T', ' ')} UTC · \`/deploy help\` for commands`)] },
@@ -148,7 +150,7 @@ export function appHome(options: {
   for (const d of options.active.slice(0, 20)) {
     blocks.push({
       type: 'section',
-      text: mrkdwn(`*${d.service} → ${d.environment}* · \`${versionTag(d)}\` · ${d.stage.replaceAll('_', ' ')} · requested by ${actorMention(d.requestedBy)} · \`${d.id}\``),
+      text: mrkdwn(`*${d.service} → ${d.environment}* · \`${versionTag(d)}\` · ${d.stage.replaceAll('_', ' ')} · requested by ${actorMention(d.requestedBy, people)} · \`${d.id}\``),
     });
     blocks.push({ type: 'context', elements: [plain(d.reason, 2000)] });
   }
@@ -158,7 +160,7 @@ export function appHome(options: {
     blocks.push({
       type: 'context',
       elements: [
-        mrkdwn(`:lock: *${lock.service} → ${lock.environment}* by ${actorMention(lock.holder)} since ${lock.since.slice(0, 16).replace('T', ' ')}${lock.expiresAt ? ` until ${lock.expiresAt.slice(0, 16).replace('T', ' ')}` : ''}`),
+        mrkdwn(`:lock: *${lock.service} → ${lock.environment}* by ${actorMention(lock.holder, people)} since ${lock.since.slice(0, 16).replace('T', ' ')}${lock.expiresAt ? ` until ${lock.expiresAt.slice(0, 16).replace('T', ' ')}` : ''}`),
         plain(lock.reason, 1000),
       ],
     });
@@ -168,7 +170,7 @@ export function appHome(options: {
     if (deployments.length === 0) blocks.push({ type: 'context', elements: [plain('No releases yet.')] });
     const lines = deployments
       .slice(0, 10)
-      .map((d) => `\`${d.createdAt.slice(0, 16).replace('T', ' ')}\` ${d.environment} \`${versionTag(d)}\` ${d.kind === 'rollback' ? '(rollback) ' : ''}*${d.stage.replaceAll('_', ' ')}* · ${actorMention(d.requestedBy)}`);
+      .map((d) => `\`${d.createdAt.slice(0, 16).replace('T', ' ')}\` ${d.environment} \`${versionTag(d)}\` ${d.kind === 'rollback' ? '(rollback) ' : ''}*${d.stage.replaceAll('_', ' ')}* · ${actorMention(d.requestedBy, people)}`);
     if (lines.length > 0) blocks.push({ type: 'section', text: mrkdwn(lines.join('\n')) });
   }
   return { type: 'home', blocks: blocks.slice(0, 100) };
