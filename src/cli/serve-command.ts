@@ -43,16 +43,17 @@ export async function serve(options: ServeOptions): Promise<void> {
     secrets: [...SECRET_ENV_NAMES.map((n) => env[n]), ...config.apiTokens.map((t) => env[t.env])],
   });
   for (const warning of warnings) logger.warn(warning);
-  let bot: RunningBot;
+  // A control plane must not die of one library's forgotten promise: the release state is
+  // persisted, so log it loudly and keep serving.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection (kept running)'));
+  // Signals are handled from the first moment; a stop during start-up has nothing in flight yet.
+  let bot: RunningBot | undefined;
+  stopOnSignals(() => bot?.close() ?? Promise.resolve());
   try {
     bot = await startBot({ config, env, port: port ?? config.server.port ?? 3000, logger });
   } catch (error) {
     throw new CliFailure(EXIT.usage, error instanceof Error ? error.message : String(error));
   }
-  // A control plane must not die of one library's forgotten promise: the release state is
-  // persisted, so log it loudly and keep serving.
-  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection (kept running)'));
-  stopOnSignals(() => bot.close());
 }
 
 async function startSandbox(options: ServeOptions, port: number | undefined): Promise<void> {

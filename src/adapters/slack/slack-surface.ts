@@ -143,9 +143,16 @@ export class SlackSurface {
 
   async start(): Promise<void> {
     this.unsubscribe = this.deps.bus.subscribe(this.publisher.observe);
-    if (this.mode === 'socket') await this.app.start();
+    if (this.mode === 'socket') {
+      // Connecting is not waited for: releases must not depend on Slack being reachable, and the
+      // socket client keeps trying by itself.
+      this.app.start().then(
+        () => this.deps.logger.info('Slack Socket Mode is connected'),
+        (error: unknown) => this.deps.logger.error({ err: error }, 'Slack Socket Mode could not connect; releases go on without Slack'),
+      );
+    }
     await this.publisher.catchUp();
-    this.deps.logger.info({ mode: this.mode, channel: this.deps.config.slack.channel }, 'Slack is connected');
+    this.deps.logger.info({ mode: this.mode, channel: this.deps.config.slack.channel }, 'Slack is on');
   }
 
   async stop(): Promise<void> {
