@@ -11,13 +11,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { startCloudflareStandIn } from '../src/sandbox/cloudflare-stand-in.ts';
+import { freePort } from '../src/sandbox/free-port.ts';
 import { startFakeSlack } from '../test/fakes/slack-web-api.ts';
 import { signSlackRequest, slashCommandBody } from '../test/support/slack-requests.ts';
 
@@ -137,13 +137,5 @@ async function launch(script: string, args: string[], env: Record<string, string
   return child;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 await main();

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +9,7 @@ import { ApiClient } from '../cli/api-client.ts';
 import type { DeploymentView } from '../domain/deployment-view.ts';
 import type { Stage } from '../domain/stages.ts';
 import { readEdgeInfo } from './edge-info.ts';
+import { freePort } from './free-port.ts';
 import { SandboxEdgeClient } from './sandbox-edge-client.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/kevin-deploy.js', import.meta.url));
@@ -147,11 +147,3 @@ function short(id: string | null | undefined): string {
   return id ? id.slice(0, 8) : 'nobody';
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  return typeof address === 'object' && address ? address.port : 0;
-}

@@ -11,7 +11,7 @@ import type { CloudflareStandIn } from '../../src/sandbox/cloudflare-stand-in.ts
 import { startBot, type RunningBot } from '../../src/server/start-bot.ts';
 import { STAND_IN_ACCOUNT, STAND_IN_SCRIPT, STAND_IN_TOKEN, startTestStandIn } from './stand-in-helpers.ts';
 import { apiCaller } from './api-caller.ts';
-import { waitFor } from './wait-for.ts';
+import { waitForStage } from './wait-for-stage.ts';
 
 /** Tokens of the test actors (see testConfigYaml): who may do what is part of several tests. */
 export const TOKENS = {
@@ -149,19 +149,7 @@ export async function startHarness(
     dir,
     api,
     upload: (tag, behavior) => standIn.addVersion(STAND_IN_SCRIPT, { tag, message: `release ${tag}`, ...(behavior ? { behavior } : {}) }).id,
-    async waitForStage(id, stages, timeoutMs = 20_000) {
-      const wanted = Array.isArray(stages) ? stages : [stages];
-      let last: DeploymentView | undefined;
-      await waitFor(
-        async () => {
-          const r = await api<DeploymentView>('GET', `/api/v1/deployments/${id}`);
-          last = r.body;
-          return wanted.includes(r.body.stage);
-        },
-        { timeoutMs, describe: () => `${id} to reach ${wanted.join('|')}; it is ${last?.stage}: ${last?.reason}` },
-      );
-      return last!;
-    },
+    waitForStage: (id, stages, timeoutMs) => waitForStage(api, id, stages, timeoutMs),
     async close() {
       await bot.close();
       await standIn.close();

@@ -1,23 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait-for.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/kevin-deploy.js', import.meta.url));
 
-/** A free TCP port on loopback (ephemeral range, never one of fetch's "bad ports"). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+export { freePort } from '../../src/sandbox/free-port.ts';
+import { freePort } from '../../src/sandbox/free-port.ts';
 
 export interface BotProcess {
   url: string;

@@ -23,6 +23,7 @@ import {
 } from './slack-requests.ts';
 import { STAND_IN_SCRIPT, STAND_IN_TOKEN, startTestStandIn } from './stand-in-helpers.ts';
 import { waitFor } from './wait-for.ts';
+import { waitForStage } from './wait-for-stage.ts';
 
 /**
  * A real bot with Slack on (HTTP mode by default, Socket Mode on request) against the loopback
@@ -221,19 +222,7 @@ export async function startSlackHarness(options: SlackHarnessOptions = {}): Prom
     api,
     eventsUrl: () => `${bot.url}/slack/events`,
     upload: (tag, behavior) => standIn.addVersion(STAND_IN_SCRIPT, { tag, message: `release ${tag}`, ...(behavior ? { behavior } : {}) }).id,
-    async waitForStage(id, stages, timeoutMs = 20_000) {
-      const wanted = Array.isArray(stages) ? stages : [stages];
-      let last: DeploymentView | undefined;
-      await waitFor(
-        async () => {
-          const r = await api<DeploymentView>('GET', `/api/v1/deployments/${id}`);
-          last = r.body;
-          return wanted.includes(r.body.stage);
-        },
-        { timeoutMs, describe: () => `${id} to reach ${wanted.join('|')}; it is ${last?.stage}: ${last?.reason}` },
-      );
-      return last!;
-    },
+    waitForStage: (id, stages, timeoutMs) => waitForStage(api, id, stages, timeoutMs),
     post(body, postOptions = {}) {
       return postSigned(harness.eventsUrl(), body, { secret: SLACK_SIGNING_SECRET, ...postOptions });
     },
