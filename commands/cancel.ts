@@ -9,6 +9,6 @@ export const cancelCommand = defineCommand({
   permission: 'rollback',
   args: z.strictObject({ id: deploymentIdArg }),
   async run({ actor, releases }, { id }) {
-    return toDeploymentView(await releases.cancel(actor, id));
+    return releases.view(await releases.cancel(actor, id));
   },
 });

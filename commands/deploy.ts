@@ -19,6 +19,6 @@ export const deployCommand = defineCommand({
   async run({ actor, releases }, args) {
     const d = await releases.requestRelease(actor, args);
     const { queuePosition } = await releases.get(d.id);
-    return toDeploymentView(d, { queuePosition });
+    return releases.view(d, { queuePosition });
   },
 });

@@ -15,6 +15,6 @@ export const historyCommand = defineCommand({
   }),
   async run({ releases }, args) {
     const deployments = await releases.list(args);
-    return { deployments: deployments.map((d) => toDeploymentView(d)) };
+    return { deployments: deployments.map((d) => releases.view(d)) };
   },
 });

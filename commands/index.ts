@@ -4,6 +4,7 @@ import { deployCommand } from './deploy.ts';
 import { helpCommand } from './help.ts';
 import { historyCommand } from './history.ts';
 import { lockCommand } from './lock.ts';
+import { promoteCommand } from './promote.ts';
 import { rejectCommand } from './reject.ts';
 import { rollbackCommand } from './rollback.ts';
 import { showCommand } from './show.ts';
@@ -14,6 +15,7 @@ import { unlockCommand } from './unlock.ts';
 export const COMMANDS = {
   deploy: deployCommand,
   approve: approveCommand,
+  promote: promoteCommand,
   reject: rejectCommand,
   cancel: cancelCommand,
   rollback: rollbackCommand,

@@ -9,6 +9,6 @@ export const rejectCommand = defineCommand({
   permission: 'approve',
   args: z.strictObject({ id: deploymentIdArg, comment: textArg('comment').optional() }),
   async run({ actor, releases }, { id, comment }) {
-    return toDeploymentView(await releases.reject(actor, id, comment));
+    return releases.view(await releases.reject(actor, id, comment));
   },
 });

@@ -18,7 +18,7 @@ export const rollbackCommand = defineCommand({
   permission: 'rollback',
   args: z.union([byDeployment, byService]),
   async run({ actor, releases }, args) {
-    if ('id' in args) return toDeploymentView(await releases.rollbackDeployment(actor, args.id, args.note));
-    return toDeploymentView(await releases.requestRollback(actor, args));
+    if ('id' in args) return releases.view(await releases.rollbackDeployment(actor, args.id, args.note));
+    return releases.view(await releases.requestRollback(actor, args));
   },
 });

@@ -10,6 +10,6 @@ export const showCommand = defineCommand({
   args: z.strictObject({ id: deploymentIdArg }),
   async run({ releases }, { id }) {
     const { deployment, events, queuePosition } = await releases.get(id);
-    return toDeploymentView(deployment, { events, queuePosition });
+    return releases.view(deployment, { events, queuePosition });
   },
 });

@@ -23,10 +23,10 @@ export const statusCommand = defineCommand({
           protected: t.protected,
           live,
           split: latest?.split ?? {},
-          active: t.active ? toDeploymentView(t.active) : null,
-          queue: t.queue.map((d) => toDeploymentView(d)),
+          active: t.active ? releases.view(t.active) : null,
+          queue: t.queue.map((d) => releases.view(d)),
           lock: t.lock ? toLockView(t.lock) : null,
-          lastFinished: t.lastFinished ? toDeploymentView(t.lastFinished) : null,
+          lastFinished: t.lastFinished ? releases.view(t.lastFinished) : null,
         };
       }),
     };

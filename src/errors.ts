@@ -24,6 +24,7 @@ export const ERROR_CATALOGUE = {
   STALE_ACTION: { status: 409, title: 'Action does not apply now' },
   ALREADY_APPROVED: { status: 409, title: 'Already approved' },
   NOTHING_TO_ROLL_BACK: { status: 409, title: 'Nothing to roll back' },
+  ROLLBACK_NOT_READY: { status: 409, title: 'Rollback would not be possible' },
   VERSION_NOT_DEPLOYABLE: { status: 422, title: 'Version cannot be deployed' },
   CLOUDFLARE_AUTH: { status: 502, title: 'Cloudflare rejected the API token' },
   CLOUDFLARE_PERMISSION: { status: 502, title: 'Cloudflare token lacks a permission' },

@@ -26,11 +26,12 @@ export async function followDeployment(
   const interval = options.intervalMs ?? 500;
   const now = options.now ?? (() => new Date());
   let last = '';
-  let hinted = false;
+  let hinted: boolean | 'promote' = false;
   for (;;) {
     const d = await api.get<DeploymentView>(`/deployments/${encodeURIComponent(id)}`);
     const checks = d.checks.map((c) => `${c.ok ? '✓' : '✗'} ${c.name}`).join('  ');
-    const line = `${d.stage.padEnd(18)} ${d.reason}${checks ? `\n${' '.repeat(24)}checks  ${checks}` : ''}\n${' '.repeat(24)}split   ${describeSplit(d.split, [d.version, d.previousVersion])}`;
+    const figures = d.evaluations.map((e) => `${e.verdict}: ${e.summary}`).join(`\n${' '.repeat(32)}`);
+    const line = `${d.stage.padEnd(18)} ${d.reason}${checks ? `\n${' '.repeat(24)}checks  ${checks}` : ''}\n${' '.repeat(24)}split   ${describeSplit(d.split, [d.version, d.previousVersion])}${figures ? `\n${' '.repeat(24)}metrics ${figures}` : ''}`;
     if (line !== last) {
       const extra = options.extra ? await options.extra().catch(() => undefined) : undefined;
       out(`${now().toISOString().slice(11, 19)}  ${line}${extra ? `\n${' '.repeat(24)}traffic ${extra}` : ''}`);
@@ -39,6 +40,10 @@ export async function followDeployment(
     if (d.stage === 'awaiting_approval' && !hinted) {
       out(`${' '.repeat(10)}→ approve it from another terminal: npx kevin-deploy approve ${d.id}`);
       hinted = true;
+    }
+    if (d.stage === 'monitoring' && (d.canary?.awaitingPromotion || d.pausedBecause) && hinted !== 'promote') {
+      out(`${' '.repeat(10)}→ waiting for a person: npx kevin-deploy promote ${d.id}   (or: npx kevin-deploy rollback ${d.id})`);
+      hinted = 'promote';
     }
     if (isTerminal(d.stage) || d.stage === 'needs_attention') {
       const good = d.stage === 'succeeded' || (d.kind === 'rollback' && d.stage === 'rolled_back');

@@ -76,20 +76,21 @@ export function buildProgram(io: Io): Command {
       if (opts.follow) await follow(api, d.id);
     });
 
-  for (const verb of ['approve', 'reject', 'cancel'] as const) {
-    const command = program
-      .command(verb)
-      .argument('<id>', 'deployment id, e.g. kd-abcd234xyz')
-      .description(
-        verb === 'approve'
-          ? 'approve a release waiting for approval'
-          : verb === 'reject'
-            ? 'reject a release waiting for approval'
-            : 'cancel a release (after the switch this rolls back)',
-      );
+  const descriptions = {
+    approve: 'approve a release waiting for approval',
+    reject: 'reject a release waiting for approval',
+    cancel: 'cancel a release (after the switch this rolls back)',
+    promote: 'go on: the next canary step after a manual gate, or accept a release paused on inconclusive metrics',
+  } as const;
+  for (const verb of ['approve', 'reject', 'cancel', 'promote'] as const) {
+    const command = program.command(verb).argument('<id>', 'deployment id, e.g. kd-abcd234xyz').description(descriptions[verb]);
     if (verb === 'reject') command.option('--comment <text>', 'why');
-    command.action(async (id: string, opts: { comment?: string }, cmd: Command) => {
-      const d = await client(cmd).post<DeploymentView>(`/deployments/${encodeURIComponent(id)}/${verb}`, { comment: opts.comment });
+    if (verb === 'approve' || verb === 'promote') command.option('--override', 'go on although a rollback to blue would not be possible');
+    command.action(async (id: string, opts: { comment?: string; override?: boolean }, cmd: Command) => {
+      const d = await client(cmd).post<DeploymentView>(`/deployments/${encodeURIComponent(id)}/${verb}`, {
+        comment: opts.comment,
+        override: opts.override,
+      });
       print(cmd, d, () => renderDeployment(d));
     });
   }

@@ -17,8 +17,10 @@ function time(iso: string | null | undefined): string {
 function nextStep(d: DeploymentView): string | undefined {
   switch (d.stage) {
     case 'awaiting_approval':
+      if (d.rollbackReady && !d.rollbackReady.ready) return `kevin-deploy approve ${d.id} --override   (no safe rollback; or: kevin-deploy reject ${d.id})`;
       return `kevin-deploy approve ${d.id}   (or: kevin-deploy reject ${d.id})`;
     case 'monitoring':
+      if (d.canary?.awaitingPromotion || d.pausedBecause) return `kevin-deploy promote ${d.id}   (or: kevin-deploy rollback ${d.id})`;
       return `kevin-deploy rollback ${d.service} --env ${d.environment}   (if something looks wrong)`;
     case 'needs_attention':
       return `kevin-deploy rollback ${d.id}   (retry the rollback) — see the reason above`;
@@ -41,10 +43,17 @@ export function renderDeployment(d: DeploymentView): string {
     `  split      ${describeSplit(d.split, [d.version, d.previousVersion])}`,
     `  requested  by ${d.requestedBy} at ${time(d.createdAt)}${d.note ? ` — "${d.note}"` : ''}`,
   ];
+  if (d.canary) lines.push(`  canary     step ${d.canary.step} of ${d.canary.steps}: ${d.canary.percent} % on green${d.canary.awaitingPromotion ? ' — waiting for promote' : ''}`);
+  if (d.rollbackReady) lines.push(`  rollback   ${d.rollbackReady.ready ? 'ready' : 'NOT READY'}: ${d.rollbackReady.detail}`);
+  if (d.pausedBecause) lines.push(`  paused     ${d.pausedBecause}`);
   if (d.approvals.length > 0) lines.push(`  approvals  ${d.approvals.map((a) => `${a.actor} at ${time(a.at)}`).join(', ')}`);
   if (d.checks.length > 0) {
     lines.push('  checks');
     for (const c of d.checks) lines.push(`    ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
+  }
+  if (d.evaluations.length > 0) {
+    lines.push('  triggers');
+    for (const e of d.evaluations) lines.push(`    ${e.verdict.padEnd(12)} ${e.summary}`);
   }
   if (d.events && d.events.length > 0) {
     lines.push('  timeline');

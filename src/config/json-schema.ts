@@ -52,14 +52,14 @@ const DESCRIPTIONS: Record<string, string> = {
   'settings.monitor.triggers': 'Conditions that roll back automatically.',
   'settings.switch': 'Retries of traffic changes when Cloudflare answers 429/5xx or not at all.',
   'settings.rollback': 'Verifying the previous version after a rollback.',
-  'settings.strategy': 'Release strategy. Only blue-green is available; canary is reserved and refused.',
+  'settings.strategy': 'Release strategy: blue-green (all at once after approval) or canary (steps of rising traffic, each watched).',
   'settings.access': 'Who may deploy, roll back and lock: actor names, role:<role>, or *.',
 };
 
 /**
  * The JSON Schema of kevin-deploy.yml (draft 2020-12), for editors and `kevin-deploy config
  * schema`. It describes the file as written (`io: 'input'`): durations are strings. Refinements
- * the format cannot express (canary refused, environment names unique…) are left to
+ * the format cannot express (environment names unique…) are left to
  * `kevin-deploy config check`.
  */
 export function configJsonSchema(): JsonSchema {

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { ConfigProblem } from './config-problem.ts';
 import { mergeSettings } from './merge-settings.ts';
 import { ProblemList } from './problem-list.ts';
-import { isPlainObject, valueAt, type PlainObject } from './raw-value.ts';
+import { isPlainObject, type PlainObject } from './raw-value.ts';
 import { isMissingKey, issuePath, reportIssue } from './report-issue.ts';
 import { checkApiTokens } from './check-api-tokens.ts';
 import { resolveServices, type MergedTarget } from './resolve-services.ts';
@@ -29,10 +29,6 @@ export interface LoadConfigOptions {
 export type LoadResult =
   | { ok: true; config: KevinDeployConfig; warnings: ConfigProblem[] }
   | { ok: false; problems: ConfigProblem[]; warnings: ConfigProblem[] };
-
-/** Every settings layer is checked against this; kept as one message so both passes agree. */
-const CANARY_RESERVED =
-  'strategy "canary" is reserved and not available yet; write `strategy: { type: blue-green }` or remove the strategy key';
 
 /**
  * Reads, validates and resolves kevin-deploy.yml. Never throws for a bad file: every mistake it
@@ -80,7 +76,7 @@ export function loadConfig(options: LoadConfigOptions): LoadResult {
   // service-level values that every environment happens to override.
   const parsedFile = configFileSchema.safeParse(raw);
   if (!parsedFile.success) {
-    for (const issue of rewriteCanary(parsedFile.error.issues, raw, fileSettingsRoot)) {
+    for (const issue of parsedFile.error.issues) {
       if (isIncompleteOverride(issue, raw)) continue;
       reportIssue(issue, { problems, sources: [{ yamlPath: [], value: raw }], input: raw });
     }
@@ -127,7 +123,7 @@ function validateTargets(raw: PlainObject, problems: ProblemList): MergedTarget[
         ],
         merged,
         parsed: result.success ? result.data : undefined,
-        issues: result.success ? [] : rewriteCanary(result.error.issues, merged, () => 0),
+        issues: result.success ? [] : [...result.error.issues],
       });
     }
     // A key missing from every environment is one omission at the service, not one per environment.
@@ -169,28 +165,6 @@ function isIncompleteOverride(issue: z.core.$ZodIssue, raw: PlainObject): boolea
   return isMissingKey(issue, raw) && path.slice(root).every((segment) => typeof segment === 'string');
 }
 
-/**
- * Canary is in the schema but refused. Whatever else is wrong inside a canary strategy, the one
- * useful message is that canary is not available, so its issues collapse into that one.
- */
-function rewriteCanary(
-  issues: readonly z.core.$ZodIssue[],
-  input: unknown,
-  settingsRoot: (path: readonly PathSegment[]) => number | undefined,
-): z.core.$ZodIssue[] {
-  const rewritten: z.core.$ZodIssue[] = [];
-  for (const issue of issues) {
-    const path = issuePath(issue);
-    const root = settingsRoot(path);
-    const strategyPath = root === undefined ? undefined : [...path.slice(0, root), 'strategy'];
-    if (strategyPath && path[root!] === 'strategy' && valueAt(input, [...strategyPath, 'type']) === 'canary') {
-      rewritten.push({ code: 'custom', path: strategyPath, message: CANARY_RESERVED, input: undefined });
-    } else {
-      rewritten.push(issue);
-    }
-  }
-  return rewritten;
-}
 
 function yamlProblem(file: string, text: string, error: YAMLError): ConfigProblem {
   const position = error.linePos?.[0];

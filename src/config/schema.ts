@@ -96,11 +96,49 @@ const triggersSchema = z.strictObject({
     .prefault({}),
   healthFailures: z.strictObject({ consecutive: z.int().min(1).default(3) }).prefault({}),
   content: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  /** Canaries: green's error rate worse than blue's by more than this many points, sustained. Off unless written. */
+  relativeErrorRate: z
+    .strictObject({ maxPointsAboveBlue: z.number().min(0).max(100), sustainedFor: duration.prefault('1m') })
+    .optional(),
 });
+
+const promQuery = z.string().min(1).refine((q) => q.includes('{version}'), {
+  message: 'the query must contain {version}, replaced by the version id, so blue and green are measured apart',
+});
+
+const metricsSchema = z.discriminatedUnion('source', [
+  z.strictObject({
+    /** The app's own /metrics JSON (the seed's shape: errorRate in percent, avgResponseTime in ms), read per version. */
+    source: z.literal('app-json'),
+    path: z.string().startsWith('/').default('/metrics'),
+  }),
+  z.strictObject({
+    /** Instant PromQL queries over the Prometheus HTTP API, one per signal; {version} is replaced by the version id. */
+    source: z.literal('prometheus'),
+    url: z.url({ protocol: /^https?$/ }),
+    errorRate: promQuery,
+    avgResponseTime: promQuery,
+    requests: promQuery,
+  }),
+  z.strictObject({
+    /** Cloudflare's GraphQL Analytics API (workersInvocationsAdaptive), per script version. */
+    source: z.literal('cloudflare-analytics'),
+    /** How late Cloudflare's analytics are: each sample reads the interval that ended this long ago. */
+    lag: duration.prefault('2m'),
+  }),
+  z.strictObject({ source: z.literal('none') }),
+]);
 
 const monitorSchema = z.strictObject({
   window: duration.prefault('5m'),
   interval: duration.prefault('30s'),
+  /** enforce: triggers act. shadow: triggers are evaluated and reported, never acted on. */
+  mode: z.enum(['enforce', 'shadow']).default('enforce'),
+  metrics: metricsSchema.prefault({ source: 'app-json' }),
+  /** A sample with fewer requests than this is not judged (no traffic proves nothing). */
+  minRequests: z.int().min(0).default(10),
+  /** When the window ends without enough conclusive metric samples: never a silent pass. */
+  onInconclusive: z.enum(['pause', 'extend', 'rollback']).default('pause'),
   triggers: triggersSchema.prefault({}),
 });
 
@@ -120,8 +158,15 @@ const strategySchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('blue-green') }),
   z.strictObject({
     type: z.literal('canary'),
-    steps: z.array(z.int().min(1).max(100)).min(1),
+    /** Percent of traffic on green per step, rising; the last is 100 (added when missing). */
+    steps: z
+      .array(z.int().min(1).max(100))
+      .min(1)
+      .refine((steps) => steps.every((s, i) => i === 0 || s > steps[i - 1]!), { message: 'steps must rise, e.g. [10, 50, 100]' }),
+    /** How long each step is watched before the next; defaults to monitor.window. */
     bakeTime: duration.optional(),
+    /** Wait for a person (Promote / Abort) between steps. */
+    manualGate: z.boolean().default(false),
   }),
 ]);
 
@@ -147,11 +192,7 @@ export const targetSettingsSchema = z.strictObject({
   monitor: monitorSchema.prefault({}),
   switch: switchSchema.prefault({}),
   rollback: rollbackSchema.prefault({}),
-  strategy: strategySchema
-    .default({ type: 'blue-green' })
-    .refine((s) => s.type === 'blue-green', {
-      message: 'strategy "canary" is reserved in the schema but not available yet; use type: blue-green',
-    }),
+  strategy: strategySchema.default({ type: 'blue-green' }),
   access: accessSchema.prefault({}),
 });
 

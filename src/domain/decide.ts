@@ -12,7 +12,8 @@ import {
   type VersionInfo,
 } from './deployment.ts';
 import type { CommandInput, Input, LiveTraffic, PlatformFailure } from './inputs.ts';
-import { evaluateMonitorSample } from './monitor-evaluation.ts';
+import { inconclusiveSignals } from './metric-triggers.ts';
+import { evaluateMonitorSample, type MonitorSample } from './monitor-evaluation.ts';
 import { describeSplit, soleVersion } from './split.ts';
 import { isTerminal, PRE_TRAFFIC_STAGES, TRAFFIC_STAGES, type Stage } from './stages.ts';
 import { planStep, type Step } from './plan-step.ts';
@@ -21,7 +22,7 @@ export const SYSTEM_ACTOR = 'kevin-deploy';
 export const AUTO_APPROVER = 'policy:auto';
 
 export interface Refusal {
-  code: 'STALE_ACTION' | 'FOUR_EYES' | 'ALREADY_APPROVED' | 'NOTHING_TO_ROLL_BACK' | 'IGNORED_INPUT';
+  code: 'STALE_ACTION' | 'FOUR_EYES' | 'ALREADY_APPROVED' | 'NOTHING_TO_ROLL_BACK' | 'ROLLBACK_NOT_READY' | 'IGNORED_INPUT';
   message: string;
 }
 
@@ -47,6 +48,7 @@ export function decide(d: Deployment, input: Input, now: Date, settings: TargetS
     case 'reject':
     case 'cancel':
     case 'rollback':
+    case 'promote':
       return onCommand(ctx, input);
     default:
       return onObservation(ctx, input);
@@ -85,15 +87,8 @@ function onObservation(ctx: Transition, input: Exclude<Input, CommandInput>): De
       }
       break;
     case 'switching':
-      if (input.type === 'split-verified') {
-        const withSplit = ctx.withSplit(input.split);
-        const endsAt = new Date(ctx.now + ctx.settings.monitor.window).toISOString();
-        return withSplit.to(
-          'monitoring',
-          `${versionLabel(d.version)} has all traffic; watching until ${endsAt}`,
-          { wakeAt: ctx.iso, progress: { attempt: 0, monitorStartedAt: ctx.iso, monitorEndsAt: endsAt } },
-        );
-      }
+      if (input.type === 'readiness') return onReadiness(ctx, input.ready, input.detail);
+      if (input.type === 'split-verified') return startMonitoring(ctx.withSplit(input.split));
       if (input.type === 'platform-error') {
         if (input.error.code === 'CLOUDFLARE_SECRETS_CHANGED') {
           return ctx.fail(`${input.error.message}; traffic untouched`);
@@ -104,7 +99,7 @@ function onObservation(ctx: Transition, input: Exclude<Input, CommandInput>): De
       }
       break;
     case 'monitoring':
-      if (input.type === 'checks') return onMonitorSample(ctx, input.results);
+      if (input.type === 'checks') return onMonitorSample(ctx, input.results, input.metrics);
       break;
     case 'rolling_back':
       return onRollbackObservation(ctx, input);
@@ -211,7 +206,7 @@ function onGreenChecks(ctx: Transition, results: CheckResult[]): Decision {
   );
 }
 
-function approveAndMaybeSwitch(ctx: Transition, actor: string, words: string): Decision {
+function approveAndMaybeSwitch(ctx: Transition, actor: string, words: string, override = false): Decision {
   const { d, settings } = ctx;
   const approvals = [...d.approvals, { actor, at: ctx.iso }];
   const withApproval = ctx.patch({ approvals });
@@ -222,51 +217,200 @@ function approveAndMaybeSwitch(ctx: Transition, actor: string, words: string): D
       { action: 'approved', actor, details: { approvals: approvals.length } },
     );
   }
-  const green = d.version;
-  const blue = d.previousVersion;
-  if (!green || !blue) return ctx.fail('internal: green or blue unknown at approval');
-  return withApproval.to(
-    'switching',
-    `${words}; switching all traffic to ${versionLabel(green)}`,
-    { wakeAt: ctx.iso, progress: { attempt: 0, targetSplit: { [green.id]: 100, [blue.id]: 0 } } },
-    { action: 'approved', actor },
+  if (!d.version || !d.previousVersion) return ctx.fail('internal: green or blue unknown at approval');
+  return switchToStep(withApproval, 0, words, { action: 'approved', actor, ...(override ? { details: { override: true } } : {}) }, override);
+}
+
+/** Canary steps as percentages on green, ending at 100; blue-green is the single step [100]. */
+export function stepsOf(settings: TargetSettings): number[] {
+  if (settings.strategy.type !== 'canary') return [100];
+  const steps = [...settings.strategy.steps];
+  return steps.at(-1) === 100 ? steps : [...steps, 100];
+}
+
+function stepSplit(d: Deployment, percent: number): Split {
+  return { [d.version!.id]: percent, [d.previousVersion!.id]: 100 - percent };
+}
+
+/** Starts the switch to a step: rollback readiness is checked first, then the split applied. */
+function switchToStep(ctx: Transition, step: number, words: string, event: EventSpec, override = ctx.d.progress.readinessOverride ?? false): Decision {
+  const { d, settings } = ctx;
+  const steps = stepsOf(settings);
+  const percent = steps[step]!;
+  const what = steps.length > 1 ? `step ${step + 1} of ${steps.length}: ${percent} % of traffic to ${versionLabel(d.version)}` : `switching all traffic to ${versionLabel(d.version)}`;
+  return ctx.to('switching', `${words}; ${what}`, {
+    wakeAt: ctx.iso,
+    progress: { attempt: 0, targetSplit: stepSplit(d, percent), canaryStep: step, ...(override ? { readinessOverride: true } : {}) },
+  }, event);
+}
+
+/**
+ * Before every switch: can traffic still go back to blue? If not, the release does not move on
+ * its own — before the first step it asks for an approval with override, later it pauses.
+ */
+function onReadiness(ctx: Transition, ready: boolean, detail: string): Decision {
+  const { d, settings } = ctx;
+  const stagedWithoutForce = Boolean(d.stageTimes.staging) && !d.force && settings.platform.reach.mode === 'version-override';
+  const fullDetail = ready && stagedWithoutForce ? `${detail}; Cloudflare accepted blue at staging (no secrets change pending)` : detail;
+  const rollbackReady = { ready, detail: fullDetail, checkedAt: ctx.iso };
+  if (ready || d.progress.readinessOverride) {
+    return ctx.stay(
+      ready ? `${d.reason} — rollback ready` : `${d.reason} — rollback NOT ready (${detail}); switching anyway, as approved with override`,
+      { wakeAt: ctx.iso, progress: { ...d.progress, rollbackReady } },
+      { action: 'rollback-readiness', details: rollbackReady },
+    );
+  }
+  const step = d.progress.canaryStep ?? 0;
+  if (step === 0) {
+    const expiresAt = new Date(ctx.now + settings.approval.expiresAfter).toISOString();
+    return ctx.patch({ approvals: [] }).to(
+      'awaiting_approval',
+      `a rollback to ${versionLabel(d.previousVersion)} would not be possible: ${detail}. Approve with override to switch anyway, or reject`,
+      { wakeAt: expiresAt, progress: { attempt: 0, approvalExpiresAt: expiresAt, rollbackReady, ...(d.progress.lastChecks ? { lastChecks: d.progress.lastChecks } : {}) } },
+      { action: 'rollback-not-ready', details: rollbackReady },
+    );
+  }
+  return ctx.to(
+    'monitoring',
+    `step ${step + 1} is on hold: a rollback to ${versionLabel(d.previousVersion)} would not be possible (${detail}). Promote with override to go on, or roll back`,
+    { progress: { ...d.progress, attempt: 0, rollbackReady, awaitingPromotion: true, canaryStep: step - 1 } },
+    { action: 'rollback-not-ready', details: rollbackReady },
   );
 }
 
-function onMonitorSample(ctx: Transition, checks: CheckResult[]): Decision {
+function startMonitoring(ctx: Transition): Decision {
   const { d, settings } = ctx;
-  const evaluation = evaluateMonitorSample(d.progress, { at: ctx.iso, checks }, settings);
+  const steps = stepsOf(settings);
+  const step = d.progress.canaryStep ?? 0;
+  const last = step === steps.length - 1;
+  const bake = !last && settings.strategy.type === 'canary' ? (settings.strategy.bakeTime ?? settings.monitor.window) : settings.monitor.window;
+  const endsAt = new Date(ctx.now + bake).toISOString();
+  const words =
+    steps.length > 1
+      ? `step ${step + 1} of ${steps.length}: ${steps[step]} % of traffic on ${versionLabel(d.version)}; watching until ${endsAt}`
+      : `${versionLabel(d.version)} has all traffic; watching until ${endsAt}`;
+  return ctx.to('monitoring', words, {
+    wakeAt: ctx.iso,
+    progress: {
+      attempt: 0,
+      monitorStartedAt: ctx.iso,
+      monitorEndsAt: endsAt,
+      canaryStep: step,
+      ...(d.progress.rollbackReady ? { rollbackReady: d.progress.rollbackReady } : {}),
+      ...(d.progress.readinessOverride ? { readinessOverride: true } : {}),
+    },
+  });
+}
+
+function blueHasTraffic(d: Deployment): boolean {
+  return d.previousVersion ? (d.split[d.previousVersion.id] ?? 0) > 0 : false;
+}
+
+function onMonitorSample(ctx: Transition, checks: CheckResult[], metrics: MonitorSample['metrics']): Decision {
+  const { d, settings } = ctx;
+  const shadow = settings.monitor.mode === 'shadow';
+  const evaluation = evaluateMonitorSample(d.progress, { at: ctx.iso, checks, metrics }, settings, { blueHasTraffic: blueHasTraffic(d) });
   const memory: Progress = { ...evaluation.memory, lastChecks: checks };
-  const details = { sample: memory.samplesTaken, checks };
-  if (evaluation.finding) {
-    const f = evaluation.finding;
-    return ctx
-      .patch({ progress: memory })
-      .startRollback(`${f.trigger} trigger (${f.level}): ${f.reason}`, SYSTEM_ACTOR, {
-        trigger: f.trigger,
-        level: f.level,
-        ...details,
-      });
+  const finding = evaluation.finding;
+  const cause = finding ? `${finding.trigger} trigger (${finding.level}): ${finding.reason}` : undefined;
+  // Shadow mode: what would have happened is recorded, and the release carries on as if nothing fired.
+  const shadowFinding = shadow && finding ? { trigger: finding.trigger, level: finding.level, wouldHave: 'rolled back', cause } : undefined;
+  const details = { sample: memory.samplesTaken, checks, evaluations: evaluation.evaluations, ...(shadowFinding ? { shadowFinding } : {}) };
+  if (finding && !shadow) {
+    return ctx.patch({ progress: memory }).startRollback(cause!, SYSTEM_ACTOR, { trigger: finding.trigger, level: finding.level, ...details });
   }
   const endsAt = Date.parse(d.progress.monitorEndsAt ?? ctx.iso);
   const failing = failedChecks(checks);
-  // The window only ends on a clean sample: a failure at the very end is watched until it either
-  // clears or fires its trigger, so a release never "passes clean" while failing.
-  if (ctx.now >= endsAt && failing.length === 0) {
-    return ctx.patch({ progress: memory }).to(
-      'succeeded',
-      `monitoring window of ${formatDuration(settings.monitor.window)} passed clean (${memory.samplesTaken} samples); ${versionLabel(d.version)} is the new last-known-good`,
-      { progress: memory },
-      { action: 'monitoring-passed', details },
+  const building = evaluation.evaluations.filter((e) => e.verdict === 'building');
+  // The window only ends on a clean sample: a failing check or a breach still building at the very
+  // end is watched until it clears or fires, so a release never "passes clean" while failing.
+  // (Shadow mode never holds a release: it only reports.)
+  const holding = failing.length > 0 || (!shadow && building.length > 0);
+  if (ctx.now >= endsAt && !holding) {
+    return onWindowEnd(ctx.patch({ progress: memory }), details, shadowFinding ? 'shadow-finding' : undefined);
+  }
+  const words =
+    failing.length > 0
+      ? `watching: ${memory.consecutiveHealthFailures ?? 0} consecutive failing sample(s) — ${failing.map((c) => `${c.name}: ${c.detail}`).join('; ')}`
+      : building.length > 0
+        ? `watching: ${building.map((e) => e.summary).join('; ')}`
+        : `watching: ${memory.samplesTaken} clean sample(s), window ends ${d.progress.monitorEndsAt}`;
+  return ctx.stay(
+    shadowFinding ? `shadow: would have rolled back — ${cause}` : words,
+    { wakeAt: nextSampleAt(ctx), progress: memory },
+    { action: shadowFinding ? 'shadow-finding' : 'monitor-sample', details },
+  );
+}
+
+function nextSampleAt(ctx: Transition): string {
+  const endsAt = Date.parse(ctx.d.progress.monitorEndsAt ?? ctx.iso);
+  const interval = ctx.settings.monitor.interval;
+  return new Date(ctx.now >= endsAt ? ctx.now + interval : Math.min(ctx.now + interval, endsAt)).toISOString();
+}
+
+/**
+ * The window (or a canary step's bake) ended on a clean sample. Passing needs enough conclusive
+ * metric samples to have seen a sustained breach; otherwise the configured inconclusive policy
+ * applies — pause and ask, extend once, or roll back — and never a silent pass.
+ */
+function onWindowEnd(ctx: Transition, details: Record<string, unknown>, action?: string): Decision {
+  const { d, settings } = ctx;
+  const memory = d.progress;
+  const since = Date.parse(memory.monitorStartedAt ?? ctx.iso);
+  const windowSamples = (memory.metricSamples ?? []).filter((s) => Date.parse(s.at) >= since);
+  const inconclusive = inconclusiveSignals(windowSamples, settings, blueHasTraffic(d));
+  const explained = (memory.lastEvaluations ?? []).map((e) => e.summary);
+  if (inconclusive.length > 0 && settings.monitor.mode !== 'shadow') {
+    const why = `metrics inconclusive — ${inconclusive.join('; ')}`;
+    const policy = settings.monitor.onInconclusive;
+    if (policy === 'rollback') return ctx.startRollback(why, SYSTEM_ACTOR, { inconclusive, ...details });
+    if (policy === 'extend' && (memory.extensions ?? 0) < 1) {
+      // By the same length as what is being watched: the window, or a canary step's bake.
+      const length = Math.max(0, Date.parse(memory.monitorEndsAt ?? ctx.iso) - Date.parse(memory.monitorStartedAt ?? ctx.iso)) || settings.monitor.window;
+      const extendedTo = new Date(ctx.now + length).toISOString();
+      return ctx.stay(
+        `window extended until ${extendedTo}: ${why}`,
+        { wakeAt: nextSampleAt(ctx), progress: { ...memory, monitorEndsAt: extendedTo, extensions: (memory.extensions ?? 0) + 1 } },
+        { action: 'window-extended', details: { inconclusive, ...details } },
+      );
+    }
+    return ctx.stay(
+      `paused: ${why}. Promote to accept ${versionLabel(d.version)}, or roll back`,
+      { wakeAt: null, progress: { ...memory, pausedBecause: why } },
+      { action: 'paused', details: { inconclusive, ...details } },
     );
   }
-  const nextSample = ctx.now >= endsAt ? ctx.now + settings.monitor.interval : Math.min(ctx.now + settings.monitor.interval, endsAt);
-  return ctx.stay(
-    failing.length === 0
-      ? `watching: ${memory.samplesTaken} clean sample(s), window ends ${d.progress.monitorEndsAt}`
-      : `watching: ${memory.consecutiveHealthFailures ?? 0} consecutive failing sample(s) — ${failing.map((c) => `${c.name}: ${c.detail}`).join('; ')}`,
-    { wakeAt: new Date(nextSample).toISOString(), progress: memory },
-    { action: 'monitor-sample', details },
+  // In shadow mode an inconclusive window passes, and says it would have paused.
+  const shadowNote = inconclusive.length > 0 ? [`shadow: would have paused — metrics inconclusive: ${inconclusive.join('; ')}`] : [];
+  return passStep(ctx, [...explained, ...shadowNote], { ...details, ...(inconclusive.length > 0 ? { shadowInconclusive: inconclusive } : {}) }, undefined, action);
+}
+
+/** A clean step: the next canary step (or its gate), or success. */
+function passStep(ctx: Transition, explained: string[], details: Record<string, unknown>, actor?: string, action?: string): Decision {
+  const { d, settings } = ctx;
+  const steps = stepsOf(settings);
+  const step = d.progress.canaryStep ?? 0;
+  const evidence = explained.length > 0 ? ` — ${explained.join('; ')}` : '';
+  if (step < steps.length - 1) {
+    const passed = `step ${step + 1} of ${steps.length} (${steps[step]} %) passed${evidence}`;
+    const gated = settings.strategy.type === 'canary' && settings.strategy.manualGate && !actor;
+    if (gated) {
+      return ctx.stay(
+        `${passed}. Promote to ${steps[step + 1]} % or abort`,
+        { wakeAt: null, progress: { ...d.progress, awaitingPromotion: true } },
+        { action: 'step-passed', details },
+      );
+    }
+    return switchToStep(ctx, step + 1, actor ? `promoted by ${actor}` : passed, { action: actor ? 'promoted' : 'step-passed', ...(actor ? { actor } : {}), details });
+  }
+  const window = formatDuration(settings.monitor.window);
+  return ctx.to(
+    'succeeded',
+    actor
+      ? `accepted by ${actor}${d.progress.pausedBecause ? ` (${d.progress.pausedBecause})` : ''}; ${versionLabel(d.version)} is the new last-known-good`
+      : `monitoring window of ${window} passed clean (${d.progress.samplesTaken ?? 0} samples)${evidence}; ${versionLabel(d.version)} is the new last-known-good`,
+    { progress: d.progress },
+    { action: actor ? 'promoted' : (action ?? 'monitoring-passed'), ...(actor ? { actor } : {}), details },
   );
 }
 
@@ -343,7 +487,29 @@ function onCommand(ctx: Transition, input: CommandInput): Decision {
       if (d.approvals.some((a) => a.actor === input.actor)) {
         return refuse('ALREADY_APPROVED', `${input.actor} already approved ${d.id}; it needs another approver`);
       }
-      return approveAndMaybeSwitch(ctx, input.actor, `approved by ${input.actor}`);
+      if (d.progress.rollbackReady && !d.progress.rollbackReady.ready && !input.override) {
+        return refuse(
+          'ROLLBACK_NOT_READY',
+          `a rollback to ${versionLabel(d.previousVersion)} would not be possible (${d.progress.rollbackReady.detail}); approve with override to switch anyway`,
+        );
+      }
+      return approveAndMaybeSwitch(ctx, input.actor, `approved by ${input.actor}${input.override ? ' with override' : ''}`, input.override ?? false);
+    }
+    case 'promote': {
+      if (d.stage !== 'monitoring' || (!d.progress.awaitingPromotion && !d.progress.pausedBecause)) {
+        return refuse('STALE_ACTION', `nothing to promote: ${state}`);
+      }
+      if (d.progress.rollbackReady && !d.progress.rollbackReady.ready && !input.override && d.progress.awaitingPromotion) {
+        return refuse('ROLLBACK_NOT_READY', `a rollback would not be possible (${d.progress.rollbackReady.detail}); promote with override to go on`);
+      }
+      const withFlags = ctx.patch({
+        progress: {
+          ...d.progress,
+          awaitingPromotion: false,
+          ...(input.override ? { readinessOverride: true } : {}),
+        },
+      });
+      return passStep(withFlags, [], { promotedBy: input.actor }, input.actor);
     }
     case 'reject': {
       if (d.stage !== 'awaiting_approval') return refuse('STALE_ACTION', `nothing to reject: ${state}`);

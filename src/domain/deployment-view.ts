@@ -22,6 +22,14 @@ export interface DeploymentView {
   reason: string;
   stageTimes: Deployment['stageTimes'];
   checks: NonNullable<Deployment['progress']['lastChecks']>;
+  /** What the triggers concluded at the last sample (signal, values, threshold, window, source). */
+  evaluations: NonNullable<Deployment['progress']['lastEvaluations']>;
+  /** Canary: the current step (1-based), the number of steps and green's share. Absent for blue-green. */
+  canary?: { step: number; steps: number; percent: number; awaitingPromotion: boolean };
+  /** Can traffic go back to blue? Checked before each switch. */
+  rollbackReady: { ready: boolean; detail: string; checkedAt: string } | null;
+  /** Why the window paused (metrics inconclusive) and waits for a person. */
+  pausedBecause: string | null;
   nextCheckAt: string | null;
   queuePosition?: number | null;
   createdAt: string;
@@ -40,8 +48,10 @@ export interface EventView {
 
 export function toDeploymentView(
   d: Deployment,
-  extra: { events?: DeploymentEvent[]; queuePosition?: number | null } = {},
+  extra: { events?: DeploymentEvent[]; queuePosition?: number | null; steps?: number[] } = {},
 ): DeploymentView {
+  const steps = extra.steps ?? [];
+  const step = d.progress.canaryStep;
   return {
     id: d.id,
     kind: d.kind,
@@ -59,6 +69,12 @@ export function toDeploymentView(
     reason: d.reason,
     stageTimes: d.stageTimes,
     checks: d.progress.lastChecks ?? [],
+    evaluations: d.progress.lastEvaluations ?? [],
+    ...(steps.length > 1 && step !== undefined
+      ? { canary: { step: step + 1, steps: steps.length, percent: steps[step] ?? 100, awaitingPromotion: Boolean(d.progress.awaitingPromotion) } }
+      : {}),
+    rollbackReady: d.progress.rollbackReady ?? null,
+    pausedBecause: d.progress.pausedBecause ?? null,
     nextCheckAt: d.wakeAt,
     ...(extra.queuePosition !== undefined ? { queuePosition: extra.queuePosition } : {}),
     createdAt: d.createdAt,

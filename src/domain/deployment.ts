@@ -1,3 +1,4 @@
+import type { Evaluation, MetricSample } from './metric-triggers.ts';
 import type { Stage } from './stages.ts';
 
 /** A platform version as people know it: the id plus the tag CI gave it (if any). */
@@ -44,6 +45,22 @@ export interface Progress {
   /** Consecutive failed health samples while monitoring. */
   consecutiveHealthFailures?: number;
   samplesTaken?: number;
+  /** Metric samples of the current monitoring window (bounded), so a restarted bot keeps its history. */
+  metricSamples?: MetricSample[];
+  /** What the triggers concluded at the last sample or at the window's end, for status and the card. */
+  lastEvaluations?: Evaluation[];
+  /** Canary: the index of the current step in strategy.steps. */
+  canaryStep?: number;
+  /** Canary with a manual gate: the step passed and waits for Promote or Abort. */
+  awaitingPromotion?: boolean;
+  /** The window ended inconclusive and onInconclusive is pause: waits for Promote or Rollback. */
+  pausedBecause?: string;
+  /** How many times an inconclusive window was extended. */
+  extensions?: number;
+  /** Rollback readiness, checked before each switch. */
+  rollbackReady?: { ready: boolean; detail: string; checkedAt: string };
+  /** The approver accepted switching although blue could not be rolled back to. */
+  readinessOverride?: boolean;
   /** The stage's reason before retry notes were added to it. */
   stageReason?: string;
   /** The last platform error seen in this stage (retries continue). */

@@ -1,10 +1,13 @@
-import type { CheckResult, Progress } from './deployment.ts';
 import type { TargetSettings } from '../config/schema.ts';
+import type { MetricReading } from '../ports/metrics-source.ts';
+import type { CheckResult, Progress } from './deployment.ts';
+import { evaluateSignal, metricSignals, type Evaluation, type MetricSample } from './metric-triggers.ts';
 
-/** What one monitoring sample saw. Metric figures join here when metric sources exist. */
+/** What one monitoring sample saw: green's checks, and the figures of green (and blue) when a metrics source is on. */
 export interface MonitorSample {
   at: string;
   checks: CheckResult[];
+  metrics?: { green: MetricReading; blue?: MetricReading | undefined } | undefined;
 }
 
 export type TriggerLevel = 'critical' | 'emergency';
@@ -14,18 +17,24 @@ export interface TriggerFinding {
   trigger: string;
   level: TriggerLevel;
   reason: string;
+  evaluation?: Evaluation | undefined;
+}
+
+export interface EvaluationContext {
+  /** Whether blue still serves users (canary steps), which enables the relative trigger. */
+  blueHasTraffic: boolean;
 }
 
 /**
  * A trigger reads the sample and the persisted monitoring memory and returns the memory it wants
- * kept plus a finding when it fires. Triggers are pure; metric triggers (error rate, latency)
- * plug in by adding to `MONITOR_TRIGGERS`, nothing else changes.
+ * kept, a finding when it fires, and what it concluded. Triggers are pure.
  */
 export type MonitorTrigger = (
   memory: Progress,
   sample: MonitorSample,
   settings: TargetSettings,
-) => { memory: Progress; finding?: TriggerFinding };
+  context: EvaluationContext,
+) => { memory: Progress; finding?: TriggerFinding; evaluations?: Evaluation[] };
 
 export function isContentCheck(check: CheckResult): boolean {
   return check.name.startsWith('content');
@@ -67,21 +76,48 @@ export const healthFailuresTrigger: MonitorTrigger = (memory, sample, settings) 
   };
 };
 
+/** Error rate, response time and (canaries) green-versus-blue, each "sustained for T" over the persisted samples. */
+export const metricTriggers: MonitorTrigger = (memory, sample, settings, context) => {
+  if (!sample.metrics) return { memory };
+  const metricSample: MetricSample = { at: sample.at, green: sample.metrics.green, blue: sample.metrics.blue };
+  const samples = [...(memory.metricSamples ?? []), metricSample].slice(-maxSamples(settings));
+  const next = { ...memory, metricSamples: samples };
+  const evaluations = metricSignals(settings, context.blueHasTraffic).map((signal) => evaluateSignal(signal, samples, settings));
+  const fired = evaluations.find((e) => e.verdict === 'fired');
+  if (!fired) return { memory: next, evaluations };
+  return {
+    memory: next,
+    evaluations,
+    finding: { trigger: fired.signal, level: 'critical', reason: fired.summary, evaluation: fired },
+  };
+};
+
+/** Enough history for the longest sustained window (and the whole monitoring window), bounded. */
+function maxSamples(settings: TargetSettings): number {
+  const t = settings.monitor.triggers;
+  const longest = Math.max(t.errorRate.sustainedFor, t.responseTime.sustainedFor, t.relativeErrorRate?.sustainedFor ?? 0, settings.monitor.window);
+  return Math.min(500, Math.ceil(longest / settings.monitor.interval) + 2);
+}
+
 /** Order matters only for which reason is quoted when several fire at once: the most serious first. */
-export const MONITOR_TRIGGERS: readonly MonitorTrigger[] = [contentTrigger, healthFailuresTrigger];
+export const MONITOR_TRIGGERS: readonly MonitorTrigger[] = [contentTrigger, healthFailuresTrigger, metricTriggers];
 
 export function evaluateMonitorSample(
   memory: Progress,
   sample: MonitorSample,
   settings: TargetSettings,
+  context: EvaluationContext = { blueHasTraffic: false },
   triggers: readonly MonitorTrigger[] = MONITOR_TRIGGERS,
-): { memory: Progress; finding?: TriggerFinding } {
+): { memory: Progress; finding?: TriggerFinding; evaluations: Evaluation[] } {
   let current: Progress = { ...memory, samplesTaken: (memory.samplesTaken ?? 0) + 1 };
   let first: TriggerFinding | undefined;
+  const evaluations: Evaluation[] = [];
   for (const trigger of triggers) {
-    const result = trigger(current, sample, settings);
+    const result = trigger(current, sample, settings, context);
     current = result.memory;
+    evaluations.push(...(result.evaluations ?? []));
     if (result.finding && !first) first = result.finding;
   }
-  return first ? { memory: current, finding: first } : { memory: current };
+  current = { ...current, lastEvaluations: evaluations };
+  return first ? { memory: current, finding: first, evaluations } : { memory: current, evaluations };
 }

@@ -22,9 +22,17 @@ export type Step =
   | { type: 'tick' }
   | { type: 'resolve'; ref: string }
   | { type: 'apply-split'; split: Split }
-  | { type: 'probe'; subject: ProbeSubject; purpose: 'verify-green' | 'monitor' | 'verify-rollback' };
+  /** Before each switch: can traffic still go back to this version? */
+  | { type: 'check-readiness'; versionId: string }
+  | {
+      type: 'probe';
+      subject: ProbeSubject;
+      purpose: 'verify-green' | 'monitor' | 'verify-rollback';
+      /** While monitoring: read these versions' figures from the metrics source too. */
+      metrics?: { green: string; blue?: string | undefined } | undefined;
+    };
 
-export function planStep(d: Deployment, now: Date, _settings: TargetSettings): Step {
+export function planStep(d: Deployment, now: Date, settings: TargetSettings): Step {
   if (isTerminal(d.stage)) return { type: 'none' };
   const due = d.wakeAt === null || Date.parse(d.wakeAt) <= now.getTime();
   const waitUntil: Step = { type: 'wait', until: d.wakeAt };
@@ -35,9 +43,14 @@ export function planStep(d: Deployment, now: Date, _settings: TargetSettings): S
     case 'resolving':
       return due ? { type: 'resolve', ref: d.versionRef } : waitUntil;
     case 'staging':
-    case 'switching':
       if (!d.progress.targetSplit) return { type: 'wait', until: null };
       return due ? { type: 'apply-split', split: d.progress.targetSplit } : waitUntil;
+    case 'switching':
+      if (!d.progress.targetSplit) return { type: 'wait', until: null };
+      if (!due) return waitUntil;
+      // Rollback readiness first, once per switch; then the split.
+      if (!d.progress.rollbackReady && d.previousVersion) return { type: 'check-readiness', versionId: d.previousVersion.id };
+      return { type: 'apply-split', split: d.progress.targetSplit };
     case 'verifying':
       if (!due) return waitUntil;
       return d.version
@@ -45,9 +58,22 @@ export function planStep(d: Deployment, now: Date, _settings: TargetSettings): S
         : { type: 'wait', until: null };
     case 'awaiting_approval':
       return due ? { type: 'tick' } : waitUntil;
-    case 'monitoring':
+    case 'monitoring': {
+      // A canary gate or a paused window waits for a person.
+      if (d.progress.awaitingPromotion || d.progress.pausedBecause) return { type: 'wait', until: null };
+      if (!d.version) return { type: 'wait', until: null };
       if (!due) return waitUntil;
-      return { type: 'probe', subject: { kind: 'live', expectVersion: d.version?.id ?? null }, purpose: 'monitor' };
+      const blue = d.previousVersion;
+      // Blue's figures are only needed to compare with while blue still serves users.
+      const compare = Boolean(settings.monitor.triggers.relativeErrorRate) && blue && (d.split[blue.id] ?? 0) > 0;
+      return {
+        type: 'probe',
+        // Green itself, whatever the split: during a canary step the production URL mostly reaches blue.
+        subject: { kind: 'version', versionId: d.version.id },
+        purpose: 'monitor',
+        ...(settings.monitor.metrics.source !== 'none' ? { metrics: { green: d.version.id, ...(compare ? { blue: blue!.id } : {}) } } : {}),
+      };
+    }
     case 'rolling_back': {
       if (!due) return waitUntil;
       if ((d.progress.rollbackPhase ?? 'switch') === 'switch' && d.progress.targetSplit) {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ROLES, type KevinDeployConfig, type Role, type TargetSettings } from '../config/schema.ts';
 import { lookupTarget, settingsOf } from '../config/target-lookup.ts';
-import { decide, type Refusal } from '../domain/decide.ts';
+import { decide, stepsOf, type Refusal } from '../domain/decide.ts';
+import { toDeploymentView, type DeploymentView } from '../domain/deployment-view.ts';
 import {
   targetLabel,
   versionLabel,
@@ -73,6 +74,12 @@ export class ReleaseService {
 
   get config(): KevinDeployConfig {
     return this.deps.config;
+  }
+
+  /** A deployment as the API and --json show it, with its canary steps when it has them. */
+  view(d: Deployment, extra: { events?: DeploymentEvent[]; queuePosition?: number | null } = {}): DeploymentView {
+    const settings = settingsOf(this.deps.config, d.service, d.environment);
+    return toDeploymentView(d, { ...extra, ...(settings ? { steps: stepsOf(settings) } : {}) });
   }
 
   /** Settings for a service/environment, with the rule that protected environments are named explicitly. */
@@ -154,8 +161,13 @@ export class ReleaseService {
     return this.admit(d, actor, false);
   }
 
-  approve(actor: Actor, id: string): Promise<Deployment> {
-    return this.command(actor, id, { type: 'approve', actor: actor.name });
+  approve(actor: Actor, id: string, override = false): Promise<Deployment> {
+    return this.command(actor, id, { type: 'approve', actor: actor.name, override });
+  }
+
+  /** Canary gate or a paused window: go on to the next step, or accept the release. */
+  promote(actor: Actor, id: string, override = false): Promise<Deployment> {
+    return this.command(actor, id, { type: 'promote', actor: actor.name, override });
   }
 
   reject(actor: Actor, id: string, comment?: string): Promise<Deployment> {
@@ -414,7 +426,7 @@ function withIdentity(event: DeploymentEvent, actor: Actor): DeploymentEvent {
 }
 
 function permissionFor(command: CommandInput['type']): Permission {
-  return command === 'approve' || command === 'reject' ? 'approve' : 'rollback';
+  return command === 'approve' || command === 'reject' || command === 'promote' ? 'approve' : 'rollback';
 }
 
 function refusalError(refusal: Refusal, d: Deployment): KevinDeployError {

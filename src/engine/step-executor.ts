@@ -2,6 +2,8 @@ import type { TargetSettings } from '../config/schema.ts';
 import type { Deployment } from '../domain/deployment.ts';
 import type { Input } from '../domain/inputs.ts';
 import type { Step } from '../domain/plan-step.ts';
+import { systemClock, type Clock } from '../ports/clock.ts';
+import type { MetricReading, MetricsSource } from '../ports/metrics-source.ts';
 import type { Probe } from '../ports/probe.ts';
 import { PlatformError, type TrafficPlatform } from '../ports/traffic-platform.ts';
 
@@ -13,6 +15,9 @@ export class StepExecutor {
   constructor(
     private readonly platform: TrafficPlatform,
     private readonly probe: Probe,
+    /** The metrics source configured for a target (undefined for `source: none`). */
+    private readonly metricsFor: (settings: TargetSettings) => MetricsSource | undefined = () => undefined,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async execute(step: Exclude<Step, { type: 'wait' } | { type: 'none' }>, d: Deployment, settings: TargetSettings): Promise<Input> {
@@ -33,9 +38,33 @@ export class StepExecutor {
           });
           return { type: 'split-verified', split };
         });
-      case 'probe':
-        return { type: 'checks', results: await this.runProbe(step.subject, settings) };
+      case 'check-readiness':
+        return this.platformCall(async () => ({ type: 'readiness', ...(await this.platform.checkRollbackReadiness(settings, step.versionId)) }));
+      case 'probe': {
+        const [results, metrics] = await Promise.all([
+          this.runProbe(step.subject, settings),
+          step.metrics ? this.readMetrics(step.metrics, settings) : Promise.resolve(undefined),
+        ]);
+        return { type: 'checks', results, ...(metrics ? { metrics } : {}) };
+      }
     }
+  }
+
+  /** Green's figures (and blue's, to compare with during a canary), each through its own routing. */
+  private async readMetrics(versions: { green: string; blue?: string | undefined }, settings: TargetSettings) {
+    const source = this.metricsFor(settings);
+    if (!source) return undefined;
+    const read = async (versionId: string, role: 'green' | 'blue'): Promise<MetricReading> => {
+      try {
+        const endpoint = await this.platform.reachVersion(settings, versionId);
+        return await source.read(settings, { versionId, role, endpoint }, this.clock.now());
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        return { source: settings.monitor.metrics.source, errorRatePercent: null, avgResponseMs: null, requests: null, problem: `unreachable: ${message}` };
+      }
+    };
+    const [green, blue] = await Promise.all([read(versions.green, 'green'), versions.blue ? read(versions.blue, 'blue') : undefined]);
+    return { green, ...(blue ? { blue } : {}) };
   }
 
   private async runProbe(subject: Extract<Step, { type: 'probe' }>['subject'], settings: TargetSettings) {

@@ -31,6 +31,8 @@ export interface TrafficPlatform {
   applySplit(target: TargetSettings, split: Split, options: { force: boolean; message: string }): Promise<Split>;
   /** How to reach a version that has no traffic (preview URL or version-override header). */
   reachVersion(target: TargetSettings, versionId: string): Promise<VersionEndpoint>;
+  /** Could traffic go back to this version (the rollback target) right now? Checked before every switch. */
+  checkRollbackReadiness(target: TargetSettings, versionId: string): Promise<{ ready: boolean; detail: string }>;
   /** Recent versions, newest first (for choosers). */
   listVersions(target: TargetSettings, limit: number): Promise<VersionSummary[]>;
 }

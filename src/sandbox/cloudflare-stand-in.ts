@@ -1,12 +1,20 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  GRAPHQL_PATH,
+  handleAnalyticsGraphql,
+  InvocationLog,
+  RecordingSampleSite,
+  type AnalyticsGraphqlResult,
+  type InvocationRecord,
+} from './analytics-graphql.ts';
 import { API_PREFIX, handleCloudflareApi, type CloudflareApiConfig } from './cloudflare-api.ts';
 import type { ApiResult } from './cloudflare-envelope.ts';
 import { checkDeployment } from './deployment-rules.ts';
 import { EdgeRouter } from './edge-router.ts';
 import { FaultInjector, faultResponse, type FaultSpec } from './fault-injector.ts';
-import { behaviorSchema, SampleSite, type BehaviorSpec } from './sample-site.ts';
+import { behaviorSchema, type BehaviorSpec } from './sample-site.ts';
 import { CONTROL_PREFIX, handleControl } from './stand-in-control.ts';
 import {
   StandInState,
@@ -25,6 +33,7 @@ import { isMultipart, readMultipartBody, type MultipartBody } from './version-up
 
 export type { BehaviorSpec } from './sample-site.ts';
 export type { FaultSpec } from './fault-injector.ts';
+export type { InvocationRecord, InvocationStatus } from './analytics-graphql.ts';
 export type { DeploymentRecord, VersionRecord, StandInStateSnapshot, VersionBinding, VersionUpload } from './stand-in-state.ts';
 export { BEHAVIOR_BINDING } from './version-upload.ts';
 
@@ -96,6 +105,11 @@ export interface CloudflareStandIn {
   apiRequests(): ApiRequestRecord[];
   /** versionId → edge requests answered (previews and overrides included). */
   servedBy(script: string): Record<string, number>;
+  /**
+   * Every invocation the edge routed to a version of the script, oldest first, stamped with the
+   * stand-in's clock: what `POST /client/v4/graphql` (workersInvocationsAdaptive) counts.
+   */
+  invocations(script: string): InvocationRecord[];
   close(): Promise<void>;
 
   // Beyond the brief: what the HTTP control surface and persistence need.
@@ -131,7 +145,8 @@ export async function startCloudflareStandIn(options: StandInOptions): Promise<C
   const state = options.state ? StandInState.fromJSON(options.state) : new StandInState();
   for (const script of options.scripts) state.addScript(script);
 
-  const site = new SampleSite({ clock });
+  const invocationLog = new InvocationLog();
+  const site = new RecordingSampleSite({ clock, log: invocationLog, scriptOf: (versionId) => state.version(versionId)?.script });
   const faults = new FaultInjector();
   const listeners = new Set<(req: { method: string; path: string }) => void>();
   let trafficStats: (() => unknown) | undefined;
@@ -211,6 +226,7 @@ export async function startCloudflareStandIn(options: StandInOptions): Promise<C
     maxPercentSeen: (script, versionId) => state.maxPercentSeen(knownScript(script), versionId),
     apiRequests: () => requests.map((r) => ({ ...r })),
     servedBy: (script) => edgeFor(script).servedBy(),
+    invocations: (script) => invocationLog.list(knownScript(script)),
     scripts: () => state.scriptNames(),
     versions: (script) => state.versions(knownScript(script)),
     pendingFaults: () => faults.pending(),
@@ -288,18 +304,21 @@ export async function startCloudflareStandIn(options: StandInOptions): Promise<C
       multipart = await readMultipartBody(contentType, body);
     }
 
-    const answer: ApiResult =
+    const isGraphql = method === 'POST' && url.pathname === `${API_PREFIX}${GRAPHQL_PATH}`;
+    const answer: ApiResult | AnalyticsGraphqlResult =
       fault?.kind === 'status'
         ? faultResponse(fault)
-        : handleCloudflareApi(apiConfig, {
-            method,
-            pathname: url.pathname,
-            query: url.searchParams,
-            authorization: req.headers.authorization,
-            rawBody,
-            multipart,
-            userAgent: req.headers['user-agent'],
-          });
+        : isGraphql
+          ? handleAnalyticsGraphql({ ...apiConfig, log: invocationLog }, { authorization: req.headers.authorization, rawBody })
+          : handleCloudflareApi(apiConfig, {
+              method,
+              pathname: url.pathname,
+              query: url.searchParams,
+              authorization: req.headers.authorization,
+              rawBody,
+              multipart,
+              userAgent: req.headers['user-agent'],
+            });
 
     if (fault?.kind === 'drop-after-apply') {
       // Applied above; now lose the answer so the client cannot know whether it happened.

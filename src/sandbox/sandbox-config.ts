@@ -33,6 +33,15 @@ services:
     monitor:
       window: ${fast ? '3s' : '30s'}
       interval: ${fast ? '250ms' : '3s'}
+      # The sample site's /metrics, read per version through the edge (errorRate %, avgResponseTime ms).
+      metrics: { source: app-json, path: /metrics }
+      minRequests: 5
+      onInconclusive: pause
+      triggers:
+        errorRate: { thresholdPercent: 5, sustainedFor: ${fast ? '1s' : '9s'} }
+        responseTime: { thresholdMs: 2000, sustainedFor: ${fast ? '1s' : '6s'} }
+        healthFailures: { consecutive: 3 }
+        content: { enabled: true }
     rollback:
       verifyAttempts: 5
       verifyInterval: ${fast ? '200ms' : '1s'}

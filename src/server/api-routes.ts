@@ -52,7 +52,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
         return run('history', request, compact({ service: q.service, environment: q.environment, limit: q.limit }));
       });
       api.get<{ Params: { id: string } }>('/deployments/:id', async (request) => run('show', request, { id: request.params.id }));
-      for (const action of ['approve', 'reject', 'cancel', 'rollback'] as const) {
+      for (const action of ['approve', 'reject', 'cancel', 'rollback', 'promote'] as const) {
         api.post<{ Params: { id: string } }>(`/deployments/:id/${action}`, async (request) =>
           run(action, request, { ...bodyOf(request), id: request.params.id }),
         );

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { WorkersPlatform } from '../adapters/cloudflare/workers-platform.ts';
+import { metricsSourceFor } from '../adapters/metrics/metrics-source-for.ts';
 import { HttpProbe } from '../adapters/probe/http-probe.ts';
 import { KyselyStore } from '../adapters/store/kysely-store.ts';
 import { DEFAULT_DATABASE_URL, openDatabase } from '../adapters/store/open-store.ts';
@@ -58,6 +59,8 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   const platform = options.platform ?? cloudflareFromEnv(env);
   const probe = options.probe ?? new HttpProbe();
 
+  // One set of deps for every target, so each kind of metrics source is built once.
+  const metricsDeps = { cloudflare: { apiToken: env.CLOUDFLARE_API_TOKEN ?? '', baseUrl: env.CLOUDFLARE_BASE_URL || undefined } };
   const opened = await openDatabase(env.DATABASE_URL || DEFAULT_DATABASE_URL);
   const store = new KyselyStore(opened.db);
   logger.info({ store: opened.description, migrated: opened.migrated }, 'store ready');
@@ -99,7 +102,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   const owner = env.KEVIN_DEPLOY_INSTANCE || `${hostname()}:${port}`;
   runner = new Runner({
     store,
-    executor: new StepExecutor(platform, probe),
+    executor: new StepExecutor(platform, probe, (settings) => metricsSourceFor(settings, metricsDeps), clock),
     bus,
     config,
     clock,

@@ -39,6 +39,8 @@ export interface TestConfigOptions {
   extraServiceYaml?: string;
   /** Top-level YAML added to the file (e.g. a `slack:` section). */
   extraTopYaml?: string;
+  /** YAML lines under `monitor:` (default `metrics: { source: none }`: no metric triggers). */
+  monitorExtraYaml?: string;
 }
 
 /**
@@ -69,6 +71,7 @@ services:
     monitor:
       window: ${o.monitorWindow ?? '400ms'}
       interval: 40ms
+      ${o.monitorExtraYaml ?? 'metrics: { source: none }'}
     rollback:
       verifyAttempts: 3
       verifyInterval: 30ms

@@ -2,7 +2,10 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import type { TargetSettings, TargetSettingsInput } from '../../src/config/schema.ts';
 import type { CheckResult, Deployment, Split, VersionInfo } from '../../src/domain/deployment.ts';
 import type { Decision } from '../../src/domain/decide.ts';
+import type { Input } from '../../src/domain/inputs.ts';
+import type { MetricSample } from '../../src/domain/metric-triggers.ts';
 import type { Stage } from '../../src/domain/stages.ts';
+import type { MetricReading } from '../../src/ports/metrics-source.ts';
 
 /**
  * Fixtures for the pure domain tests: target settings produced by the real config loader (so
@@ -48,6 +51,8 @@ const BASE_SETTINGS = {
   monitor: {
     window: '5m',
     interval: '30s',
+    // Health and content triggers only; metric triggers are tested with their own settings.
+    metrics: { source: 'none' },
     triggers: { healthFailures: { consecutive: 3 }, content: { enabled: true } },
   },
   switch: { attempts: 4, backoff: '2s' },
@@ -224,4 +229,60 @@ export function deepFreeze<T>(value: T): T {
     for (const inner of Object.values(value)) deepFreeze(inner);
   }
   return value;
+}
+
+// ── metric readings and series ────────────────────────────────────────────────────────────────
+
+/** What the app-json source calls itself in readings (and so in every explanation). */
+export const APP_JSON = 'app-json /metrics';
+
+/** A reading as a metrics source gives it: 1 % errors, 120 ms, 100 requests unless overridden. */
+export function reading(over: Partial<MetricReading> = {}): MetricReading {
+  return { source: APP_JSON, errorRatePercent: 1, avgResponseMs: 120, requests: 100, ...over };
+}
+
+/** A reading the source could not give: null figures and the problem, as the adapters return it. */
+export function unreachable(problem = 'unreachable: ECONNREFUSED', source = APP_JSON): MetricReading {
+  return { source, errorRatePercent: null, avgResponseMs: null, requests: null, problem };
+}
+
+/** No traffic in the app's window: the app-json source's answer to a request count of 0. */
+export function noTraffic(source = APP_JSON): MetricReading {
+  return { source, errorRatePercent: null, avgResponseMs: null, requests: 0, problem: "no requests in the app's window yet" };
+}
+
+/** One entry of a series: a number is green's error rate; otherwise green's (and blue's) readings, optionally at a given time. */
+export type SampleSpec =
+  | number
+  | { atMs?: number; green?: Partial<MetricReading> | MetricReading; blue?: Partial<MetricReading> | MetricReading };
+
+/**
+ * Metric samples spaced `intervalMs` (30 s, the fixture's monitor.interval) apart starting at
+ * `startMs` after T0. An entry with `atMs` is placed there, and the following ones continue from it.
+ */
+export function metricSeries(specs: SampleSpec[], options: { startMs?: number; intervalMs?: number } = {}): MetricSample[] {
+  const interval = options.intervalMs ?? 30 * SECOND;
+  let next = options.startMs ?? 0;
+  return specs.map((spec) => {
+    const entry = typeof spec === 'number' ? { green: { errorRatePercent: spec } } : spec;
+    const atMs = entry.atMs ?? next;
+    next = atMs + interval;
+    return {
+      at: iso(atMs),
+      green: reading(entry.green ?? {}),
+      ...(entry.blue ? { blue: reading(entry.blue) } : {}),
+    };
+  });
+}
+
+/** A monitoring sample as the runner feeds it to decide(): green's checks plus the figures read. */
+export function sampled(
+  green: Partial<MetricReading> | MetricReading = {},
+  options: { checks?: CheckResult[]; blue?: Partial<MetricReading> | MetricReading } = {},
+): Input {
+  return {
+    type: 'checks',
+    results: options.checks ?? HEALTHY_CHECKS,
+    metrics: { green: reading(green), ...(options.blue ? { blue: reading(options.blue) } : {}) },
+  };
 }

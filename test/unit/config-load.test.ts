@@ -94,6 +94,10 @@ describe('loadConfig: the example file', () => {
     expect(production.monitor).toEqual({
       window: 300_000,
       interval: 30_000,
+      mode: 'enforce',
+      metrics: { source: 'app-json', path: '/metrics' },
+      minRequests: 10,
+      onInconclusive: 'pause',
       triggers: {
         errorRate: { thresholdPercent: 5, sustainedFor: 120_000 },
         responseTime: { thresholdMs: 5_000, sustainedFor: 60_000 },
@@ -352,13 +356,17 @@ describe('loadConfig: wrong values', () => {
     expect(problems.map((p) => p.message)).toEqual(['expected 1, got 2', 'expected "cloudflare-workers", got "aws-lambda"']);
   });
 
-  it('refuses the reserved canary strategy with one clear message', () => {
-    const text = BASE.replace('    health:\n', '    strategy:\n      type: canary\n    health:\n');
-    const problems = expectProblems(load(text));
+  it('accepts a canary strategy and checks its steps', () => {
+    const good = BASE.replace('    health:\n', '    strategy:\n      type: canary\n      steps: [10, 50, 100]\n      bakeTime: 2m\n      manualGate: true\n    health:\n');
+    const result = load(good);
+    expect(result.ok).toBe(true);
+    const falling = BASE.replace('    health:\n', '    strategy:\n      type: canary\n      steps: [50, 10]\n    health:\n');
+    const problems = expectProblems(load(falling));
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatchObject({ path: 'services.kevinstamp.strategy', line: positionOf(text, 'strategy:').line });
-    expect(problems[0]!.message).toContain('canary');
-    expect(problems[0]!.message).toContain('blue-green');
+    expect(problems[0]).toMatchObject({ path: 'services.kevinstamp.strategy.steps' });
+    expect(problems[0]!.message).toContain('steps must rise');
+    const missing = BASE.replace('    health:\n', '    strategy:\n      type: canary\n    health:\n');
+    expect(expectProblems(load(missing))[0]!.path).toBe('services.kevinstamp.strategy.steps');
   });
 
   it('reports a service-level mistake once although every environment inherits it', () => {

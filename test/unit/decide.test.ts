@@ -46,6 +46,12 @@ function checks(results: CheckResult[]): Input {
   return { type: 'checks', results };
 }
 const approve = (actor: string): Input => ({ type: 'approve', actor });
+const promote = (actor: string): Input => ({ type: 'promote', actor });
+const readiness = (ready: boolean, detail = ready ? 'v1 (aaaaaaaa) is deployable' : 'v1 (aaaaaaaa) cannot be deployed'): Input => ({
+  type: 'readiness',
+  ready,
+  detail,
+});
 const reject = (actor: string, comment?: string): Input => ({ type: 'reject', actor, comment });
 const cancel = (actor: string): Input => ({ type: 'cancel', actor });
 const rollback = (actor: string, comment?: string): Input => ({ type: 'rollback', actor, comment });
@@ -403,7 +409,8 @@ describe('decide: verifying', () => {
     expect(n.stage).toBe('switching');
     expect(n.approvals).toEqual([{ actor: AUTO_APPROVER, at: now.toISOString() }]);
     expect(AUTO_APPROVER).toBe('policy:auto');
-    expect(n.progress).toEqual({ attempt: 0, targetSplit: SWITCHED });
+    // Blue-green is the single canary step [100]: step index 0.
+    expect(n.progress).toEqual({ attempt: 0, targetSplit: SWITCHED, canaryStep: 0 });
     expect(n.wakeAt).toBe(now.toISOString());
     expect(n.reason).toBe('approved automatically by policy; switching all traffic to v2 (bbbbbbbb)');
     expect(n.stageTimes).toEqual({ ...d.stageTimes, awaiting_approval: now.toISOString(), switching: now.toISOString() });
@@ -415,7 +422,8 @@ describe('decide: verifying', () => {
       }),
       event(now, 'approved', 'awaiting_approval', 'switching', n.reason, { actor: 'policy:auto' }),
     ]);
-    expect(r.intents).toEqual([{ type: 'apply-split', split: SWITCHED }]);
+    // Before the switch: can traffic still go back to blue?
+    expect(r.intents).toEqual([{ type: 'check-readiness', versionId: BLUE.id }]);
   });
 
   it('a failing check before the last attempt → stays, attempt+1, waking after the health interval', () => {
@@ -479,11 +487,12 @@ describe('decide: awaiting_approval', () => {
     const n = r.deployment;
     expect(n.stage).toBe('switching');
     expect(n.approvals).toEqual([{ actor: 'bob', at: now.toISOString() }]);
-    expect(n.progress).toEqual({ attempt: 0, targetSplit: { [GREEN.id]: 100, [BLUE.id]: 0 } });
+    expect(n.progress).toEqual({ attempt: 0, targetSplit: { [GREEN.id]: 100, [BLUE.id]: 0 }, canaryStep: 0 });
     expect(n.wakeAt).toBe(now.toISOString());
     expect(n.reason).toBe('approved by bob; switching all traffic to v2 (bbbbbbbb)');
     expect(r.events).toEqual([event(now, 'approved', 'awaiting_approval', 'switching', n.reason, { actor: 'bob' })]);
-    expect(r.intents).toEqual([{ type: 'apply-split', split: SWITCHED }]);
+    // Rollback readiness first; the split after it.
+    expect(r.intents).toEqual([{ type: 'check-readiness', versionId: BLUE.id }]);
   });
 
   it('with approval.required 2 the first approval keeps it waiting (same expiry); the second switches', () => {
@@ -543,12 +552,13 @@ describe('decide: switching', () => {
     const endsAt = new Date(now.getTime() + 5 * MINUTE).toISOString();
     expect(n.stage).toBe('monitoring');
     expect(n.split).toEqual(SWITCHED);
-    expect(n.progress).toEqual({ attempt: 0, monitorStartedAt: now.toISOString(), monitorEndsAt: endsAt });
+    expect(n.progress).toEqual({ attempt: 0, monitorStartedAt: now.toISOString(), monitorEndsAt: endsAt, canaryStep: 0 });
     expect(n.wakeAt).toBe(now.toISOString());
     expect(n.approvals).toEqual(d.approvals);
     expect(n.reason).toBe(`v2 (bbbbbbbb) has all traffic; watching until ${endsAt}`);
     expect(r.events).toEqual([event(now, 'stage-changed', 'switching', 'monitoring', n.reason)]);
-    expect(r.intents).toEqual([{ type: 'probe', subject: { kind: 'live', expectVersion: GREEN.id }, purpose: 'monitor' }]);
+    // Green is probed by version: the probe must reach green whatever the split.
+    expect(r.intents).toEqual([{ type: 'probe', subject: { kind: 'version', versionId: GREEN.id }, purpose: 'monitor' }]);
   });
 });
 
@@ -568,11 +578,13 @@ describe('decide: monitoring', () => {
       samplesTaken: 1,
       consecutiveHealthFailures: 0,
       lastChecks: HEALTHY_CHECKS,
+      // No metrics source in these settings: nothing evaluated, and that is recorded.
+      lastEvaluations: [],
     });
     expect(n.wakeAt).toBe(new Date(now.getTime() + 30 * SECOND).toISOString());
     expect(n.reason).toBe(`watching: 1 clean sample(s), window ends ${endsAt}`);
     expect(r.events).toEqual([
-      event(now, 'monitor-sample', 'monitoring', 'monitoring', n.reason, { details: { sample: 1, checks: HEALTHY_CHECKS } }),
+      event(now, 'monitor-sample', 'monitoring', 'monitoring', n.reason, { details: { sample: 1, checks: HEALTHY_CHECKS, evaluations: [] } }),
     ]);
     expect(r.intents).toEqual([{ type: 'wait', until: n.wakeAt }]);
   });
@@ -599,7 +611,7 @@ describe('decide: monitoring', () => {
     expect(n.split).toEqual(SWITCHED);
     expect(n.wakeAt).toBeNull();
     expect(r.events).toEqual([
-      event(now, 'monitoring-passed', 'monitoring', 'succeeded', n.reason, { details: { sample: 11, checks: HEALTHY_CHECKS } }),
+      event(now, 'monitoring-passed', 'monitoring', 'succeeded', n.reason, { details: { sample: 11, checks: HEALTHY_CHECKS, evaluations: [] } }),
     ]);
     expect(r.intents).toEqual([{ type: 'none' }]);
   });
@@ -648,7 +660,7 @@ describe('decide: monitoring', () => {
     expect(n.wakeAt).toBe(now.toISOString());
     expect(r.events).toEqual([
       event(now, 'rollback-started', 'monitoring', 'rolling_back', n.reason, {
-        details: { cause, trigger: 'health-failures', level: 'critical', sample: 5, checks: HEALTH_503 },
+        details: { cause, trigger: 'health-failures', level: 'critical', sample: 5, checks: HEALTH_503, evaluations: [] },
       }),
     ]);
     expect(r.intents).toEqual([{ type: 'apply-split', split: STAGED }]);
@@ -664,7 +676,7 @@ describe('decide: monitoring', () => {
     expect(n.progress.targetSplit).toEqual(STAGED);
     expect(r.events).toEqual([
       event(now, 'rollback-started', 'monitoring', 'rolling_back', `rolling back to v1 (aaaaaaaa): ${cause}`, {
-        details: { cause, trigger: 'content', level: 'emergency', sample: 1, checks: KEVIN_MISSING },
+        details: { cause, trigger: 'content', level: 'emergency', sample: 1, checks: KEVIN_MISSING, evaluations: [] },
       }),
     ]);
   });
@@ -857,7 +869,9 @@ const ALL_INPUTS: Input[] = [
   platformError(true),
   splitVerified(SWITCHED),
   checks(HEALTHY_CHECKS),
+  readiness(true),
   approve('bob'),
+  promote('bob'),
   reject('bob'),
   cancel('bob'),
   rollback('bob'),
@@ -917,6 +931,12 @@ describe('decide refusals', () => {
     const d = inStage('awaiting_approval', { approvals: [{ actor: 'bob', at: iso(MINUTE) }] });
     const refusal = refused(decide(d, approve('bob'), at(2 * MINUTE), s));
     expect(refusal).toEqual({ code: 'ALREADY_APPROVED', message: `bob already approved ${ID}; it needs another approver` });
+  });
+
+  it.each(NON_TERMINAL)('promote while %s with no gate and no pause → STALE_ACTION naming the real stage', (stage) => {
+    const d = inStage(stage, { reason: 'busy' });
+    const refusal = refused(decide(d, promote('bob'), at(MINUTE), S));
+    expect(refusal).toEqual({ code: 'STALE_ACTION', message: `nothing to promote: ${ID} is ${stage.replace('_', ' ')} since ${iso()} (busy)` });
   });
 
   it.each(NON_TERMINAL.filter((s) => s !== 'awaiting_approval'))('reject while %s → STALE_ACTION', (stage) => {
@@ -985,7 +1005,7 @@ describe('decide refusals', () => {
     expect(refusal).toEqual({ code: 'STALE_ACTION', message: `already rolling back: ${ID} is rolling back since ${iso()} (busy)` });
   });
 
-  const OBSERVATIONS: Input[] = ALL_INPUTS.filter((i) => !['approve', 'reject', 'cancel', 'rollback'].includes(i.type));
+  const OBSERVATIONS: Input[] = ALL_INPUTS.filter((i) => !['approve', 'promote', 'reject', 'cancel', 'rollback'].includes(i.type));
   /** The observations each stage acts on; every other observation is ignored. */
   const FITTING: Record<string, Input['type'][]> = {
     requested: ['claimed'],
@@ -993,7 +1013,7 @@ describe('decide refusals', () => {
     staging: ['split-verified', 'platform-error'],
     verifying: ['checks'],
     awaiting_approval: [], // tick only at/after expiry; the tick case is tested above
-    switching: ['split-verified', 'platform-error'],
+    switching: ['readiness', 'split-verified', 'platform-error'],
     monitoring: ['checks'],
     needs_attention: [],
   };
@@ -1041,6 +1061,22 @@ describe('decide is pure', () => {
     { name: 'verified, auto', d: () => inStage('verifying'), input: checks(HEALTHY_CHECKS), now: at(1), s: settings({ approval: { mode: 'auto' } }) },
     { name: 'verify failed', d: () => inStage('verifying'), input: checks(HEALTH_503), now: at(1), s: S },
     { name: 'approve', d: () => inStage('awaiting_approval'), input: approve('bob'), now: at(1), s: S },
+    { name: 'readiness ready', d: () => inStage('switching'), input: readiness(true), now: at(1), s: S },
+    { name: 'readiness not ready', d: () => inStage('switching'), input: readiness(false), now: at(1), s: S },
+    {
+      name: 'promote at a gate',
+      d: () => inStage('monitoring', { split: { [GREEN.id]: 10, [BLUE.id]: 90 }, progress: { attempt: 0, canaryStep: 0, awaitingPromotion: true } }),
+      input: promote('bob'),
+      now: at(1),
+      s: settings({ strategy: { type: 'canary', steps: [10, 50, 100], manualGate: true } }),
+    },
+    {
+      name: 'metric sample',
+      d: () => inStage('monitoring'),
+      input: { type: 'checks', results: HEALTHY_CHECKS, metrics: { green: { source: 'app-json /metrics', errorRatePercent: 9, avgResponseMs: 100, requests: 50 } } },
+      now: at(1),
+      s: settings({ monitor: { metrics: { source: 'app-json' } } }),
+    },
     { name: 'monitor sample', d: () => inStage('monitoring'), input: checks(HEALTH_503), now: at(1), s: S },
     { name: 'trigger', d: () => inStage('monitoring'), input: checks(KEVIN_MISSING), now: at(1), s: S },
     { name: 'rollback verify', d: () => inStage('rolling_back', { progress: { attempt: 0, rollbackPhase: 'verify' } }), input: checks(HEALTH_503), now: at(1), s: S },
@@ -1086,6 +1122,8 @@ describe('decide: every accepted decision plans exactly the step planStep derive
     { name: 'staged', d: inStage('staging'), input: splitVerified(STAGED) },
     { name: 'verified', d: inStage('verifying'), input: checks(HEALTHY_CHECKS) },
     { name: 'approved', d: inStage('awaiting_approval'), input: approve('bob') },
+    { name: 'rollback ready', d: inStage('switching'), input: readiness(true) },
+    { name: 'rollback not ready', d: inStage('switching'), input: readiness(false) },
     { name: 'switched', d: inStage('switching'), input: splitVerified(SWITCHED) },
     { name: 'sampled', d: inStage('monitoring'), input: checks(HEALTHY_CHECKS) },
     { name: 'rolled back switch', d: inStage('rolling_back'), input: splitVerified(STAGED) },

@@ -6,12 +6,16 @@ import {
   evaluateMonitorSample,
   healthFailuresTrigger,
   isContentCheck,
+  metricTriggers,
+  type EvaluationContext,
   type MonitorSample,
   type MonitorTrigger,
 } from '../../src/domain/monitor-evaluation.ts';
-import { HEALTHY_CHECKS, checksFailing, deepFreeze, iso, settings } from '../support/domain-fixtures.ts';
+import { APP_JSON, HEALTHY_CHECKS, SECOND, checksFailing, deepFreeze, iso, reading, settings, unreachable } from '../support/domain-fixtures.ts';
 
 const S = settings();
+/** Blue-green after the switch: blue serves nobody, so there is nothing to compare green with. */
+const CTX: EvaluationContext = { blueHasTraffic: false };
 const CONTENT_OFF = settings({ monitor: { triggers: { content: { enabled: false } } } });
 
 const sample = (checks: CheckResult[]): MonitorSample => ({ at: iso(), checks });
@@ -48,7 +52,8 @@ describe('isContentCheck', () => {
 describe('evaluateMonitorSample', () => {
   it('counts samples and finds nothing in a clean one', () => {
     const first = evaluateMonitorSample(memory(), sample(HEALTHY_CHECKS), S);
-    expect(first).toEqual({ memory: memory({ samplesTaken: 1, consecutiveHealthFailures: 0 }) });
+    // With no metrics source there is nothing to evaluate: no evaluations, recorded as such.
+    expect(first).toEqual({ memory: memory({ samplesTaken: 1, consecutiveHealthFailures: 0, lastEvaluations: [] }), evaluations: [] });
     const fifth = evaluateMonitorSample(memory({ samplesTaken: 4 }), sample(HEALTHY_CHECKS), S);
     expect(fifth.memory.samplesTaken).toBe(5);
     expect(fifth.finding).toBeUndefined();
@@ -58,7 +63,7 @@ describe('evaluateMonitorSample', () => {
     const m = deepFreeze(memory({ samplesTaken: 2, consecutiveHealthFailures: 1 }));
     const result = evaluateMonitorSample(m, sample(HEALTH_503), S);
     expect(m).toEqual(memory({ samplesTaken: 2, consecutiveHealthFailures: 1 }));
-    expect(result.memory).toEqual(memory({ samplesTaken: 3, consecutiveHealthFailures: 2 }));
+    expect(result.memory).toEqual(memory({ samplesTaken: 3, consecutiveHealthFailures: 2, lastEvaluations: [] }));
   });
 
   describe('the content trigger', () => {
@@ -76,7 +81,7 @@ describe('evaluateMonitorSample', () => {
         ...checksFailing({ name: 'content /', detail: '"KEVIN" missing on /' }, { name: 'ready', detail: '503 from /ready' }),
         { name: 'content /about', ok: false, detail: '404 from /about' },
       ];
-      const result = contentTrigger(memory(), sample(checks), S);
+      const result = contentTrigger(memory(), sample(checks), S, CTX);
       expect(result.finding?.reason).toBe('content check failed — content /: "KEVIN" missing on /; content /about: 404 from /about');
     });
 
@@ -85,12 +90,12 @@ describe('evaluateMonitorSample', () => {
       expect(results.map((r) => r.finding)).toEqual([undefined, undefined, undefined, undefined, undefined]);
       // Content failures are not health failures either: they count toward no trigger.
       expect(results.map((r) => r.memory.consecutiveHealthFailures)).toEqual([0, 0, 0, 0, 0]);
-      expect(contentTrigger(memory(), sample(KEVIN_MISSING), CONTENT_OFF)).toEqual({ memory: memory() });
+      expect(contentTrigger(memory(), sample(KEVIN_MISSING), CONTENT_OFF, CTX)).toEqual({ memory: memory() });
     });
 
     it('leaves the memory as it found it', () => {
       const m = memory({ samplesTaken: 3, consecutiveHealthFailures: 2 });
-      expect(contentTrigger(m, sample(KEVIN_MISSING), S).memory).toEqual(m);
+      expect(contentTrigger(m, sample(KEVIN_MISSING), S, CTX).memory).toEqual(m);
     });
   });
 
@@ -124,7 +129,7 @@ describe('evaluateMonitorSample', () => {
       { name: 'version', detail: 'the app reports version aaaaaaaa, expected bbbbbbbb' },
     ])('a failing $name check counts as a health failure', (failure) => {
       const checks = checksFailing(failure);
-      const result = healthFailuresTrigger(memory({ consecutiveHealthFailures: 2 }), sample(checks), S);
+      const result = healthFailuresTrigger(memory({ consecutiveHealthFailures: 2 }), sample(checks), S, CTX);
       expect(result.memory.consecutiveHealthFailures).toBe(3);
       expect(result.finding?.reason).toBe(`3 consecutive health-check failures (limit 3) — ${failure.name}: ${failure.detail}`);
     });
@@ -140,13 +145,13 @@ describe('evaluateMonitorSample', () => {
     });
 
     it('keeps firing past the limit while failures continue (the count keeps growing)', () => {
-      const result = healthFailuresTrigger(memory({ consecutiveHealthFailures: 7 }), sample(HEALTH_503), S);
+      const result = healthFailuresTrigger(memory({ consecutiveHealthFailures: 7 }), sample(HEALTH_503), S, CTX);
       expect(result.memory.consecutiveHealthFailures).toBe(8);
       expect(result.finding?.trigger).toBe('health-failures');
     });
 
     it('quotes only the failing health checks, not content', () => {
-      const result = healthFailuresTrigger(memory({ consecutiveHealthFailures: 2 }), sample(BOTH), S);
+      const result = healthFailuresTrigger(memory({ consecutiveHealthFailures: 2 }), sample(BOTH), S, CTX);
       expect(result.finding?.reason).toBe('3 consecutive health-check failures (limit 3) — health: 503 from /health');
     });
   });
@@ -168,8 +173,8 @@ describe('evaluateMonitorSample', () => {
       expect(result.finding?.trigger).toBe('health-failures');
     });
 
-    it('MONITOR_TRIGGERS runs content before health failures', () => {
-      expect(MONITOR_TRIGGERS).toEqual([contentTrigger, healthFailuresTrigger]);
+    it('MONITOR_TRIGGERS runs content, then health failures, then the metric triggers', () => {
+      expect(MONITOR_TRIGGERS).toEqual([contentTrigger, healthFailuresTrigger, metricTriggers]);
     });
 
     it('runs every trigger in order, threading memory, and reports the first finding', () => {
@@ -181,7 +186,7 @@ describe('evaluateMonitorSample', () => {
           const next = { ...m, lastError: `${m.lastError ?? ''}${label}` };
           return fires ? { memory: next, finding: { trigger: label, level: 'critical', reason: label } } : { memory: next };
         };
-      const result = evaluateMonitorSample(memory(), sample(HEALTHY_CHECKS), S, [
+      const result = evaluateMonitorSample(memory(), sample(HEALTHY_CHECKS), S, CTX, [
         counting('a', false),
         counting('b', true),
         counting('c', true),
@@ -190,5 +195,100 @@ describe('evaluateMonitorSample', () => {
       expect(result.memory.lastError).toBe('abc');
       expect(result.finding).toEqual({ trigger: 'b', level: 'critical', reason: 'b' });
     });
+  });
+});
+
+describe('the metric triggers inside evaluateMonitorSample', () => {
+  const M = settings({ monitor: { metrics: { source: 'app-json' } } });
+  const RELATIVE = settings({
+    monitor: { metrics: { source: 'app-json' }, triggers: { relativeErrorRate: { maxPointsAboveBlue: 2, sustainedFor: '1m' } } },
+  });
+  const withMetrics = (atMs: number, green: Parameters<typeof reading>[0], blue?: Parameters<typeof reading>[0], checks = HEALTHY_CHECKS): MonitorSample => ({
+    at: iso(atMs),
+    checks,
+    metrics: { green: reading(green), ...(blue ? { blue: reading(blue) } : {}) },
+  });
+
+  /** Feeds samples 30 s apart, threading the memory as decide() does. */
+  function runMetrics(greens: Array<Parameters<typeof reading>[0]>, s = M, ctx = CTX) {
+    let m = memory();
+    return greens.map((green, i) => {
+      const result = evaluateMonitorSample(m, withMetrics(i * 30 * SECOND, green), s, ctx);
+      m = result.memory;
+      return result;
+    });
+  }
+
+  it('a sample without figures leaves the metric memory alone and evaluates nothing', () => {
+    const m = memory({ metricSamples: [{ at: iso(), green: reading() }] });
+    expect(metricTriggers(m, sample(HEALTHY_CHECKS), M, CTX)).toEqual({ memory: m });
+    const result = evaluateMonitorSample(m, sample(HEALTHY_CHECKS), M, CTX);
+    expect(result.memory.metricSamples).toEqual(m.metricSamples);
+    expect(result.evaluations).toEqual([]);
+  });
+
+  it('with the metrics source none, figures are kept but no signal is evaluated', () => {
+    const result = evaluateMonitorSample(memory(), withMetrics(0, { errorRatePercent: 90 }), S, CTX);
+    expect(result.memory.metricSamples).toHaveLength(1);
+    expect(result.evaluations).toEqual([]);
+    expect(result.finding).toBeUndefined();
+  });
+
+  it('appends each sample to the persisted memory and records what each signal concluded', () => {
+    const results = runMetrics([{ errorRatePercent: 1 }, { errorRatePercent: 2 }]);
+    expect(results[1]!.memory.metricSamples).toEqual([
+      { at: iso(0), green: reading({ errorRatePercent: 1 }) },
+      { at: iso(30 * SECOND), green: reading({ errorRatePercent: 2 }) },
+    ]);
+    expect(results[1]!.evaluations.map((e) => [e.signal, e.verdict])).toEqual([
+      ['error-rate', 'clear'],
+      ['response-time', 'clear'],
+    ]);
+    expect(results[1]!.memory.lastEvaluations).toEqual(results[1]!.evaluations);
+    expect(results.every((r) => r.finding === undefined)).toBe(true);
+  });
+
+  it('a sustained error rate fires a critical finding that quotes the evaluation', () => {
+    const results = runMetrics([{ errorRatePercent: 20 }, { errorRatePercent: 20 }, { errorRatePercent: 20 }, { errorRatePercent: 20 }]);
+    expect(results.map((r) => r.finding?.trigger)).toEqual([undefined, undefined, undefined, 'error-rate']);
+    const finding = results[3]!.finding!;
+    expect(finding.level).toBe('critical');
+    expect(finding.evaluation).toMatchObject({ signal: 'error-rate', verdict: 'fired', threshold: 5, values: [20, 20, 20, 20], samples: 4, source: APP_JSON });
+    expect(finding.reason).toBe(finding.evaluation!.summary);
+    expect(finding.reason).toBe('error rate above 5 % in every sample for 2m: 20 %, 20 %, 20 %, 20 % (4 samples, app-json /metrics)');
+  });
+
+  it('keeps a bounded history: the longest window (here monitor.window 5m / 30s) plus two samples', () => {
+    const results = runMetrics(Array.from({ length: 30 }, () => ({ errorRatePercent: 1 })));
+    const kept = results.at(-1)!.memory.metricSamples!;
+    expect(kept).toHaveLength(12);
+    // The newest ones are kept.
+    expect(kept.at(-1)!.at).toBe(iso(29 * 30 * SECOND));
+    expect(kept[0]!.at).toBe(iso(18 * 30 * SECOND));
+  });
+
+  it('the relative trigger is evaluated only when the context says blue has traffic', () => {
+    const s = withMetrics(0, { errorRatePercent: 4 }, { errorRatePercent: 0.5 });
+    const without = evaluateMonitorSample(memory(), s, RELATIVE, { blueHasTraffic: false });
+    expect(without.evaluations.map((e) => e.signal)).toEqual(['error-rate', 'response-time']);
+    const withBlue = evaluateMonitorSample(memory(), s, RELATIVE, { blueHasTraffic: true });
+    expect(withBlue.evaluations.map((e) => e.signal)).toEqual(['error-rate', 'response-time', 'relative-error-rate']);
+    expect(withBlue.memory.metricSamples).toEqual([{ at: iso(0), green: reading({ errorRatePercent: 4 }), blue: reading({ errorRatePercent: 0.5 }) }]);
+  });
+
+  it('an unreachable source is inconclusive, never a finding and never clear', () => {
+    const results = runMetrics([unreachable(), unreachable(), unreachable(), unreachable(), unreachable()]);
+    expect(results.every((r) => r.finding === undefined)).toBe(true);
+    expect(results.at(-1)!.evaluations.map((e) => e.verdict)).toEqual(['inconclusive', 'inconclusive']);
+  });
+
+  it('content and health findings are quoted before a metric finding in the same sample', () => {
+    let m = memory();
+    for (let i = 0; i < 3; i++) m = evaluateMonitorSample(m, withMetrics(i * 30 * SECOND, { errorRatePercent: 20 }), M, CTX).memory;
+    const result = evaluateMonitorSample(m, withMetrics(90 * SECOND, { errorRatePercent: 20 }, undefined, KEVIN_MISSING), M, CTX);
+    expect(result.finding?.trigger).toBe('content');
+    // The metric trigger still ran: its conclusion is recorded.
+    expect(result.evaluations.find((e) => e.signal === 'error-rate')?.verdict).toBe('fired');
+    expect(result.memory.metricSamples).toHaveLength(4);
   });
 });

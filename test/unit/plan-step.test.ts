@@ -14,7 +14,10 @@ const STAGED: Split = { [BLUE.id]: 100, [GREEN.id]: 0 };
 const SWITCHED: Split = { [GREEN.id]: 100, [BLUE.id]: 0 };
 
 const verifyGreen: Step = { type: 'probe', subject: { kind: 'version', versionId: GREEN.id }, purpose: 'verify-green' };
-const monitorGreen: Step = { type: 'probe', subject: { kind: 'live', expectVersion: GREEN.id }, purpose: 'monitor' };
+// Monitoring probes green itself by version (during a canary step the production URL mostly reaches blue).
+const monitorGreen: Step = { type: 'probe', subject: { kind: 'version', versionId: GREEN.id }, purpose: 'monitor' };
+const checkBlue: Step = { type: 'check-readiness', versionId: BLUE.id };
+const READY = { ready: true, detail: 'v1 (aaaaaaaa) is deployable', checkedAt: PAST };
 const verifyBlue: Step = { type: 'probe', subject: { kind: 'live', expectVersion: BLUE.id }, purpose: 'verify-rollback' };
 
 const rollingBack = (phase: 'switch' | 'verify' | undefined, wakeAt: string | null, more: Partial<Deployment> = {}): Deployment =>
@@ -66,14 +69,49 @@ const cases: Case[] = [
   { name: 'awaiting_approval, expiry exactly now', d: inStage('awaiting_approval', { wakeAt: EXACTLY_NOW }), step: { type: 'tick' } },
 
   { name: 'switching, before wakeAt', d: inStage('switching', { wakeAt: FUTURE }), step: { type: 'wait', until: FUTURE } },
-  { name: 'switching, wakeAt passed', d: inStage('switching', { wakeAt: PAST }), step: { type: 'apply-split', split: SWITCHED } },
+  { name: 'switching, wakeAt passed, readiness not checked yet', d: inStage('switching', { wakeAt: PAST }), step: checkBlue },
+  {
+    name: 'switching, wakeAt passed, readiness checked',
+    d: inStage('switching', { wakeAt: PAST, progress: { attempt: 0, targetSplit: SWITCHED, rollbackReady: READY } }),
+    step: { type: 'apply-split', split: SWITCHED },
+  },
+  {
+    name: 'switching, readiness checked and found NOT ready (approved with override): the split all the same',
+    d: inStage('switching', {
+      wakeAt: PAST,
+      progress: { attempt: 0, targetSplit: SWITCHED, readinessOverride: true, rollbackReady: { ...READY, ready: false } },
+    }),
+    step: { type: 'apply-split', split: SWITCHED },
+  },
+  {
+    name: 'switching, readiness checked, retrying the split after a platform error',
+    d: inStage('switching', { wakeAt: PAST, progress: { attempt: 2, targetSplit: SWITCHED, rollbackReady: READY, lastError: '503' } }),
+    step: { type: 'apply-split', split: SWITCHED },
+  },
+  {
+    name: 'switching without a target split',
+    d: inStage('switching', { wakeAt: PAST, progress: { attempt: 0 } }),
+    step: { type: 'wait', until: null },
+  },
 
   { name: 'monitoring, before wakeAt', d: inStage('monitoring', { wakeAt: FUTURE }), step: { type: 'wait', until: FUTURE } },
   { name: 'monitoring, wakeAt passed', d: inStage('monitoring', { wakeAt: PAST }), step: monitorGreen },
   {
+    // Nothing to probe: wait for a person, as verifying does. (A wait until a passed time would
+    // make the runner re-arm at once, forever.)
     name: 'monitoring without a known green',
     d: inStage('monitoring', { wakeAt: PAST, version: null }),
-    step: { type: 'probe', subject: { kind: 'live', expectVersion: null }, purpose: 'monitor' },
+    step: { type: 'wait', until: null },
+  },
+  {
+    name: 'monitoring at a canary gate (waits for Promote or Abort, whatever wakeAt says)',
+    d: inStage('monitoring', { wakeAt: PAST, progress: { attempt: 0, canaryStep: 0, awaitingPromotion: true } }),
+    step: { type: 'wait', until: null },
+  },
+  {
+    name: 'monitoring paused on an inconclusive window (waits for Promote or Rollback)',
+    d: inStage('monitoring', { wakeAt: PAST, progress: { attempt: 0, pausedBecause: 'metrics inconclusive — …' } }),
+    step: { type: 'wait', until: null },
   },
 
   { name: 'rolling_back (switch), before wakeAt', d: rollingBack('switch', FUTURE), step: { type: 'wait', until: FUTURE } },
@@ -114,6 +152,42 @@ describe('planStep', () => {
       expect(planStep(frozen, NOW, S)).toEqual(planStep(frozen, new Date(NOW.getTime()), S));
       expect(frozen).toEqual(snapshot);
     }
+  });
+
+  describe('monitoring with a metrics source', () => {
+    const APP_JSON_SETTINGS = settings({ monitor: { metrics: { source: 'app-json' } } });
+    const RELATIVE = settings({
+      monitor: { metrics: { source: 'app-json' }, triggers: { relativeErrorRate: { maxPointsAboveBlue: 2, sustainedFor: '1m' } } },
+    });
+    const CANARY_SPLIT: Split = { [GREEN.id]: 10, [BLUE.id]: 90 };
+
+    it('asks for green\'s figures with the probe', () => {
+      expect(planStep(inStage('monitoring', { wakeAt: PAST }), NOW, APP_JSON_SETTINGS)).toEqual({ ...monitorGreen, metrics: { green: GREEN.id } });
+    });
+
+    it('source none: no figures asked for', () => {
+      expect(planStep(inStage('monitoring', { wakeAt: PAST }), NOW, S)).toEqual(monitorGreen);
+      expect(planStep(inStage('monitoring', { wakeAt: PAST }), NOW, S)).not.toHaveProperty('metrics');
+    });
+
+    it('with the relative trigger and blue still serving (a canary step), asks for blue\'s figures too', () => {
+      const d = inStage('monitoring', { wakeAt: PAST, split: CANARY_SPLIT });
+      expect(planStep(d, NOW, RELATIVE)).toEqual({ ...monitorGreen, metrics: { green: GREEN.id, blue: BLUE.id } });
+    });
+
+    it('blue at 0 % (after the full switch): nothing to compare with, so green only', () => {
+      expect(planStep(inStage('monitoring', { wakeAt: PAST }), NOW, RELATIVE)).toEqual({ ...monitorGreen, metrics: { green: GREEN.id } });
+    });
+
+    it('blue serving but no relative trigger configured: green only', () => {
+      const d = inStage('monitoring', { wakeAt: PAST, split: CANARY_SPLIT });
+      expect(planStep(d, NOW, APP_JSON_SETTINGS)).toEqual({ ...monitorGreen, metrics: { green: GREEN.id } });
+    });
+
+    it('the probe still targets green by version during a canary step', () => {
+      const d = inStage('monitoring', { wakeAt: PAST, split: CANARY_SPLIT });
+      expect(planStep(d, NOW, S)).toEqual(monitorGreen);
+    });
   });
 
   it('returns a wait that names the stored wake time, so a restarted runner re-arms the same deadline', () => {

@@ -162,6 +162,19 @@ export class WorkersPlatform implements TrafficPlatform {
     return { baseUrl, headers: {} };
   }
 
+  /**
+   * Cloudflare deploys only the newest 100 versions of a script, so blue can fall out of reach
+   * while green is released. (A secrets change since blue's upload — error 10220 — shows when a
+   * deployment including blue is posted; staging does that, see decide().)
+   */
+  async checkRollbackReadiness(target: TargetSettings, versionId: string): Promise<{ ready: boolean; detail: string }> {
+    const ctx = this.context(target, `check that version ${versionId.slice(0, 8)} can still be deployed`);
+    const deployable = await this.deployableVersions(target, ctx);
+    return deployable.some((v) => v.id === versionId)
+      ? { ready: true, detail: `${versionId.slice(0, 8)} is among the newest 100 versions` }
+      : { ready: false, detail: `${versionId.slice(0, 8)} is older than the newest 100 versions, which are the only ones Cloudflare can deploy` };
+  }
+
   async listVersions(target: TargetSettings, limit: number): Promise<VersionSummary[]> {
     const ctx = this.context(target, `list versions of ${target.platform.scriptName}`);
     const envelope = await this.call(ctx, () =>

@@ -3,6 +3,7 @@ import { formatDuration } from '../../config/duration.ts';
 import { versionLabel, type Deployment, type VersionInfo } from '../../domain/deployment.ts';
 import { describeSplit } from '../../domain/split.ts';
 import { PRE_TRAFFIC_STAGES, type Stage } from '../../domain/stages.ts';
+import { stepsOf } from '../../domain/decide.ts';
 import { actorMention, escapeMrkdwn, mrkdwn, plain, type People } from './mrkdwn.ts';
 
 /** Block Kit JSON; kept loose on purpose (Slack validates it, and the fake records it). */
@@ -15,9 +16,12 @@ export interface Card {
 
 export const ACTIONS = {
   approve: 'kd_approve',
+  approveOverride: 'kd_approve_override',
   reject: 'kd_reject',
   cancel: 'kd_cancel',
   rollback: 'kd_rollback',
+  promote: 'kd_promote',
+  promoteOverride: 'kd_promote_override',
 } as const;
 
 const RELEASE_PATH: Stage[] = ['resolving', 'staging', 'verifying', 'awaiting_approval', 'switching', 'monitoring', 'succeeded'];
@@ -78,7 +82,7 @@ export function renderDeploymentCard(
         mrkdwn(`*Requested by*\n${actorMention(d.requestedBy, people)}`),
       ],
     },
-    { type: 'section', text: mrkdwn(`${icon} *${words(d.stage)}*${extra.queuePosition ? ` — position ${extra.queuePosition} in the queue` : ''}`) },
+    { type: 'section', text: mrkdwn(`${icon} *${words(d.stage)}*${extra.queuePosition ? ` — position ${extra.queuePosition} in the queue` : ''}${canaryLine(d, settings)}`) },
     { type: 'context', elements: [plain(d.reason, 2000)] },
   ];
   if (d.note) blocks.push({ type: 'context', elements: [mrkdwn('*Note*'), plain(d.note, 1000)] });
@@ -93,6 +97,12 @@ export function renderDeploymentCard(
   const traffic = Object.keys(d.split).length > 0 ? describeSplit(d.split, [d.version, d.previousVersion]) : 'not read yet';
   blocks.push({ type: 'context', elements: [mrkdwn('*Traffic*'), plain(traffic)] });
   if (d.stage === 'monitoring') blocks.push({ type: 'context', elements: [mrkdwn(monitoringFigures(d, settings))] });
+  const evaluations = d.progress.lastEvaluations ?? [];
+  if (evaluations.length > 0 && (d.stage === 'monitoring' || d.stage === 'succeeded' || d.stage === 'rolling_back' || d.stage === 'rolled_back')) {
+    blocks.push({ type: 'context', elements: [plain(evaluations.map((e) => `${e.verdict === 'fired' ? '✗' : e.verdict === 'clear' ? '✓' : '…'} ${e.summary}`).join('\n'), 2000)] });
+  }
+  const ready = d.progress.rollbackReady;
+  if (ready) blocks.push({ type: 'context', elements: [mrkdwn(ready.ready ? ':white_check_mark: *rollback ready*' : ':warning: *rollback NOT ready*'), plain(ready.detail)] });
   if (d.approvals.length > 0) {
     blocks.push({ type: 'context', elements: [mrkdwn(`*Approved by* ${d.approvals.map((a) => actorMention(a.actor, people)).join(', ')}`)] });
   }
@@ -109,6 +119,14 @@ function safe(text: string): string {
 
 function code(v: VersionInfo): string {
   return `\`${safe(v.tag ?? v.id.slice(0, 8))}\` (${v.id.slice(0, 8)})`;
+}
+
+function canaryLine(d: Deployment, settings: TargetSettings): string {
+  const steps = stepsOf(settings);
+  if (steps.length < 2 || d.progress.canaryStep === undefined) return '';
+  const step = d.progress.canaryStep;
+  const waiting = d.progress.awaitingPromotion ? ' — waiting for Promote' : '';
+  return ` · canary step ${step + 1} of ${steps.length} (${steps[step]} % on green)${waiting}`;
 }
 
 function checklist(d: Deployment): string {
@@ -156,9 +174,27 @@ export function buttonsFor(d: Deployment): Block[] {
   const green = d.version ? versionLabel(d.version) : d.versionRef;
   const blueVersion = d.kind === 'release' ? d.previousVersion : d.version;
   const blue = blueVersion ? versionLabel(blueVersion) : 'the live version';
-  if (d.stage === 'awaiting_approval') {
+  const notReady = d.progress.rollbackReady && !d.progress.rollbackReady.ready;
+  if (d.stage === 'awaiting_approval' && notReady) {
+    buttons.push(
+      button(ACTIONS.approveOverride, 'Approve anyway', d, 'danger', {
+        title: 'Switch without a safe rollback?',
+        text: `A rollback to ${blue} would not be possible: ${d.progress.rollbackReady!.detail}`,
+        go: 'Switch anyway',
+      }),
+    );
+  } else if (d.stage === 'awaiting_approval') {
     buttons.push(button(ACTIONS.approve, 'Approve', d, 'primary'));
+  }
+  if (d.stage === 'awaiting_approval') {
     buttons.push(button(ACTIONS.reject, 'Reject', d, 'danger', { title: 'Reject this release?', text: `${green} will not get traffic.`, go: 'Reject' }));
+  }
+  if (d.stage === 'monitoring' && (d.progress.awaitingPromotion || d.progress.pausedBecause)) {
+    buttons.push(
+      notReady
+        ? button(ACTIONS.promoteOverride, 'Promote anyway', d, 'danger', { title: 'Go on without a safe rollback?', text: d.progress.rollbackReady!.detail, go: 'Promote' })
+        : button(ACTIONS.promote, d.progress.pausedBecause ? 'Accept' : 'Promote', d, 'primary'),
+    );
   }
   if (PRE_TRAFFIC_STAGES.has(d.stage)) {
     buttons.push(button(ACTIONS.cancel, 'Cancel', d, undefined, { title: 'Cancel this release?', text: `Traffic stays on ${blue}.`, go: 'Cancel release' }));

@@ -40,7 +40,8 @@ export function replyFor(command: CommandName, result: unknown, cardChannel: str
     }
     case 'approve':
     case 'reject':
-    case 'cancel': {
+    case 'cancel':
+    case 'promote': {
       const d = result as DeploymentView;
       return `:ok_hand: \`${d.id}\` is now ${d.stage.replaceAll('_', ' ')}.`;
     }

@@ -199,8 +199,14 @@ export class SlackSurface {
         const actor = await this.actors.resolve(body.user.id);
         if (name === ACTIONS.rollback) await this.rollbackFromCard(actor, id);
         else {
-          const command: CommandName = name === ACTIONS.approve ? 'approve' : name === ACTIONS.reject ? 'reject' : 'cancel';
-          await runCommand(COMMANDS[command] as never, { id }, { actor, releases: this.deps.releases });
+          const [command, override]: [CommandName, boolean] =
+            name === ACTIONS.approve ? ['approve', false]
+            : name === ACTIONS.approveOverride ? ['approve', true]
+            : name === ACTIONS.promote ? ['promote', false]
+            : name === ACTIONS.promoteOverride ? ['promote', true]
+            : name === ACTIONS.reject ? ['reject', false]
+            : ['cancel', false];
+          await runCommand(COMMANDS[command] as never, override ? { id, override } : { id }, { actor, releases: this.deps.releases });
         }
       } catch (error) {
         if (!(error instanceof KevinDeployError)) logger.error({ err: error, action: name, deploymentId: id }, 'a card button failed');

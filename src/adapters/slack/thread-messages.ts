@@ -71,6 +71,20 @@ export function threadMessage(event: DeploymentEvent, d: Deployment, people: Peo
       return message(':rotating_light: *The rollback needs a person.*', reasonOf(event));
     case 'failed':
       return message(':x: The release failed.', reasonOf(event));
+    case 'rollback-readiness':
+      return event.details.ready === false ? message(':warning: Switching without a safe rollback, as approved with override.', String(event.details.detail ?? '')) : undefined;
+    case 'rollback-not-ready':
+      return message(':warning: *A rollback would not be possible*; waiting for a person.', String(event.details.detail ?? ''));
+    case 'shadow-finding':
+      return message(':ghost: Shadow mode: a trigger fired; nothing was done.', reasonOf(event));
+    case 'window-extended':
+      return message(':hourglass: Metrics inconclusive; the window was extended.', reasonOf(event));
+    case 'paused':
+      return message(':double_vertical_bar: *Paused*: the metrics could not be judged. Accept or roll back.', reasonOf(event));
+    case 'step-passed':
+      return message(':stairs: Canary step passed.', reasonOf(event));
+    case 'promoted':
+      return message(`:arrow_up: Promoted by ${who}.`, reasonOf(event));
     case 'monitoring-passed':
       return message(':tada: The monitoring window passed clean.', reasonOf(event));
     default:
