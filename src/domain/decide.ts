@@ -12,7 +12,7 @@ import {
   type VersionInfo,
 } from './deployment.ts';
 import type { CommandInput, Input, LiveTraffic, PlatformFailure } from './inputs.ts';
-import { inconclusiveSignals } from './metric-triggers.ts';
+import { inconclusiveSignals, maxSampleGapMs } from './metric-triggers.ts';
 import { evaluateMonitorSample, type MonitorSample } from './monitor-evaluation.ts';
 import { describeSplit, soleVersion } from './split.ts';
 import { isTerminal, PRE_TRAFFIC_STAGES, TRAFFIC_STAGES, type Stage } from './stages.ts';
@@ -232,10 +232,26 @@ function stepSplit(d: Deployment, percent: number): Split {
   return { [d.version!.id]: percent, [d.previousVersion!.id]: 100 - percent };
 }
 
+/**
+ * Approved with override while blue cannot be deployed: Cloudflare refuses any deployment that
+ * lists blue, so green goes alone to 100 % (a canary cannot split with a version it cannot serve).
+ */
+function blueUndeployable(d: Deployment): boolean {
+  return Boolean(d.progress.rollbackReady && !d.progress.rollbackReady.ready);
+}
+
 /** Starts the switch to a step: rollback readiness is checked first, then the split applied. */
 function switchToStep(ctx: Transition, step: number, words: string, event: EventSpec, override = ctx.d.progress.readinessOverride ?? false): Decision {
   const { d, settings } = ctx;
   const steps = stepsOf(settings);
+  if (override && blueUndeployable(d)) {
+    return ctx.to(
+      'switching',
+      `${words}; switching all traffic to ${versionLabel(d.version)} alone (blue cannot be deployed any more)`,
+      { wakeAt: ctx.iso, progress: { attempt: 0, targetSplit: { [d.version!.id]: 100 }, canaryStep: steps.length - 1, readinessOverride: true } },
+      event,
+    );
+  }
   const percent = steps[step]!;
   const what = steps.length > 1 ? `step ${step + 1} of ${steps.length}: ${percent} % of traffic to ${versionLabel(d.version)}` : `switching all traffic to ${versionLabel(d.version)}`;
   return ctx.to('switching', `${words}; ${what}`, {
@@ -295,6 +311,7 @@ function startMonitoring(ctx: Transition): Decision {
       attempt: 0,
       monitorStartedAt: ctx.iso,
       monitorEndsAt: endsAt,
+      lastWatchedAt: ctx.iso,
       canaryStep: step,
       ...(d.progress.rollbackReady ? { rollbackReady: d.progress.rollbackReady } : {}),
       ...(d.progress.readinessOverride ? { readinessOverride: true } : {}),
@@ -310,16 +327,28 @@ function onMonitorSample(ctx: Transition, checks: CheckResult[], metrics: Monito
   const { d, settings } = ctx;
   const shadow = settings.monitor.mode === 'shadow';
   const evaluation = evaluateMonitorSample(d.progress, { at: ctx.iso, checks, metrics }, settings, { blueHasTraffic: blueHasTraffic(d) });
-  const memory: Progress = { ...evaluation.memory, lastChecks: checks };
+  const unwatched = unwatchedGap(ctx);
+  const endsAt = Date.parse(d.progress.monitorEndsAt ?? ctx.iso) + (unwatched?.ms ?? 0);
+  const memory: Progress = {
+    ...evaluation.memory,
+    lastChecks: checks,
+    lastWatchedAt: ctx.iso,
+    ...(unwatched ? { monitorEndsAt: new Date(endsAt).toISOString(), unwatchedMs: (d.progress.unwatchedMs ?? 0) + unwatched.ms } : {}),
+  };
   const finding = evaluation.finding;
   const cause = finding ? `${finding.trigger} trigger (${finding.level}): ${finding.reason}` : undefined;
   // Shadow mode: what would have happened is recorded, and the release carries on as if nothing fired.
   const shadowFinding = shadow && finding ? { trigger: finding.trigger, level: finding.level, wouldHave: 'rolled back', cause } : undefined;
-  const details = { sample: memory.samplesTaken, checks, evaluations: evaluation.evaluations, ...(shadowFinding ? { shadowFinding } : {}) };
+  const details = {
+    sample: memory.samplesTaken,
+    checks,
+    evaluations: evaluation.evaluations,
+    ...(shadowFinding ? { shadowFinding } : {}),
+    ...(unwatched ? { unwatched: { ...unwatched, windowEndsAt: memory.monitorEndsAt } } : {}),
+  };
   if (finding && !shadow) {
     return ctx.patch({ progress: memory }).startRollback(cause!, SYSTEM_ACTOR, { trigger: finding.trigger, level: finding.level, ...details });
   }
-  const endsAt = Date.parse(d.progress.monitorEndsAt ?? ctx.iso);
   const failing = failedChecks(checks);
   const building = evaluation.evaluations.filter((e) => e.verdict === 'building');
   // The window only ends on a clean sample: a failing check or a breach still building at the very
@@ -334,16 +363,35 @@ function onMonitorSample(ctx: Transition, checks: CheckResult[], metrics: Monito
       ? `watching: ${memory.consecutiveHealthFailures ?? 0} consecutive failing sample(s) — ${failing.map((c) => `${c.name}: ${c.detail}`).join('; ')}`
       : building.length > 0
         ? `watching: ${building.map((e) => e.summary).join('; ')}`
-        : `watching: ${memory.samplesTaken} clean sample(s), window ends ${d.progress.monitorEndsAt}`;
+        : `watching: ${memory.samplesTaken} clean sample(s), window ends ${memory.monitorEndsAt}`;
+  const resumed = unwatched ? ` (not watched for ${formatDuration(unwatched.ms)} since ${unwatched.from}: the window's end moved by as much)` : '';
+  // One shadow-finding event per breach, not one per sample while it lasts.
+  const alreadyReported = (d.progress.lastEvaluations ?? []).some((e) => e.verdict === 'fired');
+  const steps = stepsOf(settings);
+  const step = steps.length > 1 ? `step ${(d.progress.canaryStep ?? 0) + 1} of ${steps.length} (${steps[d.progress.canaryStep ?? 0]} %), ` : '';
   return ctx.stay(
-    shadowFinding ? `shadow: would have rolled back — ${cause}` : words,
-    { wakeAt: nextSampleAt(ctx), progress: memory },
-    { action: shadowFinding ? 'shadow-finding' : 'monitor-sample', details },
+    shadowFinding ? `shadow: would have rolled back — ${cause}` : `${step}${words}${resumed}`,
+    { wakeAt: nextSampleAt(ctx, endsAt), progress: memory },
+    { action: shadowFinding && !alreadyReported ? 'shadow-finding' : unwatched ? 'monitor-resumed' : 'monitor-sample', details },
   );
 }
 
-function nextSampleAt(ctx: Transition): string {
-  const endsAt = Date.parse(ctx.d.progress.monitorEndsAt ?? ctx.iso);
+/**
+ * The window counts only time that was watched: when the previous sample is further back than one
+ * watch allows (the bot was down, or stopped), the unwatched time is added to the window's end, so
+ * a restarted bot never passes a release on minutes it did not see — nor pauses it as
+ * "inconclusive" for its own absence.
+ */
+function unwatchedGap(ctx: Transition): { ms: number; from: string; to: string } | undefined {
+  const { d, settings } = ctx;
+  const previous = d.progress.lastWatchedAt;
+  if (!previous) return undefined;
+  const gap = ctx.now - Date.parse(previous);
+  if (!(gap > maxSampleGapMs(settings))) return undefined;
+  return { ms: gap - settings.monitor.interval, from: previous, to: ctx.iso };
+}
+
+function nextSampleAt(ctx: Transition, endsAt = Date.parse(ctx.d.progress.monitorEndsAt ?? ctx.iso)): string {
   const interval = ctx.settings.monitor.interval;
   return new Date(ctx.now >= endsAt ? ctx.now + interval : Math.min(ctx.now + interval, endsAt)).toISOString();
 }

@@ -45,6 +45,10 @@ export interface Progress {
   /** Consecutive failed health samples while monitoring. */
   consecutiveHealthFailures?: number;
   samplesTaken?: number;
+  /** When the bot last watched (the window's start, then each sample): a longer gap than a watch allows extends the window. */
+  lastWatchedAt?: string;
+  /** Time the window was not watched (the bot was down) and was added to its end. */
+  unwatchedMs?: number;
   /** Metric samples of the current monitoring window (bounded), so a restarted bot keeps its history. */
   metricSamples?: MetricSample[];
   /** What the triggers concluded at the last sample or at the window's end, for status and the card. */

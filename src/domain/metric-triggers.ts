@@ -100,10 +100,20 @@ function format(value: number, unit: Evaluation['unit']): string {
  * "Sustained for T": every sample in the run breached, and the run covers T — each sample stands
  * for the interval before it, so a run of n samples spaced `interval` apart covers
  * (last − first) + interval. A sample that is fine, inconclusive (no data, too little traffic) or
- * a gap of more than two intervals between samples ends the run.
+ * a gap of more than two intervals plus the health timeout between samples ends the run.
  */
+/**
+ * The longest two consecutive samples can be apart and still be one watch: samples come an
+ * interval after the previous probe ended, and a probe of a slow green can take up to the health
+ * timeout; one more interval is slack. A longer gap means nobody was watching (the bot was down).
+ */
+export function maxSampleGapMs(settings: TargetSettings): number {
+  return 2 * settings.monitor.interval + settings.health.timeout;
+}
+
 export function evaluateSignal(signal: Signal, samples: readonly MetricSample[], settings: TargetSettings): Evaluation {
   const interval = settings.monitor.interval;
+  const maxGap = maxSampleGapMs(settings);
   const min = settings.monitor.minRequests;
   const values = samples.map((s) => signal.value(s, min));
   const source = samples.at(-1)?.green.source ?? settings.monitor.metrics.source;
@@ -111,7 +121,7 @@ export function evaluateSignal(signal: Signal, samples: readonly MetricSample[],
   for (let i = samples.length - 1; i >= 0; i--) {
     const v = values[i];
     if (v === null || v === undefined || v <= signal.threshold) break;
-    if (i < samples.length - 1 && Date.parse(samples[i + 1]!.at) - Date.parse(samples[i]!.at) > 2 * interval) break;
+    if (i < samples.length - 1 && Date.parse(samples[i + 1]!.at) - Date.parse(samples[i]!.at) > maxGap) break;
     runStart = i;
   }
   const latest = values.at(-1);

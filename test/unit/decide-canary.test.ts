@@ -35,6 +35,8 @@ const BAKE = 2 * MINUTE;
 const WINDOW = 5 * MINUTE;
 
 const split = (green: number): Split => ({ [GREEN.id]: green, [BLUE.id]: 100 - green });
+/** Approved with override while blue cannot be deployed: green is the only version in the deployment. */
+const GREEN_ALONE: Split = { [GREEN.id]: 100 };
 const ROLLED_BACK: Split = { [BLUE.id]: 100, [GREEN.id]: 0 };
 
 const approve = (actor: string, override?: boolean): Input => ({ type: 'approve', actor, ...(override ? { override } : {}) });
@@ -421,25 +423,25 @@ describe('rollback readiness before the first switch', () => {
       expect(refused(decide(reopened(), approve('alice', true), at(MINUTE), BLUE_GREEN)).code).toBe('FOUR_EYES');
     });
 
-    it('approve with override → switching with readinessOverride; the readiness step then proceeds although not ready', () => {
+    it('approve with override → switching green alone (Cloudflare refuses any deployment listing blue); the readiness step then proceeds although not ready', () => {
       const run = new Run(reopened(), BLUE_GREEN);
       const approved = run.apply(approve('bob', true), MINUTE);
       expect(approved.deployment.stage).toBe('switching');
       expect(approved.deployment.approvals).toEqual([{ actor: 'bob', at: iso(MINUTE) }]);
-      expect(approved.deployment.progress).toEqual({ attempt: 0, targetSplit: split(100), canaryStep: 0, readinessOverride: true });
-      expect(approved.deployment.reason).toBe('approved by bob with override; switching all traffic to v2 (bbbbbbbb)');
+      expect(approved.deployment.progress).toEqual({ attempt: 0, targetSplit: GREEN_ALONE, canaryStep: 0, readinessOverride: true });
+      expect(approved.deployment.reason).toBe('approved by bob with override; switching all traffic to v2 (bbbbbbbb) alone (blue cannot be deployed any more)');
       expect(approved.events).toEqual([expect.objectContaining({ action: 'approved', actor: 'bob', details: expect.objectContaining({ override: true }) })]);
       expect(approved.intents).toEqual([{ type: 'check-readiness', versionId: BLUE.id }]);
 
       const checked = run.apply(notReady, MINUTE + SECOND);
       expect(checked.deployment.stage).toBe('switching');
       expect(checked.deployment.reason).toBe(
-        `approved by bob with override; switching all traffic to v2 (bbbbbbbb) — rollback NOT ready (${NOT_READY_DETAIL}); switching anyway, as approved with override`,
+        `approved by bob with override; switching all traffic to v2 (bbbbbbbb) alone (blue cannot be deployed any more) — rollback NOT ready (${NOT_READY_DETAIL}); switching anyway, as approved with override`,
       );
       expect(checked.deployment.progress.rollbackReady).toEqual({ ready: false, detail: NOT_READY_DETAIL, checkedAt: iso(MINUTE + SECOND) });
-      expect(checked.intents).toEqual([{ type: 'apply-split', split: split(100) }]);
+      expect(checked.intents).toEqual([{ type: 'apply-split', split: GREEN_ALONE }]);
 
-      const monitoring = run.apply(verified(split(100)), MINUTE + 2 * SECOND);
+      const monitoring = run.apply(verified(GREEN_ALONE), MINUTE + 2 * SECOND);
       expect(monitoring.deployment.stage).toBe('monitoring');
       // What was accepted stays visible while watching.
       expect(monitoring.deployment.progress).toMatchObject({ readinessOverride: true, rollbackReady: { ready: false } });
@@ -512,16 +514,16 @@ describe('rollback readiness before a later canary step', () => {
     });
   });
 
-  it('promote with override → the same step again, and the readiness step then proceeds', () => {
+  it('promote with override → green alone at 100 % (blue cannot be listed in a deployment any more), and the readiness step then proceeds', () => {
     const run = onHold();
     const promoted = run.apply(promote('carol', true), MINUTE);
     expect(promoted.deployment.stage).toBe('switching');
-    expect(promoted.deployment.progress).toEqual({ attempt: 0, targetSplit: split(50), canaryStep: 1, readinessOverride: true });
-    expect(promoted.deployment.reason).toBe('promoted by carol; step 2 of 3: 50 % of traffic to v2 (bbbbbbbb)');
+    expect(promoted.deployment.progress).toEqual({ attempt: 0, targetSplit: GREEN_ALONE, canaryStep: 2, readinessOverride: true });
+    expect(promoted.deployment.reason).toBe('promoted by carol; switching all traffic to v2 (bbbbbbbb) alone (blue cannot be deployed any more)');
     expect(promoted.intents).toEqual([{ type: 'check-readiness', versionId: BLUE.id }]);
     const checked = run.apply(notReady, MINUTE + SECOND);
     expect(checked.deployment.stage).toBe('switching');
-    expect(checked.intents).toEqual([{ type: 'apply-split', split: split(50) }]);
+    expect(checked.intents).toEqual([{ type: 'apply-split', split: GREEN_ALONE }]);
   });
 
   it('rollback while on hold → rolling_back to blue 100 %', () => {

@@ -375,6 +375,34 @@ describe('decide + metrics: the sample history is persisted with the status', ()
     expect(accepted(decide(forgotten, sampled({ errorRatePercent: 20 }), at(90 * SECOND), M)).deployment.stage).toBe('monitoring');
   });
 
+  it('time the bot did not watch (down 4 min mid-window) is added to the window, and the event says so', () => {
+    const before = feed(watching(), every(0, INTERVAL, { errorRatePercent: 1 }), M).last;
+    expect(before.progress.lastWatchedAt).toBe(iso(INTERVAL));
+    const back = 4 * MINUTE + INTERVAL;
+    const resumed = accepted(decide(before, sampled({ errorRatePercent: 1 }), at(back), M));
+    // The previous sample was 4 min back; one interval of that was a normal wait, the rest unwatched.
+    const unwatchedMs = back - INTERVAL - INTERVAL;
+    expect(resumed.deployment.progress).toMatchObject({ monitorEndsAt: iso(WINDOW_END + unwatchedMs), unwatchedMs, lastWatchedAt: iso(back) });
+    expect(resumed.events[0]).toMatchObject({ action: 'monitor-resumed' });
+    expect(resumed.events[0]!.details['unwatched']).toEqual({ ms: unwatchedMs, from: iso(INTERVAL), to: iso(back), windowEndsAt: iso(WINDOW_END + unwatchedMs) });
+    expect(resumed.deployment.reason).toContain(`not watched for 210s since ${iso(INTERVAL)}`);
+
+    // At the original end it is still watching; it passes at the moved end, on conclusive samples.
+    const { decisions, last } = feed(resumed.deployment, every(back + INTERVAL, WINDOW_END + unwatchedMs, { errorRatePercent: 1 }), M);
+    expect(decisions.find((r) => r.deployment.stage !== 'monitoring')).toBe(decisions.at(-1));
+    expect(last.stage).toBe('succeeded');
+    expect(last.stageTimes.succeeded).toBe(iso(WINDOW_END + unwatchedMs));
+  });
+
+  it('a late sample within one watch (two intervals plus the health timeout) moves nothing', () => {
+    const before = feed(watching(), every(0, INTERVAL, { errorRatePercent: 1 }), M).last;
+    const late = INTERVAL + 2 * INTERVAL + 2 * SECOND; // exactly the allowed gap
+    const r = accepted(decide(before, sampled({ errorRatePercent: 1 }), at(late), M));
+    expect(r.deployment.progress.monitorEndsAt).toBe(iso(WINDOW_END));
+    expect(r.deployment.progress.unwatchedMs).toBeUndefined();
+    expect(r.events[0]).toMatchObject({ action: 'monitor-sample' });
+  });
+
   it('a new monitoring window (the next canary step, or a new switch) starts with an empty history', () => {
     const switching = inStage('switching', {
       progress: { attempt: 0, targetSplit: { [GREEN.id]: 100, [BLUE.id]: 0 }, metricSamples: [{ at: iso(), green: { source: APP_JSON, errorRatePercent: 50, avgResponseMs: 1, requests: 100 } }] },

@@ -552,7 +552,7 @@ describe('decide: switching', () => {
     const endsAt = new Date(now.getTime() + 5 * MINUTE).toISOString();
     expect(n.stage).toBe('monitoring');
     expect(n.split).toEqual(SWITCHED);
-    expect(n.progress).toEqual({ attempt: 0, monitorStartedAt: now.toISOString(), monitorEndsAt: endsAt, canaryStep: 0 });
+    expect(n.progress).toEqual({ attempt: 0, monitorStartedAt: now.toISOString(), monitorEndsAt: endsAt, lastWatchedAt: now.toISOString(), canaryStep: 0 });
     expect(n.wakeAt).toBe(now.toISOString());
     expect(n.approvals).toEqual(d.approvals);
     expect(n.reason).toBe(`v2 (bbbbbbbb) has all traffic; watching until ${endsAt}`);
@@ -578,6 +578,7 @@ describe('decide: monitoring', () => {
       samplesTaken: 1,
       consecutiveHealthFailures: 0,
       lastChecks: HEALTHY_CHECKS,
+      lastWatchedAt: now.toISOString(),
       // No metrics source in these settings: nothing evaluated, and that is recorded.
       lastEvaluations: [],
     });

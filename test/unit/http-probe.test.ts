@@ -209,11 +209,12 @@ describe('HttpProbe, /ready and content', () => {
     expect(check(results, 'content /').detail).toContain('"KEVIN" missing on /');
   });
 
-  it('fails a content check whose page answers 404, even if the 404 page mentions the text', async () => {
+  it('fails a page that answers 404 as a page (health) failure, not as missing content, even if the 404 page mentions the text', async () => {
     target.answer('/about', null);
     const results = await probe.run(request({ contentChecks: [{ path: '/about', contains: 'not found' }] }));
-    expect(onlyFailing(results)).toEqual(['content /about']);
-    expect(check(results, 'content /about').detail).toContain('404');
+    // Missing KEVIN is an emergency; a page that errors is a health problem (and shows in the error rate).
+    expect(onlyFailing(results)).toEqual(['page /about']);
+    expect(check(results, 'page /about').detail).toContain('404');
   });
 });
 
@@ -265,14 +266,14 @@ describe('HttpProbe, transport failures are results', () => {
   it('fails the check with a reason when the connection is dropped', async () => {
     target.answer('/', 'reset');
     const results = await probe.run(request());
-    expect(onlyFailing(results)).toEqual(['content /']);
-    expect(check(results, 'content /').detail).toMatch(/^\/: \S/);
+    expect(onlyFailing(results)).toEqual(['page /']);
+    expect(check(results, 'page /').detail).toMatch(/^\/: \S/);
   });
 
   it('fails every check with a reason when the connection is refused, without throwing', async () => {
     const port = await closedPort();
     const results = await probe.run(request({ baseUrl: `http://127.0.0.1:${port}` }));
-    expect(results.map((r) => r.name)).toEqual(['health', 'detailed', 'ready', 'content /', 'content /about', 'version']);
+    expect(results.map((r) => r.name)).toEqual(['health', 'detailed', 'ready', 'page /', 'page /about', 'version']);
     for (const r of results.filter((x) => x.name !== 'version')) {
       expect(r.ok).toBe(false);
       expect(r.detail).toMatch(/ECONNREFUSED/);

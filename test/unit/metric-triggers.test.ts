@@ -155,12 +155,15 @@ describe('evaluateSignal: "sustained for T" coverage', () => {
     expect(after.samples).toBe(4);
   });
 
-  it('a gap of just over 2 × interval (60.001 s) breaks the run; exactly 2 × interval (60 s) does not', () => {
+  it('a gap of just over 2 × interval + the health timeout (62.001 s) breaks the run; exactly that (62 s) does not', () => {
+    // A probe of a slow green takes up to health.timeout (2 s in the fixture), and the next sample
+    // comes an interval after it ends: such gaps must not break a run.
+    const MAX_GAP = 2 * INTERVAL + 2 * SECOND;
     const at = (gapMs: number): SampleSpec[] => [9, 9, { atMs: 30 * SECOND + gapMs, green: { errorRatePercent: 9 } }, 9];
-    expect(errorRate(at(2 * INTERVAL + 1)).samples).toBe(2);
-    expect(errorRate(at(2 * INTERVAL + 1)).verdict).toBe('building');
-    expect(errorRate(at(2 * INTERVAL)).samples).toBe(4);
-    expect(errorRate(at(2 * INTERVAL)).verdict).toBe('fired');
+    expect(errorRate(at(MAX_GAP + 1)).samples).toBe(2);
+    expect(errorRate(at(MAX_GAP + 1)).verdict).toBe('building');
+    expect(errorRate(at(MAX_GAP)).samples).toBe(4);
+    expect(errorRate(at(MAX_GAP)).verdict).toBe('fired');
   });
 
   it('recovery inside the window: one clean sample resets the run', () => {

@@ -66,8 +66,10 @@ export class HttpProbe implements Probe {
   private async content(request: ProbeRequest, check: { path: string; contains: string }): Promise<CheckResult> {
     const name = `content ${check.path}`;
     const got = await this.get(request, check.path);
-    if (typeof got === 'string') return { name, ok: false, detail: got };
-    if (got.status < 200 || got.status >= 300) return { name, ok: false, detail: `${got.status} from ${check.path}` };
+    // A page that does not answer (or answers an error) is a health problem, not missing KEVIN
+    // content: it counts toward consecutive health failures and the error rate, not the emergency.
+    if (typeof got === 'string') return { name: `page ${check.path}`, ok: false, detail: got };
+    if (got.status < 200 || got.status >= 300) return { name: `page ${check.path}`, ok: false, detail: `${got.status} from ${check.path}` };
     const ok = got.body.includes(check.contains);
     return { name, ok, detail: ok ? `"${check.contains}" present` : `"${check.contains}" missing on ${check.path}` };
   }
