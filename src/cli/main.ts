@@ -4,6 +4,8 @@ import type { DeploymentView, LockView } from '../domain/deployment-view.ts';
 import { ApiClient } from './api-client.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
 import { loadConfigOrExit } from './load-config-or-exit.ts';
+import type { StoredAlert } from '../ports/alert-outbox.ts';
+import { renderAlerts } from './render-alerts.ts';
 import { renderDeployment, renderHistory, renderLock, renderStatus, type TargetStatusView } from './render.ts';
 import { followDeployment } from './follow.ts';
 import { addSandboxCommands, sandboxTrafficProbe } from './sandbox-commands.ts';
@@ -175,6 +177,50 @@ export function buildProgram(io: Io): Command {
       }
       const result = await api.delete<{ unlocked: LockView }>(`/locks/${encodeURIComponent(service)}/${encodeURIComponent(environment)}`);
       print(cmd, result, () => renderLock(result.unlocked, 'unlocked'));
+    });
+
+  const alerts = program
+    .command('alerts')
+    .description('alerts and their delivery per channel (Slack, email, PagerDuty, Discord), newest first')
+    .option('--deployment <id>', 'only the alerts of one deployment')
+    .option('--status <status>', 'only alerts with a delivery in this state: pending, delivered, failed, skipped')
+    .option('--limit <n>', 'how many (default 50)')
+    .action(async (opts: { deployment?: string; status?: string; limit?: string }, cmd: Command) => {
+      const result = await client(cmd).get<{ alerts: StoredAlert[] }>('/alerts', { deployment: opts.deployment, status: opts.status, limit: opts.limit });
+      print(cmd, result, () => renderAlerts(result.alerts));
+    });
+  alerts
+    .command('ack')
+    .description('acknowledge an incident (as the Acknowledge button does); PagerDuty is told')
+    .argument('<incident>', 'the incident key kevin-deploy alerts shows')
+    .action(async (incidentKey: string, _opts: unknown, cmd: Command) => {
+      const result = await client(cmd).post<{ acknowledged: boolean; by?: string | null; at?: string | null }>('/alerts/acknowledge', { incidentKey });
+      print(cmd, result, () => (result.acknowledged ? `acknowledged ${incidentKey}\n` : `already acknowledged by ${result.by ?? '?'} at ${result.at ?? '?'}; nothing changed\n`));
+    });
+
+  program
+    .command('discord')
+    .description('Discord application setup')
+    .command('register')
+    .description('register the /kevin status command (needs DISCORD_BOT_TOKEN and alerting.discord.applicationId)')
+    .option('--config <path>', 'configuration file (default $KEVIN_DEPLOY_CONFIG or ./kevin-deploy.yml)')
+    .option('--guild <id>', 'register on one server only (takes effect at once); default: globally')
+    .action(async (opts: { config?: string; guild?: string }, cmd: Command) => {
+      const loaded = loadConfigOrExit(opts.config, io.env, io.cwd);
+      const applicationId = loaded?.config.alerting.discord.applicationId;
+      if (!applicationId) throw new CliFailure(EXIT.usage, 'set alerting.discord.applicationId in kevin-deploy.yml (the Developer Portal shows it as Application ID)');
+      const token = io.env.DISCORD_BOT_TOKEN;
+      if (!token) throw new CliFailure(EXIT.usage, 'DISCORD_BOT_TOKEN is not set: the application\'s bot token registers its commands');
+      if (opts.guild !== undefined && !/^\d{17,20}$/.test(opts.guild)) throw new CliFailure(EXIT.usage, `--guild takes a server id (17–20 digits), got "${opts.guild}"`);
+      let commands: Array<{ name: string; id: string }>;
+      // Loaded only here: discord.js takes a noticeable moment to import, and no other verb needs it.
+      const { registerDiscordCommands } = await import('../adapters/discord/register-commands.ts');
+      try {
+        commands = (await registerDiscordCommands({ applicationId, token, guildId: opts.guild, api: io.env.DISCORD_API_URL || undefined })) as Array<{ name: string; id: string }>;
+      } catch (error) {
+        throw new CliFailure(EXIT.failed, `Discord refused the command registration: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      print(cmd, { registered: commands }, () => `registered ${commands.map((c) => `/${c.name}`).join(', ')} ${opts.guild ? `on server ${opts.guild}` : 'globally (may take up to an hour to appear)'}\n`);
     });
 
   const follow = async (api: ApiClient, id: string) => {

@@ -6,6 +6,7 @@ import { mergeSettings } from './merge-settings.ts';
 import { ProblemList } from './problem-list.ts';
 import { isPlainObject, type PlainObject } from './raw-value.ts';
 import { isMissingKey, issuePath, reportIssue } from './report-issue.ts';
+import { checkAlertingEnv } from './check-alerting-env.ts';
 import { checkApiTokens } from './check-api-tokens.ts';
 import { resolveServices, type MergedTarget } from './resolve-services.ts';
 import { configFileSchema, targetSettingsSchema, type KevinDeployConfig } from './schema.ts';
@@ -68,7 +69,7 @@ export function loadConfig(options: LoadConfigOptions): LoadResult {
     return { ok: false, problems: problems.items(), warnings: warnings.items() };
   }
   if (!isPlainObject(raw)) {
-    problems.report({ path: [], message: 'the top level must be a mapping of `version`, `server`, `apiTokens`, `slack` and `services`' });
+    problems.report({ path: [], message: 'the top level must be a mapping of `version`, `server`, `apiTokens`, `slack`, `alerting` and `services`' });
     return { ok: false, problems: problems.items(), warnings: warnings.items() };
   }
 
@@ -86,6 +87,7 @@ export function loadConfig(options: LoadConfigOptions): LoadResult {
   const targets = validateTargets(raw, problems);
   const services = resolveServices({ raw, targets, env: options.env, problems, warnings });
   checkApiTokens({ raw: raw.apiTokens, env: options.env, problems, warnings });
+  checkAlertingEnv({ file, env: options.env, problems });
 
   // The file pass may fail only on partial overrides it deliberately ignores, so the top-level
   // settings are taken from a parse of their own.
@@ -96,7 +98,7 @@ export function loadConfig(options: LoadConfigOptions): LoadResult {
   }
   return {
     ok: true,
-    config: { source: file, server: parsedTop.data.server, apiTokens: parsedTop.data.apiTokens, slack: parsedTop.data.slack, services },
+    config: { source: file, server: parsedTop.data.server, apiTokens: parsedTop.data.apiTokens, slack: parsedTop.data.slack, alerting: parsedTop.data.alerting, services },
     warnings: warnings.items(),
   };
 }

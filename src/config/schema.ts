@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from './duration.ts';
+import { ALERT_CHANNELS } from '../domain/alert.ts';
 
 /**
  * The configuration file's schema. Every object is strict so a typo ("helth:") is an error that
@@ -178,6 +179,47 @@ const accessSchema = z.strictObject({
 
 const slackChannelId = z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'a Slack channel id such as C0123ABCD (not a #name)');
 
+const alertChannelList = z.array(z.enum(ALERT_CHANNELS)).refine((list) => new Set(list).size === list.length, {
+  message: 'name each channel once',
+});
+
+const emailAddress = z.email({ error: 'an email address such as ops@kevinstamp.com' });
+
+/**
+ * Who hears what, per target. Levels route to channels (the seed's tiers by default); `discord`
+ * in a route means "tell the community", which only ever happens for a protected environment
+ * and only in community words.
+ */
+const alertsSchema = z.strictObject({
+  routes: z
+    .strictObject({
+      info: alertChannelList.default(['slack']),
+      warning: alertChannelList.default(['slack', 'email']),
+      critical: alertChannelList.default(['slack', 'email', 'pagerduty']),
+      emergency: alertChannelList.default(['slack', 'email', 'pagerduty', 'discord']),
+    })
+    .prefault({}),
+  /** An alert of this level nobody acknowledges within this long escalates one level (warning → critical pages PagerDuty). */
+  acknowledgeWithin: z
+    .strictObject({
+      warning: duration.optional(),
+      critical: duration.optional(),
+    })
+    .prefault({ warning: '30m', critical: '15m' }),
+  /** Recipients of this target's alert emails. */
+  emailTo: z.array(emailAddress).default([]),
+  community: z
+    .strictObject({
+      /** Tell the community before a production release takes traffic. */
+      announceUpcoming: z.boolean().default(false),
+      /** Tell the community after a production release succeeded ("KEVIN just got better"). */
+      announceReleased: z.boolean().default(true),
+      /** Tell the community about a rollback of a release users had traffic on, and when it is over. */
+      announceRollbacks: z.boolean().default(true),
+    })
+    .prefault({}),
+});
+
 /** Settings of one service in one environment, after the environment was merged over the service. */
 export const targetSettingsSchema = z.strictObject({
   /** The Slack channel for this target's deployment cards; defaults to slack.channel. */
@@ -194,6 +236,7 @@ export const targetSettingsSchema = z.strictObject({
   rollback: rollbackSchema.prefault({}),
   strategy: strategySchema.default({ type: 'blue-green' }),
   access: accessSchema.prefault({}),
+  alerts: alertsSchema.prefault({}),
 });
 
 const apiTokenSchema = z.strictObject({
@@ -232,6 +275,50 @@ const slackSchema = z.strictObject({
   minUpdateInterval: duration.prefault('1100ms'),
 });
 
+const discordSnowflake = z.string().regex(/^\d{17,20}$/, 'a Discord id (a snowflake such as 1234567890123456789)');
+
+/**
+ * The alert channels' own settings. Secrets are never written here: they come from the
+ * environment (PAGERDUTY_ROUTING_KEY, MAILCHANNELS_API_KEY, DISCORD_BOT_TOKEN / DISCORD_WEBHOOK_URL, …).
+ */
+const alertingSchema = z.strictObject({
+  slack: z
+    .strictObject({
+      /** The alerts channel (warning and above, with Acknowledge); defaults to slack.channel. */
+      channel: slackChannelId.optional(),
+      /** Mentioned on critical and emergency alerts when PagerDuty cannot say who is on call. */
+      mention: z.array(slackUserOrGroup).default([]),
+    })
+    .prefault({}),
+  email: z
+    .strictObject({
+      from: emailAddress.optional(),
+      fromName: z.string().min(1).default('kevin-deploy'),
+    })
+    .prefault({}),
+  pagerduty: z
+    .strictObject({
+      /** For the on-call lookup (needs PAGERDUTY_API_TOKEN): the Slack alert mentions who is on call. */
+      escalationPolicyId: z.string().regex(/^P[A-Z0-9]{5,}$/, 'a PagerDuty escalation policy id such as PABC123').optional(),
+    })
+    .prefault({}),
+  discord: z
+    .strictObject({
+      /** The community channel for a bot token (DISCORD_BOT_TOKEN); not needed with DISCORD_WEBHOOK_URL. */
+      channelId: discordSnowflake.optional(),
+      /** The application id, for registering the /kevin command. */
+      applicationId: discordSnowflake.optional(),
+    })
+    .prefault({}),
+  /** Delivery retries: the first wait, doubling up to the longest (a 429's Retry-After wins when longer). */
+  retry: z
+    .strictObject({
+      initialBackoff: duration.prefault('2s'),
+      maxBackoff: duration.prefault('5m'),
+    })
+    .prefault({}),
+});
+
 /**
  * The shape of the file as written, for validation of its structure and for the JSON Schema.
  * A service's settings and each environment's overrides are partial here; completeness is
@@ -253,6 +340,7 @@ export const configFileSchema = z.strictObject({
   server: serverSchema.prefault({}),
   apiTokens: z.array(apiTokenSchema).default([]),
   slack: slackSchema.prefault({}),
+  alerting: alertingSchema.prefault({}),
   services: z
     .record(z.string().regex(NAME_PATTERN, nameMessage), serviceFileSchema)
     .refine((services) => Object.keys(services).length > 0, { message: 'configure at least one service' }),
@@ -263,6 +351,8 @@ export type TargetSettingsParsed = z.output<typeof targetSettingsSchema>;
 export type ApiTokenConfig = z.output<typeof apiTokenSchema>;
 export type ServerConfig = z.output<typeof serverSchema>;
 export type SlackConfig = z.output<typeof slackSchema>;
+export type AlertingConfig = z.output<typeof alertingSchema>;
+export type AlertSettings = z.output<typeof alertsSchema>;
 
 /** One service in one environment, fully resolved: what the engine works with. */
 export interface TargetSettings extends Omit<TargetSettingsParsed, 'protected' | 'platform' | 'approval'> {
@@ -285,6 +375,7 @@ export interface KevinDeployConfig {
   server: ServerConfig;
   apiTokens: ApiTokenConfig[];
   slack: SlackConfig;
+  alerting: AlertingConfig;
   services: Map<string, ServiceConfig>;
 }
 

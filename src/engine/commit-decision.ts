@@ -1,4 +1,5 @@
 import type { TargetSettings } from '../config/schema.ts';
+import { alertsFor } from '../domain/alert-rules.ts';
 import { decide, type Decision } from '../domain/decide.ts';
 import { targetOf, type Deployment, type DeploymentEvent, type Target } from '../domain/deployment.ts';
 import { isTerminal } from '../domain/stages.ts';
@@ -27,6 +28,7 @@ export async function commitDecision(
   const stored = await session.updateDeployment(decision.deployment, before.revision);
   if (!stored) return undefined;
   await session.appendEvents(decision.events);
+  await recordAlerts(session, stored, decision.events, settings, now);
   const records: TransitionRecord[] = [{ before, after: stored, events: decision.events }];
   if (isTerminal(stored.stage) && !isTerminal(before.stage)) {
     await session.releaseClaim(targetOf(stored), stored.id);
@@ -61,7 +63,16 @@ export async function promoteNextQueued(
     if (!stored) return undefined;
     const events: DeploymentEvent[] = decision.events.map((e) => ({ ...e, action: 'dequeued' }));
     await session.appendEvents(events);
+    await recordAlerts(session, stored, events, settings, now);
     return { before: queued, after: stored, events };
   }
   return undefined;
+}
+
+/**
+ * The alerts a status change causes, written into the outbox in the same transaction: if the
+ * change is committed its alerts are too, and if it is not, neither is.
+ */
+export async function recordAlerts(session: StoreSession, after: Deployment, events: readonly DeploymentEvent[], settings: TargetSettings, now: Date): Promise<void> {
+  await session.recordAlerts(alertsFor(after, events, settings), now.toISOString());
 }

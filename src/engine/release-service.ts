@@ -20,7 +20,7 @@ import { KevinDeployError, type ErrorCode } from '../errors.ts';
 import type { Clock } from '../ports/clock.ts';
 import { lockInForce, type FreezeLock, type QueueEntry, type Store, type TargetClaim } from '../ports/store.ts';
 import { PlatformError, type TrafficPlatform } from '../ports/traffic-platform.ts';
-import { commitDecision, promoteNextQueued, type TransitionRecord } from './commit-decision.ts';
+import { commitDecision, promoteNextQueued, recordAlerts, type TransitionRecord } from './commit-decision.ts';
 import type { TransitionBus } from './transition-bus.ts';
 
 export interface ReleaseRequest {
@@ -122,7 +122,7 @@ export class ReleaseService {
       throw new KevinDeployError('VERSION_ALREADY_LIVE', `${versionLabel(version)} is already live on ${targetLabel(target)}`);
     }
     const d = this.newDeployment('release', actor, settings, request.version, request.note ?? null, request.force ?? false);
-    return this.admit(d, actor, request.queue ?? false);
+    return this.admit(d, actor, settings, request.queue ?? false);
   }
 
   async requestRollback(actor: Actor, request: RollbackRequest): Promise<Deployment> {
@@ -158,7 +158,7 @@ export class ReleaseService {
     }
     const d = this.newDeployment('rollback', actor, settings, to.id, request.note ?? null, false);
     d.reason = `manual rollback by ${actor.name}${request.note ? `: ${request.note}` : ''}`;
-    return this.admit(d, actor, false);
+    return this.admit(d, actor, settings, false);
   }
 
   approve(actor: Actor, id: string, override = false): Promise<Deployment> {
@@ -293,7 +293,7 @@ export class ReleaseService {
   }
 
   /** Writes a new deployment as the target's active one, or queues it, or refuses naming the active one. Atomic. */
-  private async admit(d: Deployment, actor: Actor, queue: boolean): Promise<Deployment> {
+  private async admit(d: Deployment, actor: Actor, settings: TargetSettings, queue: boolean): Promise<Deployment> {
     const target = { service: d.service, environment: d.environment };
     const event = (action: string, reason: string): DeploymentEvent =>
       withIdentity(
@@ -314,7 +314,9 @@ export class ReleaseService {
       if (lock) throw frozen(lock);
       await session.insertDeployment(d);
       if (await session.claimTarget(claim)) {
-        await session.appendEvents([event('requested', d.reason)]);
+        const requested = [event('requested', d.reason)];
+        await session.appendEvents(requested);
+        await recordAlerts(session, d, requested, settings, new Date(d.createdAt));
         return d;
       }
       const active = await session.getClaim(target);

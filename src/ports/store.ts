@@ -1,3 +1,4 @@
+import type { AlertIntent } from '../domain/alert-rules.ts';
 import type { Deployment, DeploymentEvent, Target } from '../domain/deployment.ts';
 import type { Stage } from '../domain/stages.ts';
 
@@ -71,6 +72,9 @@ export interface StoreSession {
   putLock(lock: FreezeLock): Promise<void>;
   deleteLock(target: Target): Promise<boolean>;
   listLocks(): Promise<FreezeLock[]>;
+
+  /** Writes alerts into the outbox — inside the transaction of the status change that caused them. */
+  recordAlerts(intents: readonly AlertIntent[], now: string): Promise<void>;
 }
 
 export interface Store extends StoreSession {

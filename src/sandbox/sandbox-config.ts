@@ -12,10 +12,16 @@ export const SANDBOX_SCRIPT = 'kevinstamp';
  */
 export type SandboxProfile = 'standard' | 'fast';
 
-export function sandboxConfig(options: { productionUrl: string; profile?: SandboxProfile }): KevinDeployConfig {
+export function sandboxConfig(options: { productionUrl: string; profile?: SandboxProfile; slackChannel?: string | undefined }): KevinDeployConfig {
   const fast = options.profile === 'fast';
+  // Slack is optional in the sandbox too (SLACK_BOT_TOKEN, …); its channel comes from the environment.
+  const slack = options.slackChannel ? `slack:\n  channel: ${JSON.stringify(options.slackChannel)}\n` : '';
   const text = `
 version: 1
+${slack}alerting:
+  # Used only when MAILCHANNELS_API_KEY is set; nothing is mailed otherwise.
+  email:
+    from: kevin-deploy@sandbox.kevinstamp.invalid
 services:
   kevinstamp:
     platform:
@@ -49,6 +55,8 @@ services:
     switch:
       attempts: 5
       backoff: ${fast ? '100ms' : '1s'}
+    alerts:
+      emailTo: [ops@sandbox.kevinstamp.invalid]
     environments:
       production:
         approval:

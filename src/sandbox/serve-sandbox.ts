@@ -33,7 +33,7 @@ export async function serveSandbox(options: SandboxServeOptions): Promise<void> 
 
   const edge = await EdgeSupervisor.start(paths, env, logger);
   const profile: SandboxProfile = env.KEVIN_DEPLOY_SANDBOX_PROFILE === 'fast' ? 'fast' : 'standard';
-  const config = sandboxConfig({ productionUrl: edge.info.trafficUrl, profile });
+  const config = sandboxConfig({ productionUrl: edge.info.trafficUrl, profile, slackChannel: env.KEVIN_DEPLOY_SLACK_CHANNEL || undefined });
 
   let bot: RunningBot;
   try {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { COMMANDS, runCommand, type CommandName } from '../../commands/index.ts';
 import type { Actor } from '../domain/policy.ts';
+import type { AlertService } from '../engine/alert-service.ts';
 import type { ReleaseService } from '../engine/release-service.ts';
 import { KevinDeployError } from '../errors.ts';
 import type { ApiTokens } from './api-tokens.ts';
@@ -15,6 +16,7 @@ export interface ApiDeps {
   releases: ReleaseService;
   tokens: ApiTokens;
   isDraining: () => boolean;
+  alerts?: AlertService | undefined;
 }
 
 type Body = Record<string, unknown>;
@@ -77,6 +79,26 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
       api.delete<{ Params: { service: string; environment: string } }>('/locks/:service/:environment', async (request) =>
         run('unlock', request, { service: request.params.service, environment: request.params.environment }),
       );
+      api.get('/alerts', async (request) => {
+        const q = request.query as Record<string, string | undefined>;
+        const status = q.status;
+        if (status !== undefined && !['pending', 'delivered', 'failed', 'skipped'].includes(status)) {
+          throw new KevinDeployError('USAGE', 'status must be one of pending, delivered, failed, skipped');
+        }
+        const limit = q.limit === undefined ? 50 : Number(q.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new KevinDeployError('USAGE', 'limit must be a whole number from 1 to 500');
+        const alerts = (await deps.alerts?.list({ deploymentId: q.deployment, status: status as never, limit })) ?? [];
+        return { alerts };
+      });
+      api.post('/alerts/acknowledge', async (request) => {
+        const body = bodyOf(request);
+        const incidentKey = typeof body.incidentKey === 'string' ? body.incidentKey : '';
+        if (!incidentKey) throw new KevinDeployError('USAGE', 'send {"incidentKey": "…"} (kevin-deploy alerts shows each alert\'s incident)');
+        if (!deps.alerts) throw new KevinDeployError('NOT_FOUND', 'alerting is not running');
+        const result = await deps.alerts.acknowledge(incidentKey, request.actor!.name, 'cli');
+        if (result.status === 'unknown') throw new KevinDeployError('NOT_FOUND', `no alert with incident ${incidentKey}`);
+        return result.status === 'acknowledged' ? { acknowledged: true, incidentKey, by: request.actor!.name } : { acknowledged: false, incidentKey, ...result };
+      });
       api.setNotFoundHandler(async (request) => {
         throw new KevinDeployError('NOT_FOUND', `no API route ${request.method} ${request.url.split('?')[0]}`);
       });

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { AlertService } from '../engine/alert-service.ts';
 import type { ReleaseService } from '../engine/release-service.ts';
 import { KevinDeployError } from '../errors.ts';
 import type { Store } from '../ports/store.ts';
@@ -8,6 +9,7 @@ import type { ApiTokens } from './api-tokens.ts';
 import { registerApiRoutes } from './api-routes.ts';
 import type { BotMetrics } from './metrics.ts';
 import { problemHandler, sendProblem } from './problem-handler.ts';
+import { registerWebhookRoutes, type WebhookDeps } from './webhook-routes.ts';
 
 /** Takes a raw request before fastify sees it (returns true when it did), for receivers that read the raw body themselves. */
 export type RawRequestHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
@@ -22,6 +24,10 @@ export interface HttpServerDeps {
   isDraining: () => boolean;
   /** Slack's events endpoint: handed to Bolt's receiver straight from the socket. */
   rawHandlers?: RawRequestHandler[];
+  /** The alert outbox's view for /api/v1/alerts. */
+  alerts?: AlertService | undefined;
+  /** PagerDuty webhooks and Discord interactions. */
+  webhooks?: WebhookDeps | undefined;
 }
 
 /**
@@ -81,6 +87,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     const { contentType, body } = await deps.metrics.render();
     return reply.type(contentType).send(body);
   });
-  await registerApiRoutes(app, { releases: deps.releases, tokens: deps.tokens, isDraining: deps.isDraining });
+  await registerApiRoutes(app, { releases: deps.releases, tokens: deps.tokens, isDraining: deps.isDraining, alerts: deps.alerts });
+  if (deps.webhooks) await registerWebhookRoutes(app, deps.webhooks);
   return app;
 }

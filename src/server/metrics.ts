@@ -1,6 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { isTerminal } from '../domain/stages.ts';
 import type { TransitionRecord } from '../engine/commit-decision.ts';
+import type { AlertOutbox } from '../ports/alert-outbox.ts';
+import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
 
 /**
@@ -12,6 +14,7 @@ export class BotMetrics {
   private readonly outcomes: Counter<'outcome' | 'kind'>;
   private readonly stageDurations: Histogram<'stage'>;
   private readonly rollbacks: Counter<'cause'>;
+  private readonly alertAttempts: Counter<'channel' | 'outcome'>;
 
   constructor(store: Store) {
     collectDefaultMetrics({ register: this.registry, prefix: 'kevin_deploy_process_' });
@@ -34,6 +37,12 @@ export class BotMetrics {
       labelNames: ['cause'],
       registers: [this.registry],
     });
+    this.alertAttempts = new Counter({
+      name: 'kevin_deploy_alert_delivery_attempts_total',
+      help: 'Alert delivery attempts by channel and outcome (delivered, retry, failed, skipped)',
+      labelNames: ['channel', 'outcome'],
+      registers: [this.registry],
+    });
     new Gauge({
       name: 'kevin_deploy_active_deployments',
       help: 'Deployments not yet in a terminal stage (including needs_attention and queued)',
@@ -53,6 +62,36 @@ export class BotMetrics {
       registers: [this.registry],
       async collect() {
         this.set((await store.listQueue()).length);
+      },
+    });
+  }
+
+  /** Called by the alert dispatcher after each attempt. */
+  readonly alertAttempt = (channel: string, outcome: string): void => {
+    this.alertAttempts.inc({ channel, outcome });
+  };
+
+  /** Delivery state read from the outbox at scrape time: right after a restart, and across replicas. */
+  watchAlerts(outbox: AlertOutbox, clock: Clock): void {
+    new Gauge({
+      name: 'kevin_deploy_alert_deliveries',
+      help: 'Alert deliveries in the outbox by channel and status (pending, delivered, failed, skipped)',
+      labelNames: ['channel', 'status'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const row of await outbox.countDeliveries()) this.set({ channel: row.channel, status: row.status }, row.count);
+      },
+    });
+    new Gauge({
+      name: 'kevin_deploy_alert_oldest_pending_seconds',
+      help: 'Age of the oldest undelivered alert per channel (0 when none): how far behind a channel is',
+      labelNames: ['channel'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const now = clock.now().getTime();
+        for (const row of await outbox.oldestPending()) this.set({ channel: row.channel }, Math.max(0, (now - Date.parse(row.createdAt)) / 1000));
       },
     });
   }

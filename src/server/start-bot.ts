@@ -1,3 +1,4 @@
+import type { Agent } from 'node:https';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -19,7 +20,9 @@ import { systemClock, type Clock } from '../ports/clock.ts';
 import type { Probe } from '../ports/probe.ts';
 import type { Store } from '../ports/store.ts';
 import type { TrafficPlatform } from '../ports/traffic-platform.ts';
+import { composeAlerting, type Alerting } from './alerting.ts';
 import { ApiTokens } from './api-tokens.ts';
+import { communityStatusSource } from './community-status.ts';
 import { createHttpServer } from './http-server.ts';
 import { BotMetrics } from './metrics.ts';
 
@@ -34,6 +37,10 @@ export interface BotOptions {
   platform?: TrafficPlatform | undefined;
   probe?: Probe | undefined;
   runner?: { scanIntervalMs?: number; leaseMs?: number; errorBackoffMs?: number } | undefined;
+  /** Alert dispatcher tuning (tests poll faster). */
+  alerts?: { pollMs?: number } | undefined;
+  /** An HTTPS agent for PagerDuty (tests trust the fake's generated CA with it). */
+  httpsAgent?: Agent | undefined;
 }
 
 export interface RunningBot {
@@ -44,6 +51,7 @@ export interface RunningBot {
   slack: SlackSurface | undefined;
   releases: ReleaseService;
   bus: TransitionBus;
+  alerting: Alerting;
   logger: Logger;
   /** Stop taking work, let in-flight steps record their result, release leases, close. */
   close(): Promise<void>;
@@ -77,8 +85,24 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   const releases = new ReleaseService({ store, platform, clock, config, bus, poke: (id) => runner?.poke(id) });
   let app: FastifyInstance;
   let slack: SlackSurface | undefined;
+  let alerting: Alerting;
+  let owner = '';
   try {
     slack = SlackSurface.fromEnv({ env, config, releases, store, db: opened.db, platform, bus, clock, logger });
+    alerting = composeAlerting({
+      config,
+      env,
+      store,
+      db: opened.db,
+      clock,
+      logger,
+      owner: () => owner,
+      slack,
+      httpsAgent: options.httpsAgent,
+      pollMs: options.alerts?.pollMs,
+      onAttempt: metrics.alertAttempt,
+    });
+    metrics.watchAlerts(alerting.outbox, clock);
     app = await createHttpServer({
       logger,
       releases,
@@ -88,6 +112,14 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
       runnerAlive: () => runner?.isAlive() ?? false,
       isDraining: () => draining,
       rawHandlers: slack ? [slack.rawHandler] : [],
+      alerts: alerting.service,
+      webhooks: {
+        logger,
+        pagerDutySecrets: alerting.pagerDutySecrets,
+        discordPublicKey: alerting.discordPublicKey,
+        alerts: alerting.service,
+        communityStatus: communityStatusSource({ config, store, outbox: alerting.outbox, clock }),
+      },
     });
     await app.listen({ port: options.port ?? 3000, host: options.host ?? config.server.host });
   } catch (error) {
@@ -99,7 +131,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 3000);
-  const owner = env.KEVIN_DEPLOY_INSTANCE || `${hostname()}:${port}`;
+  owner = env.KEVIN_DEPLOY_INSTANCE || `${hostname()}:${port}`;
   runner = new Runner({
     store,
     executor: new StepExecutor(platform, probe, (settings) => metricsSourceFor(settings, metricsDeps), clock),
@@ -110,8 +142,12 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     owner,
     ...options.runner,
   });
+  // Alerts go out as soon as the status change that raised them is committed.
+  bus.subscribe(() => alerting.dispatcher.poke());
   await runner.start();
   await slack?.start();
+  alerting.dispatcher.start();
+  logger.info({ on: alerting.configured, off: alerting.missing }, 'alert channels');
   const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
   logger.info({ url, owner, services: [...config.services.keys()], config: config.source }, 'kevin-deploy is serving');
 
@@ -123,12 +159,14 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     slack,
     releases,
     bus,
+    alerting,
     logger,
     close() {
       closing ??= (async () => {
         draining = true;
         await slack?.stop();
         await runner?.stop();
+        await alerting.dispatcher.stop();
         await app.close();
         await store.close();
         logger.info('kevin-deploy stopped');

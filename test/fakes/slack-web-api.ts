@@ -20,7 +20,8 @@
  *   `response_metadata.scopes` / `acceptedScopes`); a method whose scope the bot lacks answers `missing_scope`.
  *
  * Methods: auth.test, chat.postMessage, chat.update, chat.delete, chat.postEphemeral, chat.getPermalink,
- * views.open, views.push, views.update, views.publish, usergroups.users.list, users.info, conversations.info,
+ * views.open, views.push, views.update, views.publish, usergroups.users.list, users.info, users.lookupByEmail,
+ * conversations.info, conversations.history (newest first; metadata only with include_all_metadata),
  * apps.connections.open (only when `appToken` is given; it hands out a URL of the Socket Mode fake). Anything else
  * → `{ok:false, error:'unknown_method', req_method}`.
  *
@@ -245,6 +246,9 @@ const DEFAULT_SCOPES = [
   'commands',
   'chat:write',
   'users:read',
+  'users:read.email',
+  'channels:history',
+  'groups:history',
   'usergroups:read',
   'channels:read',
   'groups:read',
@@ -778,6 +782,40 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
         const members = usergroups.get(id);
         if (!members) return fail('no_such_subteam');
         return { ok: true, users: [...members] };
+      },
+    },
+    'users.lookupByEmail': {
+      token: 'bot',
+      scope: () => 'users:read.email',
+      handle: (args) => {
+        const email = str(args.email);
+        if (email === undefined || email === '') return invalidArguments('missing required field: email');
+        const u = [...users.values()].find((candidate) => candidate.email?.toLowerCase() === email.toLowerCase() && !candidate.deleted);
+        if (!u) return fail('users_not_found');
+        return { ok: true, user: { id: u.id, team_id: teamId, name: u.name, real_name: u.realName ?? u.name, profile: { email: u.email } } };
+      },
+    },
+    'conversations.history': {
+      token: 'bot',
+      scope: () => 'channels:history',
+      handle: (args) => {
+        const channel = resolveChannel(str(args.channel), true);
+        if (!channel) return fail('channel_not_found');
+        if (!channel.isMember) return fail('not_in_channel');
+        const oldest = Number(str(args.oldest) ?? '0');
+        const limit = Math.min(Number(str(args.limit) ?? '100') || 100, 999);
+        const withMetadata = str(args.include_all_metadata) === 'true' || args.include_all_metadata === true;
+        // Newest first, top-level messages only, as Slack answers.
+        const messages = channel.messages
+          .filter((m) => (m.thread_ts === undefined || m.thread_ts === m.ts) && Number(m.ts) > oldest)
+          .reverse()
+          .slice(0, limit)
+          .map((m) => {
+            const wire = wireMessage(m);
+            if (!withMetadata) delete wire.metadata;
+            return wire;
+          });
+        return { ok: true, messages, has_more: false, pin_count: 0, channel_actions_ts: null, channel_actions_count: 0 };
       },
     },
     'users.info': {

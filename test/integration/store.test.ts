@@ -76,7 +76,7 @@ afterEach(async () => {
 describe('openStore', () => {
   it('runs the migrations once; re-opening migrates nothing', async () => {
     const first = await open();
-    expect(first.migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards']);
+    expect(first.migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox']);
     expect(first.description).toBe(`sqlite:${file}`);
     await first.store.ping();
     await closeAll();
@@ -105,7 +105,7 @@ describe('openStore', () => {
   it('opens an in-memory database with sqlite::memory:', async () => {
     const { store, migrated } = await openStore('sqlite::memory:');
     opened.push(store);
-    expect(migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards']);
+    expect(migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox']);
     const d = deployment();
     await store.insertDeployment(d);
     expect(await store.getDeployment(d.id)).toEqual(d);

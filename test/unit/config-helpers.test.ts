@@ -9,7 +9,7 @@ import { closestMatch } from '../../src/config/suggest.ts';
 
 describe('knownKeysAt', () => {
   it('derives the keys of each level from the schema', () => {
-    expect(knownKeysAt(configFileSchema, [])).toEqual(['version', 'server', 'apiTokens', 'slack', 'services']);
+    expect(knownKeysAt(configFileSchema, [])).toEqual(['version', 'server', 'apiTokens', 'slack', 'alerting', 'services']);
     expect(knownKeysAt(configFileSchema, ['services', 'kevinstamp', 'health'])).toEqual(['paths', 'timeout', 'attempts', 'interval']);
     expect(knownKeysAt(configFileSchema, ['services', 'kevinstamp'])).toContain('environments');
     expect(knownKeysAt(configFileSchema, ['services', 'kevinstamp', 'environments', 'production'])).not.toContain('environments');

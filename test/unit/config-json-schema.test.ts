@@ -29,7 +29,7 @@ describe('configJsonSchema', () => {
     expect(schema.$id).toBe('https://kevin-deploy.dev/schema/kevin-deploy.schema.json');
     expect(typeof schema.title).toBe('string');
     expect(schema.type).toBe('object');
-    expect(Object.keys(at(schema, 'properties'))).toEqual(['version', 'server', 'apiTokens', 'slack', 'services']);
+    expect(Object.keys(at(schema, 'properties'))).toEqual(['version', 'server', 'apiTokens', 'slack', 'alerting', 'services']);
     expect(at(schema, 'properties', 'services').type).toBe('object');
     // Serialisable as is: `config schema` prints JSON.stringify of it.
     expect(JSON.parse(JSON.stringify(schema))).toEqual(schema);

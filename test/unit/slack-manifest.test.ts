@@ -14,7 +14,7 @@ describe('manifest.yml (Slack app manifest)', () => {
     expect(manifest.settings.event_subscriptions.bot_events).toEqual(['app_home_opened']);
     expect(manifest.features.app_home.home_tab_enabled).toBe(true);
     // Minimal scopes: nothing beyond what the bot calls.
-    expect(manifest.oauth_config.scopes.bot).toEqual(['commands', 'chat:write', 'usergroups:read']);
+    expect(manifest.oauth_config.scopes.bot).toEqual(['commands', 'chat:write', 'usergroups:read', 'users:read', 'users:read.email', 'channels:history', 'groups:history']);
     expect(typeof manifest.settings.socket_mode_enabled).toBe('boolean');
   });
 

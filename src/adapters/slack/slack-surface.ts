@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { COMMANDS, runCommand, type CommandName } from '../../../commands/index.ts';
 import type { KevinDeployConfig } from '../../config/schema.ts';
 import { settingsOf } from '../../config/target-lookup.ts';
+import type { AlertService } from '../../engine/alert-service.ts';
 import type { ReleaseService } from '../../engine/release-service.ts';
 import type { TransitionBus } from '../../engine/transition-bus.ts';
 import { KevinDeployError } from '../../errors.ts';
@@ -12,11 +13,13 @@ import type { Clock } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
 import type { TrafficPlatform } from '../../ports/traffic-platform.ts';
 import type { Database } from '../store/database-schema.ts';
+import { ALERT_ACK_ACTION } from './alert-message.ts';
 import { CardPublisher } from './card-publisher.ts';
 import { CardStore } from './card-store.ts';
 import { ACTIONS } from './deployment-card.ts';
 import { errorReply, replyFor } from './replies.ts';
 import { SlackActors } from './slack-actors.ts';
+import { SlackAlertChannel } from './slack-alert-channel.ts';
 import { slackLogger } from './slack-logger.ts';
 import { peopleOf, type People } from './mrkdwn.ts';
 import { parseDeployCommand, parseRollbackCommand, type ParsedSlashCommand } from './slash-command-parser.ts';
@@ -39,6 +42,10 @@ export interface SlackSurfaceDeps {
   bus: TransitionBus;
   clock: Clock;
   logger: Logger;
+  /** Acknowledge buttons on alerts; set once alerting is composed (it needs this surface's channel). */
+  alerts?: AlertService | undefined;
+  /** Who is on call, as PagerDuty says (emails); mapped to Slack users for the alert mention. */
+  onCallEmails?: (() => Promise<string[]>) | undefined;
 }
 
 const EVENTS_PATH = '/slack/events';
@@ -56,6 +63,8 @@ export class SlackSurface {
   private readonly httpReceiver: HTTPReceiver | undefined;
   private readonly actors: SlackActors;
   readonly publisher: CardPublisher;
+  /** Slack as an alert channel: the alerts channel, on-call mentions, Acknowledge. */
+  readonly alertChannel: SlackAlertChannel;
   private readonly people: People;
   private unsubscribe: (() => void) | undefined;
 
@@ -119,7 +128,38 @@ export class SlackSurface {
       logger: logger.child({ component: 'slack-cards' }),
       minIntervalMs: deps.config.slack.minUpdateInterval,
     });
+    this.alertChannel = new SlackAlertChannel({
+      client: cardClient,
+      channelFor: () => deps.config.alerting.slack.channel ?? deps.config.slack.channel,
+      mentions: () => this.onCallMentions(cardClient),
+      clock: deps.clock,
+    });
     this.register();
+  }
+
+  /** Alerting is composed after the surface (it needs alertChannel); then Acknowledge works. */
+  useAlerts(alerts: AlertService): void {
+    this.deps.alerts = alerts;
+  }
+
+  /** PagerDuty's on-call lookup (emails), for mentioning who is on call on critical alerts. */
+  useOnCall(onCallEmails: () => Promise<string[]>): void {
+    this.deps.onCallEmails = onCallEmails;
+  }
+
+  /**
+   * The on-call person from PagerDuty, as a Slack mention (looked up by email); otherwise the
+   * configured alerting.slack.mention users and groups.
+   */
+  private async onCallMentions(client: webApi.WebClient): Promise<string[]> {
+    const emails = (await this.deps.onCallEmails?.().catch(() => [])) ?? [];
+    const found: string[] = [];
+    for (const email of emails.slice(0, 3)) {
+      const user = await client.users.lookupByEmail({ email }).catch(() => undefined);
+      if (user?.user?.id) found.push(`<@${user.user.id}>`);
+    }
+    if (found.length > 0) return found;
+    return this.deps.config.alerting.slack.mention.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`));
   }
 
   /** Slack is on when SLACK_BOT_TOKEN is set; undefined otherwise. */
@@ -212,6 +252,34 @@ export class SlackSurface {
         if (!(error instanceof KevinDeployError)) logger.error({ err: error, action: name, deploymentId: id }, 'a card button failed');
         await respond({ response_type: 'ephemeral', replace_original: false, text: errorReply(error, this.people) }).catch(() => undefined);
       }
+    });
+
+    app.action(ALERT_ACK_ACTION, async ({ ack, action, body, respond }) => {
+      await ack();
+      const incidentKey = (action as { value?: string }).value ?? '';
+      const alerts = this.deps.alerts;
+      if (!alerts) return;
+      try {
+        const actor = await this.actors.resolve(body.user.id);
+        const result = await alerts.acknowledge(incidentKey, actor.name, 'slack');
+        if (result.status !== 'acknowledged') {
+          const text =
+            result.status === 'unknown'
+              ? ':grey_question: That alert is not known here any more; nothing was changed.'
+              : result.resolvedAt
+                ? `:white_check_mark: Already resolved at ${result.resolvedAt}; nothing was changed.`
+                : `:eyes: Already acknowledged by ${result.by ?? 'someone'} at ${result.at ?? '?'}; nothing was changed.`;
+          await respond({ response_type: 'ephemeral', replace_original: false, text }).catch(() => undefined);
+        }
+      } catch (error) {
+        if (!(error instanceof KevinDeployError)) logger.error({ err: error, incidentKey }, 'acknowledging an alert failed');
+        await respond({ response_type: 'ephemeral', replace_original: false, text: errorReply(error, this.people) }).catch(() => undefined);
+      }
+    });
+
+    // Link buttons on alerts open a URL; Slack still sends the click, which only needs an ack.
+    app.action(/^kd_alert_link_\d+$/, async ({ ack }) => {
+      await ack();
     });
 
     app.action(MODAL_TARGET_ACTION, async ({ ack, body, client }) => {

@@ -88,6 +88,42 @@ export interface SlackCardsTable {
   updated_at: string;
 }
 
+/** One alert, as the router raised it (see src/domain/alert.ts); `id` orders deliveries per channel. */
+export interface AlertsTable {
+  id: Generated<number>;
+  alert_key: string;
+  deployment_id: string;
+  service: string;
+  environment: string;
+  kind: string;
+  level: string;
+  title: string;
+  incident_key: string | null;
+  facts_json: string;
+  created_at: string;
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  escalated_at: string | null;
+  resolved_at: string | null;
+}
+
+/** One alert on one channel: the idempotency unit (alert, channel). */
+export interface AlertDeliveriesTable {
+  alert_id: number;
+  channel: string;
+  /** pending → delivered | failed | skipped */
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  /** The channel's reference to what it sent (Slack channel:ts, Discord message id, PagerDuty dedup key). */
+  ref: string | null;
+  delivered_at: string | null;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  updated_at: string;
+}
+
 export interface Database {
   deployments: DeploymentsTable;
   deployment_events: DeploymentEventsTable;
@@ -96,4 +132,6 @@ export interface Database {
   deployment_queue: QueueTable;
   sandbox_state: SandboxStateTable;
   slack_cards: SlackCardsTable;
+  alerts: AlertsTable;
+  alert_deliveries: AlertDeliveriesTable;
 }

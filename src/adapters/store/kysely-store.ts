@@ -11,7 +11,9 @@ import type {
   TargetClaim,
   WorkItem,
 } from '../../ports/store.ts';
+import type { AlertIntent } from '../../domain/alert-rules.ts';
 import type { Database } from './database-schema.ts';
+import { recordAlertIntents } from './kysely-alert-outbox.ts';
 import { deploymentToRow, rowToDeployment, rowToEvent } from './row-mapping.ts';
 
 const TERMINAL = [...TERMINAL_STAGES];
@@ -198,6 +200,10 @@ class KyselySession implements StoreSession {
   async listLocks(): Promise<FreezeLock[]> {
     const rows = await this.db.selectFrom('locks').selectAll().orderBy('since').execute();
     return rows.map(rowToLock);
+  }
+
+  async recordAlerts(intents: readonly AlertIntent[], now: string): Promise<void> {
+    if (intents.length > 0) await recordAlertIntents(this.db, intents, now);
   }
 }
 

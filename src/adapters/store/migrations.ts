@@ -115,6 +115,46 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         .execute();
     },
   },
+  '0004-alert-outbox': {
+    async up(db: Kysely<any>) {
+      // The outbox: alerts are written in the same transaction as the status change that caused
+      // them; one delivery row per channel carries that channel's state, lease and remote ref.
+      await withSerialId(db.schema.createTable('alerts'), dialect)
+        .addColumn('alert_key', 'varchar(255)', (c) => c.notNull().unique())
+        .addColumn('deployment_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('service', 'varchar(128)', (c) => c.notNull())
+        .addColumn('environment', 'varchar(128)', (c) => c.notNull())
+        .addColumn('kind', 'varchar(32)', (c) => c.notNull())
+        .addColumn('level', 'varchar(16)', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('incident_key', 'varchar(255)')
+        .addColumn('facts_json', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('acknowledged_at', 'varchar(32)')
+        .addColumn('acknowledged_by', 'text')
+        .addColumn('escalated_at', 'varchar(32)')
+        .addColumn('resolved_at', 'varchar(32)')
+        .execute();
+      await db.schema.createIndex('alerts_incident').on('alerts').column('incident_key').execute();
+      await db.schema.createIndex('alerts_deployment').on('alerts').column('deployment_id').execute();
+      await db.schema
+        .createTable('alert_deliveries')
+        .addColumn('alert_id', 'integer', (c) => c.notNull().references('alerts.id'))
+        .addColumn('channel', 'varchar(16)', (c) => c.notNull())
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('ref', 'text')
+        .addColumn('delivered_at', 'varchar(32)')
+        .addColumn('lease_owner', 'varchar(128)')
+        .addColumn('lease_expires_at', 'varchar(32)')
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('alert_deliveries_pk', ['alert_id', 'channel'])
+        .execute();
+      await db.schema.createIndex('alert_deliveries_status').on('alert_deliveries').columns(['status', 'channel']).execute();
+    },
+  },
   };
 }
 

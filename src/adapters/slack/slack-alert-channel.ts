@@ -1,0 +1,91 @@
+import type { webApi } from '@slack/bolt';
+import type { Alert, AlertKind } from '../../domain/alert.ts';
+import type { AlertChannel, DeliveryContext, DeliveryOutcome } from '../../ports/alert-channel.ts';
+import type { Clock } from '../../ports/clock.ts';
+import { ALERT_METADATA_TYPE, alertMessage } from './alert-message.ts';
+import { classify } from './card-publisher.ts';
+
+/** Kinds the deployment card already shows in full: the alerts channel stays for what needs a person. */
+const SHOWN_ON_THE_CARD: ReadonlySet<AlertKind> = new Set(['release-started', 'release-succeeded', 'deploy-marker']);
+
+export interface SlackAlertChannelOptions {
+  client: webApi.WebClient;
+  /** The alerts channel for a target (alerting.slack.channel, else the target's card channel). */
+  channelFor(service: string, environment: string): string | undefined;
+  /** Who to mention on critical and emergency alerts (the on-call person, else configured people). */
+  mentions(): Promise<string[]>;
+  clock: Clock;
+}
+
+/**
+ * Slack as an alert channel: warning and above are posted to the alerts channel with the numbers,
+ * the on-call mention (critical and emergency) and an Acknowledge button; an acknowledgement or
+ * resolution edits those messages in place (`ref` is `channel|ts`). Info alerts are the
+ * deployment card's job, so they are not repeated here.
+ */
+export class SlackAlertChannel implements AlertChannel {
+  readonly name = 'slack' as const;
+
+  constructor(private readonly o: SlackAlertChannelOptions) {}
+
+  async deliver(alert: Alert, context: DeliveryContext): Promise<DeliveryOutcome> {
+    if (alert.kind.startsWith('community-')) return { status: 'skipped', reason: 'community notices go to Discord only' };
+    if (SHOWN_ON_THE_CARD.has(alert.kind) || (alert.level === 'info' && !alert.incidentKey)) {
+      return { status: 'skipped', reason: 'shown on the deployment card' };
+    }
+    try {
+      if (alert.kind === 'acknowledged' || alert.kind === 'resolved') return await this.markIncident(alert, context);
+      return await this.post(alert, context);
+    } catch (error) {
+      const verdict = classify(error);
+      if (verdict.kind === 'permanent') return { status: 'failed', error: `Slack refused the alert: ${verdict.error}` };
+      return { status: 'retry', error: `Slack: ${verdict.error}`, ...(verdict.kind === 'rate-limited' ? { retryAfterMs: verdict.retryAfterMs } : {}) };
+    }
+  }
+
+  private async post(alert: Alert, context: DeliveryContext): Promise<DeliveryOutcome> {
+    const channel = this.o.channelFor(alert.facts.service, alert.facts.environment);
+    if (!channel) return { status: 'failed', error: 'no Slack channel for alerts: set alerting.slack.channel or slack.channel' };
+    // A retry after an attempt whose answer was lost: find the message it may have posted first.
+    if (context.attempt > 1) {
+      const posted = await this.findPosted(channel, context.idempotencyKey, alert.createdAt);
+      if (posted) return { status: 'delivered', ref: `${channel}|${posted}` };
+    }
+    const mentions = alert.level === 'critical' || alert.level === 'emergency' ? await this.o.mentions() : [];
+    const message = alertMessage(alert, { mentions, now: this.o.clock.now() });
+    const result = await this.o.client.chat.postMessage({
+      channel,
+      text: message.text,
+      blocks: message.blocks as never,
+      unfurl_links: false,
+      metadata: { event_type: ALERT_METADATA_TYPE, event_payload: { key: context.idempotencyKey } },
+    });
+    return { status: 'delivered', ref: `${result.channel ?? channel}|${result.ts}` };
+  }
+
+  private async findPosted(channel: string, key: string, since: string): Promise<string | undefined> {
+    const history = await this.o.client.conversations
+      .history({ channel, oldest: String(Math.floor(Date.parse(since) / 1000) - 1), include_all_metadata: true, limit: 200 })
+      .catch(() => undefined);
+    const found = history?.messages?.find((m) => {
+      const metadata = (m as { metadata?: { event_type?: string; event_payload?: { key?: string } } }).metadata;
+      return metadata?.event_type === ALERT_METADATA_TYPE && metadata.event_payload?.key === key;
+    });
+    return found?.ts;
+  }
+
+  /** Acknowledged or resolved: every message of the incident loses its button and says so. */
+  private async markIncident(alert: Alert, context: DeliveryContext): Promise<DeliveryOutcome> {
+    if (context.incidentRefs.length === 0) return { status: 'skipped', reason: 'the incident has no Slack message to update' };
+    const words = alert.title.includes(' — ') ? alert.title.slice(alert.title.lastIndexOf(' — ') + 3) : alert.kind;
+    const original = { ...alert, title: alert.title.includes(' — ') ? alert.title.slice(0, alert.title.lastIndexOf(' — ')) : alert.title };
+    const state = { kind: alert.kind as 'acknowledged' | 'resolved', words: `${words.charAt(0).toUpperCase()}${words.slice(1)} at ${alert.createdAt}` };
+    for (const ref of context.incidentRefs) {
+      const [channel, ts] = ref.split('|');
+      if (!channel || !ts) continue;
+      const message = alertMessage(original, { mentions: [], now: this.o.clock.now(), state });
+      await this.o.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks as never });
+    }
+    return { status: 'delivered', ref: context.incidentRefs.at(-1) };
+  }
+}

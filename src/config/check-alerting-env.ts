@@ -1,0 +1,38 @@
+import { parseDiscordWebhookUrl } from '../adapters/discord/discord-webhook-url.ts';
+import type { ProblemList } from './problem-list.ts';
+
+export interface CheckAlertingEnvInput {
+  file: string;
+  env: Readonly<Record<string, string | undefined>>;
+  problems: ProblemList;
+}
+
+const URL_VARIABLES = ['MAILCHANNELS_API_URL', 'PAGERDUTY_API_URL', 'DISCORD_API_URL'] as const;
+
+/**
+ * The alert channels' addresses come from the environment, not the file, but a typo there is as
+ * silent as one in the file — until the first incident. `config check` reports them too.
+ */
+export function checkAlertingEnv({ file, env, problems }: CheckAlertingEnvInput): void {
+  const webhook = env.DISCORD_WEBHOOK_URL;
+  if (webhook) {
+    const parsed = parseDiscordWebhookUrl(webhook);
+    // The URL holds the webhook's secret token: the message never quotes it.
+    if ('problem' in parsed) problems.add({ file, path: '$DISCORD_WEBHOOK_URL', message: `DISCORD_WEBHOOK_URL is not a Discord webhook URL: ${parsed.problem}` });
+  }
+  for (const name of URL_VARIABLES) {
+    const value = env[name];
+    if (!value) continue;
+    let ok = false;
+    try {
+      ok = ['http:', 'https:'].includes(new URL(value).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) problems.add({ file, path: `$${name}`, message: `${name} must be an http(s) URL, got "${value.slice(0, 80)}"` });
+  }
+  const host = env.PAGERDUTY_EVENTS_HOST;
+  if (host && !/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(host)) {
+    problems.add({ file, path: '$PAGERDUTY_EVENTS_HOST', message: `PAGERDUTY_EVENTS_HOST is host[:port] (PagerDuty's Events API is always HTTPS), e.g. events.pagerduty.com; got "${host.slice(0, 80)}"` });
+  }
+}

@@ -1,0 +1,189 @@
+import type { Logger } from 'pino';
+import { formatDuration } from '../config/duration.ts';
+import type { AlertingConfig, KevinDeployConfig } from '../config/schema.ts';
+import { settingsOf } from '../config/target-lookup.ts';
+import { nextLevel, type Alert, type AlertChannelName, type AlertLevel } from '../domain/alert.ts';
+import type { AlertChannel, DeliveryOutcome } from '../ports/alert-channel.ts';
+import type { AlertOutbox, DeliveryCompletion, DeliveryJob, StoredAlert } from '../ports/alert-outbox.ts';
+import type { Clock } from '../ports/clock.ts';
+
+export interface AlertDispatcherOptions {
+  outbox: AlertOutbox;
+  /** The configured channels; a route to a channel not here is recorded as skipped, with what to set. */
+  channels: readonly AlertChannel[];
+  /** Why each unconfigured channel is missing, e.g. "set PAGERDUTY_ROUTING_KEY". */
+  missing: Partial<Record<AlertChannelName, string>>;
+  config: KevinDeployConfig;
+  clock: Clock;
+  logger: Logger;
+  /** This replica's name for leases; read when needed (the port is known only once listening). */
+  owner: () => string;
+  /** How often the outbox is scanned when nothing pokes the dispatcher. */
+  pollMs?: number;
+  /** How long a delivery attempt may hold its lease (longer than any channel's timeout). */
+  leaseMs?: number;
+  /** Called after every attempt (metrics). */
+  onAttempt?: ((channel: AlertChannelName, outcome: DeliveryOutcome['status']) => void) | undefined;
+}
+
+/**
+ * Drains the alert outbox: per channel, the oldest undelivered alert first, one at a time, so a
+ * channel that was down gets everything in order once it is back. Each attempt is leased in the
+ * store, so replicas never send the same (alert, channel) twice at once, and the channel adapters
+ * carry the idempotency key so a crash between sending and recording does not double it either.
+ * Retries back off exponentially, never sooner than a 429 asked. It runs beside the release
+ * runner and shares nothing with it: a failing channel never holds up a rollback.
+ */
+export class AlertDispatcher {
+  private readonly channels: Map<AlertChannelName, AlertChannel>;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private readonly pollMs: number;
+  private readonly leaseMs: number;
+  private readonly retry: AlertingConfig['retry'];
+
+  constructor(private readonly o: AlertDispatcherOptions) {
+    this.channels = new Map(o.channels.map((c) => [c.name, c]));
+    this.pollMs = o.pollMs ?? 1_000;
+    this.leaseMs = o.leaseMs ?? 60_000;
+    this.retry = o.config.alerting.retry;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.poke(), this.pollMs);
+    this.poke();
+  }
+
+  /** Look now (a status change just wrote alerts, or a person acknowledged one). */
+  poke(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.poke();
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+    await this.o.outbox.releaseLeases(this.o.owner()).catch(() => undefined);
+  }
+
+  /** Whether anything is due right now; for tests and the CLI. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      await this.escalate();
+      // Keep going while deliveries succeed: a backlog drains at the channels' pace, not the poll's.
+      for (let round = 0; round < 100 && !this.stopped; round++) {
+        const now = this.o.clock.now();
+        const jobs = await this.o.outbox.leaseDue(this.o.owner(), now.toISOString(), new Date(now.getTime() + this.leaseMs).toISOString());
+        if (jobs.length === 0) return;
+        const outcomes = await Promise.all(jobs.map((job) => this.attempt(job)));
+        if (!outcomes.some((status) => status === 'delivered' || status === 'skipped' || status === 'failed')) return;
+      }
+    } catch (error) {
+      this.o.logger.error({ err: error }, 'the alert dispatcher could not read the outbox; it tries again at the next poll');
+    }
+  }
+
+  private async attempt(job: DeliveryJob): Promise<DeliveryOutcome['status']> {
+    const { alert, channel: name } = job;
+    const channel = this.channels.get(name);
+    const log = this.o.logger.child({ alert: alert.id, channel: name, deploymentId: alert.facts.deploymentId });
+    let outcome: DeliveryOutcome;
+    if (!channel) {
+      outcome = { status: 'skipped', reason: `${name} is not configured${this.o.missing[name] ? `: ${this.o.missing[name]}` : ''}` };
+    } else {
+      try {
+        outcome = await channel.deliver(alert, {
+          idempotencyKey: `${alert.id}#${name}`,
+          attempt: job.attempts + 1,
+          incidentRefs: job.incidentRefs,
+          previousRef: job.previousRef ?? undefined,
+        });
+      } catch (error) {
+        // Adapters should not throw; if one does, it is treated like an outage of that channel.
+        outcome = { status: 'retry', error: error instanceof Error ? error.message : String(error) };
+      }
+    }
+    const now = this.o.clock.now();
+    const completion = this.completionOf(outcome, job, now);
+    const kept = await this.o.outbox.complete(job, this.o.owner(), completion, now.toISOString());
+    this.o.onAttempt?.(name, outcome.status);
+    if (!kept) log.warn('lost the lease on an alert delivery while sending; another replica carries on');
+    else if (outcome.status === 'failed') log.error({ error: outcome.error }, 'alert channel refused the alert (a configuration error); not retried');
+    else if (outcome.status === 'retry') log.warn({ error: outcome.error, attempt: job.attempts + 1, nextAttemptAt: completion.status === 'retry' ? completion.nextAttemptAt : undefined }, 'alert delivery failed; will retry');
+    else if (outcome.status === 'delivered') {
+      log.info({ level: alert.level, kind: alert.kind, late: lateness(alert, now) }, 'alert delivered');
+      if (outcome.warning) log.warn({ warning: outcome.warning }, 'alert delivered, but not completely');
+    }
+    else log.debug({ reason: outcome.reason }, 'alert delivery skipped');
+    return outcome.status;
+  }
+
+  private completionOf(outcome: DeliveryOutcome, job: DeliveryJob, now: Date): DeliveryCompletion {
+    switch (outcome.status) {
+      case 'delivered':
+        return { status: 'delivered', ref: outcome.ref ?? null };
+      case 'skipped':
+        return { status: 'skipped', error: outcome.reason };
+      case 'failed':
+        return { status: 'failed', error: outcome.error };
+      case 'retry': {
+        const backoff = Math.min(this.retry.maxBackoff, this.retry.initialBackoff * 2 ** Math.min(job.attempts, 20));
+        const wait = Math.max(backoff, outcome.retryAfterMs ?? 0);
+        return { status: 'retry', error: outcome.error, nextAttemptAt: new Date(now.getTime() + wait).toISOString() };
+      }
+    }
+  }
+
+  /** Unacknowledged incidents past their level's acknowledgeWithin go up one level, once. */
+  private async escalate(): Promise<void> {
+    const candidates = await this.o.outbox.escalationCandidates(['warning', 'critical']);
+    const now = this.o.clock.now();
+    for (const alert of candidates) {
+      const settings = settingsOf(this.o.config, alert.facts.service, alert.facts.environment);
+      if (!settings) continue;
+      const within = settings.alerts.acknowledgeWithin[alert.level as 'warning' | 'critical'];
+      const next = nextLevel(alert.level);
+      if (within === undefined || !next) continue;
+      if (Date.parse(alert.createdAt) + within > now.getTime()) continue;
+      const escalation = escalationOf(alert, next, within, now);
+      const channels = settings.alerts.routes[next].filter((c) => c !== 'discord');
+      if (await this.o.outbox.escalate(alert, escalation, channels, now.toISOString())) {
+        this.o.logger.warn({ alert: alert.id, from: alert.level, to: next }, 'alert not acknowledged in time; escalated');
+      }
+    }
+  }
+}
+
+function escalationOf(alert: StoredAlert, level: AlertLevel, withinMs: number, now: Date): Alert {
+  return {
+    id: `${alert.id}/escalated`,
+    kind: 'escalated',
+    level,
+    title: `not acknowledged within ${formatDuration(withinMs)}: ${alert.title}`,
+    facts: alert.facts,
+    ...(alert.incidentKey ? { incidentKey: alert.incidentKey } : {}),
+    createdAt: now.toISOString(),
+  };
+}
+
+function lateness(alert: Alert, now: Date): string | undefined {
+  const ms = now.getTime() - Date.parse(alert.createdAt);
+  return ms > 60_000 ? formatDuration(ms) : undefined;
+}

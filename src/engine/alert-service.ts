@@ -1,0 +1,57 @@
+import type { Logger } from 'pino';
+import type { AlertChannelName } from '../domain/alert.ts';
+import type { AlertFilter, AlertOutbox, StoredAlert } from '../ports/alert-outbox.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Store } from '../ports/store.ts';
+
+export type AcknowledgeResult =
+  | { status: 'acknowledged'; alert: StoredAlert }
+  | { status: 'already'; by: string | null; at: string | null; resolvedAt: string | null }
+  | { status: 'unknown' };
+
+/**
+ * What people and PagerDuty do to alerts: acknowledge and resolve. Each is recorded on the alert
+ * (first one wins), told to the incident's other channels through the outbox, and written to the
+ * deployment's audit trail with who did it and from where.
+ */
+export class AlertService {
+  constructor(
+    private readonly o: { outbox: AlertOutbox; store: Store; clock: Clock; logger: Logger; poke: () => void },
+  ) {}
+
+  async acknowledge(incidentKey: string, by: string, from: AlertChannelName | 'cli'): Promise<AcknowledgeResult> {
+    const now = this.o.clock.now().toISOString();
+    const alert = await this.o.outbox.acknowledge(incidentKey, by, from, now);
+    if (!alert) return this.whyNot(incidentKey);
+    await this.audit(alert, 'alert-acknowledged', by, from, now);
+    this.o.poke();
+    return { status: 'acknowledged', alert };
+  }
+
+  async resolve(incidentKey: string, by: string, from: AlertChannelName): Promise<AcknowledgeResult> {
+    const now = this.o.clock.now().toISOString();
+    const alert = await this.o.outbox.resolveIncident(incidentKey, by, from, now);
+    if (!alert) return this.whyNot(incidentKey);
+    await this.audit(alert, 'alert-resolved', by, from, now);
+    this.o.poke();
+    return { status: 'acknowledged', alert };
+  }
+
+  list(filter: AlertFilter): Promise<StoredAlert[]> {
+    return this.o.outbox.list(filter);
+  }
+
+  private async whyNot(incidentKey: string): Promise<AcknowledgeResult> {
+    const [first] = (await this.o.outbox.list({ limit: 500 })).filter((a) => a.incidentKey === incidentKey).slice(-1);
+    if (!first) return { status: 'unknown' };
+    return { status: 'already', by: first.acknowledgedBy, at: first.acknowledgedAt, resolvedAt: first.resolvedAt };
+  }
+
+  private async audit(alert: StoredAlert, action: string, by: string, from: string, now: string): Promise<void> {
+    const d = await this.o.store.getDeployment(alert.facts.deploymentId);
+    if (!d) return;
+    await this.o.store
+      .appendEvents([{ deploymentId: d.id, at: now, actor: by, action, fromStage: d.stage, toStage: d.stage, details: { incidentKey: alert.incidentKey, via: from, reason: alert.title } }])
+      .catch((error: unknown) => this.o.logger.warn({ err: error }, 'could not audit an alert acknowledgement'));
+  }
+}

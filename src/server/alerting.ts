@@ -1,0 +1,151 @@
+import type { Agent } from 'node:https';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { DiscordChannel } from '../adapters/discord/discord-channel.ts';
+import { parseDiscordWebhookUrl } from '../adapters/discord/discord-webhook-url.ts';
+import { MailChannelsChannel } from '../adapters/email/mailchannels-channel.ts';
+import { OnCallLookup } from '../adapters/pagerduty/oncall-lookup.ts';
+import { PagerDutyChannel } from '../adapters/pagerduty/pagerduty-channel.ts';
+import type { SlackSurface } from '../adapters/slack/slack-surface.ts';
+import type { Database } from '../adapters/store/database-schema.ts';
+import { KyselyAlertOutbox } from '../adapters/store/kysely-alert-outbox.ts';
+import type { KevinDeployConfig } from '../config/schema.ts';
+import { settingsOf } from '../config/target-lookup.ts';
+import type { AlertChannelName } from '../domain/alert.ts';
+import { AlertDispatcher } from '../engine/alert-dispatcher.ts';
+import { AlertService } from '../engine/alert-service.ts';
+import type { AlertChannel, DeliveryOutcome } from '../ports/alert-channel.ts';
+import type { AlertOutbox } from '../ports/alert-outbox.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Store } from '../ports/store.ts';
+
+export interface AlertingEnv {
+  PAGERDUTY_ROUTING_KEY?: string | undefined;
+  PAGERDUTY_EVENTS_HOST?: string | undefined;
+  PAGERDUTY_API_TOKEN?: string | undefined;
+  PAGERDUTY_API_URL?: string | undefined;
+  PAGERDUTY_WEBHOOK_SECRET?: string | undefined;
+  MAILCHANNELS_API_KEY?: string | undefined;
+  MAILCHANNELS_API_URL?: string | undefined;
+  DISCORD_BOT_TOKEN?: string | undefined;
+  DISCORD_WEBHOOK_URL?: string | undefined;
+  DISCORD_API_URL?: string | undefined;
+  DISCORD_PUBLIC_KEY?: string | undefined;
+}
+
+export interface Alerting {
+  outbox: AlertOutbox;
+  service: AlertService;
+  dispatcher: AlertDispatcher;
+  /** Which channels are on, and what to set for the others. */
+  configured: AlertChannelName[];
+  missing: Partial<Record<AlertChannelName, string>>;
+  pagerDutySecrets: string[];
+  discordPublicKey: string | undefined;
+}
+
+export interface AlertingDeps {
+  config: KevinDeployConfig;
+  env: AlertingEnv;
+  store: Store;
+  db: Kysely<Database>;
+  clock: Clock;
+  logger: Logger;
+  owner: () => string;
+  slack: SlackSurface | undefined;
+  /** Tests reach the PagerDuty fake over HTTPS with its own CA. */
+  httpsAgent?: Agent | undefined;
+  pollMs?: number | undefined;
+  onAttempt?: (channel: AlertChannelName, outcome: DeliveryOutcome['status']) => void;
+}
+
+/**
+ * Composes alerting from the environment: each channel is on when its secret is set (Slack when
+ * the Slack surface is), and a route to a channel that is off is recorded as skipped with what to
+ * set — so `kevin-deploy alerts` shows why nothing was paged instead of staying silent.
+ */
+export function composeAlerting(deps: AlertingDeps): Alerting {
+  const { config, env, logger } = deps;
+  const outbox = new KyselyAlertOutbox(deps.db);
+  const channels: AlertChannel[] = [];
+  const missing: Partial<Record<AlertChannelName, string>> = {};
+
+  if (deps.slack) channels.push(deps.slack.alertChannel);
+  else missing.slack = 'set SLACK_BOT_TOKEN (the deployment card and the alerts channel are Slack)';
+
+  let onCall: OnCallLookup | undefined;
+  if (env.PAGERDUTY_ROUTING_KEY) {
+    channels.push(new PagerDutyChannel({ routingKey: env.PAGERDUTY_ROUTING_KEY, eventsHost: env.PAGERDUTY_EVENTS_HOST || undefined, agent: deps.httpsAgent }));
+    const policy = config.alerting.pagerduty.escalationPolicyId;
+    if (env.PAGERDUTY_API_TOKEN && policy) {
+      onCall = new OnCallLookup({ token: env.PAGERDUTY_API_TOKEN, apiUrl: env.PAGERDUTY_API_URL || undefined, escalationPolicyId: policy, agent: deps.httpsAgent, now: () => deps.clock.now() });
+    }
+  } else missing.pagerduty = 'set PAGERDUTY_ROUTING_KEY (an Events API v2 integration key)';
+
+  const from = config.alerting.email.from;
+  if (env.MAILCHANNELS_API_KEY && from) {
+    channels.push(
+      new MailChannelsChannel({
+        apiKey: env.MAILCHANNELS_API_KEY,
+        apiUrl: env.MAILCHANNELS_API_URL || undefined,
+        from: { email: from, name: config.alerting.email.fromName },
+        to: (alert) => (settingsOf(config, alert.facts.service, alert.facts.environment)?.alerts.emailTo ?? []).map((email) => ({ email })),
+        clock: () => deps.clock.now(),
+      }),
+    );
+  } else missing.email = env.MAILCHANNELS_API_KEY ? 'set alerting.email.from in kevin-deploy.yml' : 'set MAILCHANNELS_API_KEY and alerting.email.from';
+
+  const discord = discordChannel(config, env);
+  if ('channel' in discord) channels.push(discord.channel);
+  else missing.discord = discord.missing;
+
+  const sinks = new Set(channels.map((c) => c.name));
+  for (const name of Object.keys(missing) as AlertChannelName[]) {
+    const routed = [...config.services.values()].some((s) => [...s.environments.values()].some((t) => Object.values(t.alerts.routes).some((r) => r.includes(name))));
+    if (routed && name !== 'slack') logger.warn({ channel: name }, `alerts are routed to ${name} but it is not configured: ${missing[name]}`);
+  }
+
+  let dispatcher: AlertDispatcher | undefined;
+  const service = new AlertService({ outbox, store: deps.store, clock: deps.clock, logger, poke: () => dispatcher?.poke() });
+  dispatcher = new AlertDispatcher({
+    outbox,
+    channels,
+    missing,
+    config,
+    clock: deps.clock,
+    logger: logger.child({ component: 'alerts' }),
+    owner: deps.owner,
+    pollMs: deps.pollMs,
+    onAttempt: deps.onAttempt,
+  });
+  if (deps.slack) {
+    deps.slack.useAlerts(service);
+    if (onCall) {
+      const lookup = onCall;
+      deps.slack.useOnCall(async () => (await lookup.current()).people.flatMap((p) => (p.email ? [p.email] : [])));
+    }
+  }
+  return {
+    outbox,
+    service,
+    dispatcher,
+    configured: [...sinks],
+    missing,
+    pagerDutySecrets: (env.PAGERDUTY_WEBHOOK_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    discordPublicKey: env.DISCORD_PUBLIC_KEY || undefined,
+  };
+}
+
+function discordChannel(config: KevinDeployConfig, env: AlertingEnv): { channel: AlertChannel } | { missing: string } {
+  const api = env.DISCORD_API_URL || undefined;
+  const channelId = config.alerting.discord.channelId;
+  // A bot is preferred when both are set: its messages are idempotent (nonce) and can be crossposted.
+  if (env.DISCORD_BOT_TOKEN && channelId) return { channel: new DiscordChannel({ mode: 'bot', token: env.DISCORD_BOT_TOKEN, channelId, ...(api ? { api } : {}) }) };
+  if (env.DISCORD_WEBHOOK_URL) {
+    const parsed = parseDiscordWebhookUrl(env.DISCORD_WEBHOOK_URL);
+    if ('problem' in parsed) return { missing: `DISCORD_WEBHOOK_URL is not usable: ${parsed.problem}` };
+    return { channel: new DiscordChannel({ mode: 'webhook', id: parsed.id, token: parsed.token, ...(api ? { api } : {}) }) };
+  }
+  if (env.DISCORD_BOT_TOKEN) return { missing: 'set alerting.discord.channelId for the bot token, or DISCORD_WEBHOOK_URL' };
+  return { missing: 'set DISCORD_WEBHOOK_URL, or DISCORD_BOT_TOKEN and alerting.discord.channelId' };
+}
