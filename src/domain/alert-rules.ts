@@ -49,12 +49,13 @@ export function alertsFor(after: Deployment, events: readonly DeploymentEvent[],
       createdAt: event.at,
     };
     intents.push({ type: 'raise', alert, channels: policy.routes[level].filter((c) => c !== 'discord') });
-    if (target.protected && policy.routes[level].includes('discord')) community('community-incident', event);
+    // The community hears about trouble only: a discord route on info or warning means nothing.
+    if (target.protected && (level === 'critical' || level === 'emergency') && policy.routes[level].includes('discord')) community('community-incident', event);
   };
   const community = (kind: Extract<AlertKind, `community-${string}`>, event: DeploymentEvent) => {
     if (!target.protected) return;
-    // One community incident per release, however many internal alerts it had.
-    const once = kind === 'community-incident' ? `${after.id}/community` : `${after.id}/${event.at}/${kind}`;
+    // One community incident (and one heads-up) per release, however many internal alerts or approvals it had.
+    const once = kind === 'community-incident' ? `${after.id}/community` : kind === 'community-upcoming' ? `${after.id}/community-upcoming` : `${after.id}/${event.at}/${kind}`;
     if (intents.some((i) => i.type === 'raise' && i.alert.id === once)) return;
     intents.push({
       type: 'raise',
