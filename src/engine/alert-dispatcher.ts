@@ -72,11 +72,29 @@ export class AlertDispatcher {
     });
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops polling and waits a little for an attempt in flight. A channel that hangs must not hold
+   * up a shutdown (SIGTERM has to finish within seconds): its lease is then left to expire — or to
+   * this replica's next start, which takes its own leases back at once — and the idempotency key
+   * covers the attempt being made again.
+   */
+  async stop(graceMs = 3_000): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.running;
-    await this.o.outbox.releaseLeases(this.o.owner()).catch(() => undefined);
+    const running = this.running;
+    let drained = running === undefined;
+    if (running) {
+      let timer: NodeJS.Timeout | undefined;
+      drained = await Promise.race([
+        running.then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    if (drained) await this.o.outbox.releaseLeases(this.o.owner()).catch(() => undefined);
+    else this.o.logger.warn('stopping while an alert delivery is still in flight; it is retried on the next start');
   }
 
   /** Whether anything is due right now; for tests and the CLI. */
