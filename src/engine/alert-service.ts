@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AlertChannelName } from '../domain/alert.ts';
+import type { Deployment, DeploymentEvent } from '../domain/deployment.ts';
 import type { AlertFilter, AlertOutbox, StoredAlert } from '../ports/alert-outbox.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
@@ -16,7 +17,15 @@ export type AcknowledgeResult =
  */
 export class AlertService {
   constructor(
-    private readonly o: { outbox: AlertOutbox; store: Store; clock: Clock; logger: Logger; poke: () => void },
+    private readonly o: {
+      outbox: AlertOutbox;
+      store: Store;
+      clock: Clock;
+      logger: Logger;
+      poke: () => void;
+      /** After the audit event is written: the deployment card shows it in its thread. */
+      audited?: ((d: Deployment, event: DeploymentEvent) => void) | undefined;
+    },
   ) {}
 
   async acknowledge(incidentKey: string, by: string, from: AlertChannelName | 'cli'): Promise<AcknowledgeResult> {
@@ -50,8 +59,12 @@ export class AlertService {
   private async audit(alert: StoredAlert, action: string, by: string, from: string, now: string): Promise<void> {
     const d = await this.o.store.getDeployment(alert.facts.deploymentId);
     if (!d) return;
-    await this.o.store
-      .appendEvents([{ deploymentId: d.id, at: now, actor: by, action, fromStage: d.stage, toStage: d.stage, details: { incidentKey: alert.incidentKey, via: from, reason: alert.title } }])
-      .catch((error: unknown) => this.o.logger.warn({ err: error }, 'could not audit an alert acknowledgement'));
+    const event: DeploymentEvent = { deploymentId: d.id, at: now, actor: by, action, fromStage: d.stage, toStage: d.stage, details: { incidentKey: alert.incidentKey, via: from, reason: alert.title } };
+    try {
+      await this.o.store.appendEvents([event]);
+      this.o.audited?.(d, event);
+    } catch (error) {
+      this.o.logger.warn({ err: error }, 'could not audit an alert acknowledgement');
+    }
   }
 }

@@ -12,6 +12,7 @@ import { KyselyAlertOutbox } from '../adapters/store/kysely-alert-outbox.ts';
 import type { KevinDeployConfig } from '../config/schema.ts';
 import { settingsOf } from '../config/target-lookup.ts';
 import type { AlertChannelName } from '../domain/alert.ts';
+import type { Deployment, DeploymentEvent } from '../domain/deployment.ts';
 import { AlertDispatcher } from '../engine/alert-dispatcher.ts';
 import { AlertService } from '../engine/alert-service.ts';
 import type { AlertChannel, DeliveryOutcome } from '../ports/alert-channel.ts';
@@ -57,6 +58,8 @@ export interface AlertingDeps {
   httpsAgent?: Agent | undefined;
   pollMs?: number | undefined;
   onAttempt?: (channel: AlertChannelName, outcome: DeliveryOutcome['status']) => void;
+  /** An acknowledgement or resolution was written to a deployment's audit trail. */
+  audited?: (d: Deployment, event: DeploymentEvent) => void;
 }
 
 /**
@@ -106,7 +109,7 @@ export function composeAlerting(deps: AlertingDeps): Alerting {
   }
 
   let dispatcher: AlertDispatcher | undefined;
-  const service = new AlertService({ outbox, store: deps.store, clock: deps.clock, logger, poke: () => dispatcher?.poke() });
+  const service = new AlertService({ outbox, store: deps.store, clock: deps.clock, logger, poke: () => dispatcher?.poke(), audited: deps.audited });
   dispatcher = new AlertDispatcher({
     outbox,
     channels,

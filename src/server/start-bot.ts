@@ -101,6 +101,8 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
       httpsAgent: options.httpsAgent,
       pollMs: options.alerts?.pollMs,
       onAttempt: metrics.alertAttempt,
+      // Shown in the deployment card's thread like any other audit event.
+      audited: (d, event) => void bus.publish([{ before: d, after: d, events: [event] }]),
     });
     metrics.watchAlerts(alerting.outbox, clock);
     app = await createHttpServer({

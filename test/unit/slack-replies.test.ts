@@ -132,6 +132,14 @@ describe('thread messages', () => {
     expect(threadMessage(event('rejected', { reason: 'not today' }, 'bob'), d)!.text).toBe(':no_entry_sign: Rejected by bob.');
   });
 
+  it('an alert acknowledged in Slack or PagerDuty, and an incident resolved, say by whom in the thread', () => {
+    expect(threadMessage(event('alert-acknowledged', { via: 'slack', incidentKey: 'kd-1/error-rate' }, 'slack:U0CAROL'), d)!.blocks[0]).toMatchObject({
+      text: { text: ':eyes: Alert acknowledged by <@U0CAROL>.' },
+    });
+    expect(threadMessage(event('alert-acknowledged', { via: 'pagerduty' }, 'Jane Doe (PagerDuty)'), d)!.text).toBe(':eyes: Alert acknowledged by Jane Doe (PagerDuty).');
+    expect(threadMessage(event('alert-resolved', { via: 'pagerduty' }, 'PagerDuty'), d)!.text).toBe(':white_check_mark: Incident resolved by PagerDuty.');
+  });
+
   it('dequeued tells the requester', () => {
     expect(threadMessage(event('dequeued'), d)!.blocks[0]).toMatchObject({ text: { text: ':arrow_forward: <@U0ALICE> your queued release started.' } });
   });

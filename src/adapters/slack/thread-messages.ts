@@ -77,6 +77,10 @@ export function threadMessage(event: DeploymentEvent, d: Deployment, people: Peo
       return message(':warning: *A rollback would not be possible*; waiting for a person.', String(event.details.detail ?? ''));
     case 'shadow-finding':
       return message(':ghost: Shadow mode: a trigger fired; nothing was done.', reasonOf(event));
+    case 'alert-acknowledged':
+      return message(`:eyes: Alert acknowledged by ${who}.`, reasonOf(event));
+    case 'alert-resolved':
+      return message(`:white_check_mark: Incident resolved by ${who}.`, reasonOf(event));
     case 'monitor-resumed':
       return message(':eyes: Watching again after a gap; the unwatched time was added to the window.', reasonOf(event));
     case 'window-extended':
