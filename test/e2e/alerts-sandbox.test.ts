@@ -160,4 +160,33 @@ describe('alerts from a real sandbox release', { timeout: 240_000 }, () => {
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     expect(metrics).toMatch(/kevin_deploy_alert_deliveries\{channel="pagerduty",status="delivered"\} [1-9]/);
   });
+
+  it('PagerDuty down through a rollback and a SIGKILL: once it is back, the page and its resolution arrive once each, in order, with the original time', async () => {
+    pd.setDown(503);
+    const before = pd.events().length;
+    const bad = await release('v4', 'fails-after-traffic', 'rolled_back');
+    // The rollback did not wait for PagerDuty; its alerts wait in the outbox.
+    await waitFor(async () => (await alerts(bad.id)).some((a) => a.kind === 'resolved'), { timeoutMs: 30_000, describe: () => 'the resolution in the outbox' });
+    const pending = (await alerts(bad.id)).filter((a) => a.deliveries.some((d) => d.channel === 'pagerduty' && d.status === 'pending'));
+    // The switch's and the rollback's deploy markers wait too, ahead of the page, in order.
+    expect(pending.map((a) => a.kind).sort()).toEqual(['deploy-marker', 'deploy-marker', 'resolved', 'rolled-back']);
+    const markersBefore = pd.changeEvents().length;
+    const raisedAt = pending.find((a) => a.kind === 'rolled-back')!.createdAt;
+
+    const killed = await s.stopBot('SIGKILL');
+    expect(killed.signal).toBe('SIGKILL');
+    pd.setUp();
+    await s.start(['serve', '--sandbox']);
+
+    await waitFor(() => pd.events().slice(before).some((e) => e.action === 'resolve'), {
+      timeoutMs: 60_000,
+      describe: () => `the resolve after the restart; events: ${JSON.stringify(pd.events().slice(before).map((e) => [e.action, e.dedupKey]))}\n${s.tail(20)}`,
+    });
+    const after = pd.events().slice(before).filter((e) => !e.dropped);
+    expect(after.map((e) => e.action)).toEqual(['trigger', 'resolve']);
+    expect(after[0]!.dedupKey).toBe(after[1]!.dedupKey);
+    expect((after[0]!.body.payload as { timestamp?: string }).timestamp).toBe(raisedAt);
+    expect(pd.incident(after[0]!.dedupKey)).toMatchObject({ status: 'resolved', triggers: 1, resolves: 1 });
+    expect(pd.changeEvents().length - markersBefore).toBe(2);
+  });
 });
