@@ -50,6 +50,11 @@ export interface AlertFacts {
   triggerDetails?: Record<string, unknown> | undefined;
   /** Where people look: the bot's deployment page / API, and the Slack card when posted. */
   links?: Array<{ href: string; text: string }> | undefined;
+  /**
+   * On a follow-up (acknowledged, resolved): the incident as it was raised, so a channel that
+   * edits its earlier message keeps the original level, title, time and trigger values.
+   */
+  incident?: { level: AlertLevel; title: string; createdAt: string; triggerDetails?: Record<string, unknown> | undefined } | undefined;
 }
 
 export interface Alert {

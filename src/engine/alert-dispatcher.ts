@@ -121,7 +121,9 @@ export class AlertDispatcher {
   private async attempt(job: DeliveryJob): Promise<DeliveryOutcome['status']> {
     const { alert, channel: name } = job;
     const channel = this.channels.get(name);
-    const log = this.o.logger.child({ alert: alert.id, channel: name, deploymentId: alert.facts.deploymentId });
+    // The per-deployment fields every deployment's log line carries (stage: as it was when raised).
+    const f = alert.facts;
+    const log = this.o.logger.child({ deploymentId: f.deploymentId, service: f.service, env: f.environment, stage: f.stage, alert: alert.id, channel: name });
     let outcome: DeliveryOutcome;
     if (!channel) {
       outcome = { status: 'skipped', reason: `${name} is not configured${this.o.missing[name] ? `: ${this.o.missing[name]}` : ''}` };

@@ -103,6 +103,7 @@ function secretEnvironment(deadUrl: string): { env: Record<string, string>; secr
     PAGERDUTY_ROUTING_KEY: 'pdrk-SEKRET-8b8b8b8b8b',
     PAGERDUTY_API_TOKEN: 'pdapi-SEKRET-9c9c9c9c9c',
     MAILCHANNELS_API_KEY: 'mcKEY-SEKRET-0d0d0d0d0d',
+    PAGERDUTY_WEBHOOK_SECRET: 'pdwh-SEKRET-1e1e1e1e1e',
     ...TOKEN_ENV,
   };
   const { DISCORD_WEBHOOK_TOKEN, ...direct } = secrets;
@@ -110,7 +111,8 @@ function secretEnvironment(deadUrl: string): { env: Record<string, string>; secr
     secrets,
     env: {
       ...direct,
-      DISCORD_WEBHOOK_URL: `${deadUrl}/api/webhooks/112233445566778899/${DISCORD_WEBHOOK_TOKEN}`,
+      // A well-formed webhook URL (config check refuses others); DISCORD_API_URL sends its calls to the dead port.
+      DISCORD_WEBHOOK_URL: `https://discord.com/api/webhooks/112233445566778899/${DISCORD_WEBHOOK_TOKEN}`,
       // Every third-party API the bot might call points at a closed local port: nothing leaves the machine.
       SLACK_API_URL: `${deadUrl}/api/`,
       DISCORD_API_URL: `${deadUrl}/api`,

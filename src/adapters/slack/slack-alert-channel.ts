@@ -77,8 +77,14 @@ export class SlackAlertChannel implements AlertChannel {
   /** Acknowledged or resolved: every message of the incident loses its button and says so. */
   private async markIncident(alert: Alert, context: DeliveryContext): Promise<DeliveryOutcome> {
     if (context.incidentRefs.length === 0) return { status: 'skipped', reason: 'the incident has no Slack message to update' };
-    const words = alert.title.includes(' — ') ? alert.title.slice(alert.title.lastIndexOf(' — ') + 3) : alert.kind;
-    const original = { ...alert, title: alert.title.includes(' — ') ? alert.title.slice(0, alert.title.lastIndexOf(' — ')) : alert.title };
+    // The message keeps the incident as it was raised (level, title, time, trigger values) and says what happened since.
+    const incident = alert.facts.incident;
+    const original: Alert = incident
+      ? { ...alert, level: incident.level, title: incident.title, createdAt: incident.createdAt, facts: { ...alert.facts, triggerDetails: incident.triggerDetails } }
+      : alert;
+    // "… — acknowledged by bob" (a person or PagerDuty), or the resolution's own title (blue verified healthy).
+    const by = / — ((?:acknowledged|resolved) by .+)$/.exec(alert.title)?.[1];
+    const words = by ?? (alert.kind === 'resolved' ? `resolved: ${alert.title}` : alert.kind);
     const state = { kind: alert.kind as 'acknowledged' | 'resolved', words: `${words.charAt(0).toUpperCase()}${words.slice(1)} at ${alert.createdAt}` };
     for (const ref of context.incidentRefs) {
       const [channel, ts] = ref.split('|');

@@ -31,15 +31,18 @@ export async function recordAlertIntents(db: Db, intents: readonly AlertIntent[]
     }
     const open = await db
       .selectFrom('alerts')
-      .select(['incident_key', 'kind'])
+      .select(['incident_key'])
       .where('deployment_id', '=', intent.deploymentId)
       .where('incident_key', 'is not', null)
       .where('resolved_at', 'is', null)
       .orderBy('id', 'asc')
       .execute();
-    const incidents = new Map<string, string>();
-    for (const row of open) if (row.incident_key && !incidents.has(row.incident_key)) incidents.set(row.incident_key, row.kind);
-    for (const [incidentKey, firstKind] of incidents) {
+    const incidents = new Set<string>();
+    for (const row of open) if (row.incident_key) incidents.add(row.incident_key);
+    for (const incidentKey of incidents) {
+      const first = await firstOfIncident(db, incidentKey);
+      if (!first) continue;
+      const firstKind = first.kind;
       const channels = await incidentChannels(db, incidentKey);
       await db.updateTable('alerts').set({ resolved_at: intent.createdAt }).where('incident_key', '=', incidentKey).where('resolved_at', 'is', null).execute();
       if (channels.length === 0) continue;
@@ -51,7 +54,7 @@ export async function recordAlertIntents(db: Db, intents: readonly AlertIntent[]
           kind: community ? 'community-resolved' : 'resolved',
           level: 'info',
           title: community ? `${intent.facts.service}: all good again` : intent.title,
-          facts: intent.facts,
+          facts: community ? intent.facts : { ...intent.facts, incident: incidentOf(first) },
           incidentKey,
           createdAt: intent.createdAt,
         },
@@ -115,6 +118,16 @@ async function insertAlert(db: Db, alert: Alert, channels: readonly AlertChannel
       .execute();
   }
   return id;
+}
+
+async function firstOfIncident(db: Db, incidentKey: string): Promise<AlertRow | undefined> {
+  return db.selectFrom('alerts').selectAll().where('incident_key', '=', incidentKey).orderBy('id', 'asc').executeTakeFirst();
+}
+
+/** The incident as it was raised, carried by its follow-ups (see AlertFacts.incident). */
+function incidentOf(first: AlertRow): NonNullable<AlertFacts['incident']> {
+  const facts = JSON.parse(first.facts_json) as AlertFacts;
+  return { level: first.level as AlertLevel, title: first.title, createdAt: first.created_at, ...(facts.triggerDetails ? { triggerDetails: facts.triggerDetails } : {}) };
 }
 
 /** The channels an incident was raised on (anything not given up on), in a stable order. */
@@ -318,12 +331,12 @@ export class KyselyAlertOutbox implements AlertOutbox {
   /** An acknowledgement or resolution, told to the incident's Slack messages and to PagerDuty. */
   private async raiseFollowUp(trx: Transaction<Database>, incidentKey: string, kind: 'acknowledged' | 'resolved', by: string, from: string, now: string): Promise<StoredAlert | undefined> {
     const words = `${kind} by ${by}`;
-    const first = await trx.selectFrom('alerts').selectAll().where('incident_key', '=', incidentKey).orderBy('id', 'asc').executeTakeFirst();
+    const first = await firstOfIncident(trx, incidentKey);
     if (!first) return undefined;
     // Slack's messages are edited to show it (also when the click came from Slack); PagerDuty is
     // told unless it is where this came from; mail and the community are not bothered with it.
     const channels = (await incidentChannels(trx, incidentKey)).filter((c) => c === 'slack' || (c === 'pagerduty' && from !== 'pagerduty'));
-    const facts = JSON.parse(first.facts_json) as AlertFacts;
+    const facts: AlertFacts = { ...(JSON.parse(first.facts_json) as AlertFacts), incident: incidentOf(first) };
     const id = await insertAlert(
       trx,
       { id: `${incidentKey}/${kind}`, kind, level: 'info', title: `${first.title} — ${words}`, facts, incidentKey, createdAt: now },
