@@ -39,6 +39,7 @@ export class AlertDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  private lastEscalationScan = Number.NEGATIVE_INFINITY;
   private stopped = false;
   private readonly pollMs: number;
   private readonly leaseMs: number;
@@ -104,11 +105,21 @@ export class AlertDispatcher {
 
   private async drain(): Promise<void> {
     try {
-      await this.escalate();
+      // Escalation times are minutes: scanning open incidents once a poll is plenty, not on every poke.
+      const now = this.o.clock.now().getTime();
+      if (now - this.lastEscalationScan >= this.pollMs) {
+        this.lastEscalationScan = now;
+        await this.escalate();
+      }
       // Keep going while deliveries succeed: a backlog drains at the channels' pace, not the poll's.
-      for (let round = 0; round < 100 && !this.stopped; round++) {
-        const now = this.o.clock.now();
-        const jobs = await this.o.outbox.leaseDue(this.o.owner(), now.toISOString(), new Date(now.getTime() + this.leaseMs).toISOString());
+      // After a batch of rounds the loop yields (another poke follows at once) so a stop is never kept waiting.
+      for (let round = 0; !this.stopped; round++) {
+        if (round === 100) {
+          this.again = true;
+          return;
+        }
+        const at = this.o.clock.now();
+        const jobs = await this.o.outbox.leaseDue(this.o.owner(), at.toISOString(), new Date(at.getTime() + this.leaseMs).toISOString());
         if (jobs.length === 0) return;
         const outcomes = await Promise.all(jobs.map((job) => this.attempt(job)));
         if (!outcomes.some((status) => status === 'delivered' || status === 'skipped' || status === 'failed')) return;

@@ -427,7 +427,8 @@ describe('escalation', () => {
     await drain(d);
     expect((await storedAlerts()).map((a) => a.kind)).toEqual(['green-unhealthy']);
 
-    clock.set(alertIso(30 * MINUTE));
+    // Open incidents are scanned at most once per poll interval (1 s here), not on every poke.
+    clock.set(alertIso(30 * MINUTE + 1_000));
     await drain(d);
     const escalations = (await storedAlerts()).filter((a) => a.kind === 'escalated');
     expect(escalations).toHaveLength(1);
@@ -436,7 +437,7 @@ describe('escalation', () => {
       level: 'critical',
       incidentKey: `${DEP}/green-unhealthy`,
       title: `not acknowledged within ${formatDuration(30 * MINUTE)}: green v2 failed its checks`,
-      createdAt: alertIso(30 * MINUTE),
+      createdAt: alertIso(30 * MINUTE + 1_000),
       facts: w.facts,
     });
     expect(escalations[0]!.deliveries.map((x) => [x.channel, x.status])).toEqual([
