@@ -54,7 +54,16 @@ export interface AlertFacts {
    * On a follow-up (acknowledged, resolved): the incident as it was raised, so a channel that
    * edits its earlier message keeps the original level, title, time and trigger values.
    */
-  incident?: { level: AlertLevel; title: string; createdAt: string; triggerDetails?: Record<string, unknown> | undefined } | undefined;
+  incident?:
+    | {
+        level: AlertLevel;
+        title: string;
+        createdAt: string;
+        triggerDetails?: Record<string, unknown> | undefined;
+        /** Who acknowledged or resolved it (a person, or PagerDuty); absent when the bot resolved it. */
+        by?: string | undefined;
+      }
+    | undefined;
 }
 
 export interface Alert {

@@ -51,7 +51,8 @@ export class AlertService {
   }
 
   private async whyNot(incidentKey: string): Promise<AcknowledgeResult> {
-    const [first] = (await this.o.outbox.list({ limit: 500 })).filter((a) => a.incidentKey === incidentKey).slice(-1);
+    // The incident as raised (its oldest alert) carries who acknowledged it and when it was resolved.
+    const first = (await this.o.outbox.list({ incidentKey, limit: 50 })).at(-1);
     if (!first) return { status: 'unknown' };
     return { status: 'already', by: first.acknowledgedBy, at: first.acknowledgedAt, resolvedAt: first.resolvedAt };
   }

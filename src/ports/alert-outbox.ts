@@ -41,6 +41,7 @@ export type DeliveryCompletion =
 
 export interface AlertFilter {
   deploymentId?: string | undefined;
+  incidentKey?: string | undefined;
   /** Only alerts with a delivery in this state. */
   status?: DeliveryStatus | undefined;
   limit?: number | undefined;

@@ -82,9 +82,8 @@ export class SlackAlertChannel implements AlertChannel {
     const original: Alert = incident
       ? { ...alert, level: incident.level, title: incident.title, createdAt: incident.createdAt, facts: { ...alert.facts, triggerDetails: incident.triggerDetails } }
       : alert;
-    // "… — acknowledged by bob" (a person or PagerDuty), or the resolution's own title (blue verified healthy).
-    const by = / — ((?:acknowledged|resolved) by .+)$/.exec(alert.title)?.[1];
-    const words = by ?? (alert.kind === 'resolved' ? `resolved: ${alert.title}` : alert.kind);
+    // "acknowledged by bob" (a person or PagerDuty), or the resolution's own title (blue verified healthy).
+    const words = incident?.by ? `${alert.kind} by ${incident.by}` : alert.kind === 'resolved' ? `resolved: ${alert.title}` : alert.kind;
     const state = { kind: alert.kind as 'acknowledged' | 'resolved', words: `${words.charAt(0).toUpperCase()}${words.slice(1)} at ${alert.createdAt}` };
     for (const ref of context.incidentRefs) {
       const [channel, ts] = ref.split('|');

@@ -251,6 +251,7 @@ export class KyselyAlertOutbox implements AlertOutbox {
   async list(filter: AlertFilter): Promise<StoredAlert[]> {
     let query = this.db.selectFrom('alerts').selectAll();
     if (filter.deploymentId) query = query.where('deployment_id', '=', filter.deploymentId);
+    if (filter.incidentKey) query = query.where('incident_key', '=', filter.incidentKey);
     if (filter.status) {
       const status = filter.status;
       query = query.where((eb) =>
@@ -336,7 +337,7 @@ export class KyselyAlertOutbox implements AlertOutbox {
     // Slack's messages are edited to show it (also when the click came from Slack); PagerDuty is
     // told unless it is where this came from; mail and the community are not bothered with it.
     const channels = (await incidentChannels(trx, incidentKey)).filter((c) => c === 'slack' || (c === 'pagerduty' && from !== 'pagerduty'));
-    const facts: AlertFacts = { ...(JSON.parse(first.facts_json) as AlertFacts), incident: incidentOf(first) };
+    const facts: AlertFacts = { ...(JSON.parse(first.facts_json) as AlertFacts), incident: { ...incidentOf(first), by } };
     const id = await insertAlert(
       trx,
       { id: `${incidentKey}/${kind}`, kind, level: 'info', title: `${first.title} — ${words}`, facts, incidentKey, createdAt: now },
