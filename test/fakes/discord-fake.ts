@@ -45,7 +45,7 @@
  */
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './listen-on-loopback.ts';
 
 export const CHANNEL_TYPE = { GuildText: 0, GuildAnnouncement: 5 } as const;
 
@@ -767,14 +767,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnLoopback(server, HOST);
 
   const publicMessage = (m: MessageState): FakeDiscordMessage => {
     const { createdAt: _c, editedAt: _e, flags: _f, ...rest } = m;

@@ -37,7 +37,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './listen-on-loopback.ts';
 
 export interface FakeMailChannelsOptions {
   /** The key `X-Api-Key` must carry. Default 'mc-test-api-key'. */
@@ -228,14 +228,7 @@ export async function startFakeMailChannels(options: FakeMailChannelsOptions = {
       if (!res.headersSent) send(res, 500, { errors: [err instanceof Error ? err.message : String(err)] });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnLoopback(server, HOST);
 
   return {
     apiUrl: `http://${HOST}:${port}${BASE_PATH}`,

@@ -53,8 +53,9 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { generate } from 'selfsigned';
+import { listenOnLoopback } from './listen-on-loopback.ts';
 
 export type FakeApi = 'events' | 'rest';
 export type EventAction = 'trigger' | 'acknowledge' | 'resolve';
@@ -458,14 +459,7 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions = {}): Pr
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnLoopback(server, HOST);
   const host = `${HOST}:${port}`;
 
   return {

@@ -47,8 +47,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startFakeSocketMode, type FakeSocketMode, type FakeSocketModeOptions } from './slack-socket-mode.ts';
+import { listenOnLoopback } from './listen-on-loopback.ts';
 
 export interface FakeChannelInput {
   id: string;
@@ -1124,14 +1124,7 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnLoopback(server, HOST);
   const apiUrl = `http://${HOST}:${port}/api/`;
 
   function channelFor(ref: string): ChannelState | undefined {

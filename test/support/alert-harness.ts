@@ -1,8 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import type { KevinDeployConfig } from '../../src/config/schema.ts';
 import type { DeploymentView } from '../../src/domain/deployment-view.ts';
 import type { Stage } from '../../src/domain/stages.ts';
@@ -20,6 +18,7 @@ import { blockActionsBody, postSigned, responseUrlCatcher, type ResponseUrlCatch
 import { STAND_IN_SCRIPT, STAND_IN_TOKEN, startTestStandIn } from './stand-in-helpers.ts';
 import { waitFor } from './wait-for.ts';
 import { waitForStage } from './wait-for-stage.ts';
+import { capturedLogger } from './captured-logger.ts';
 
 /**
  * A real in-process bot (startBot) with every alert channel on, each pointed at its loopback fake
@@ -131,16 +130,7 @@ export async function startAlertHarness(options: AlertHarnessOptions = {}): Prom
   const v1 = standIn.addVersion(STAND_IN_SCRIPT, { tag: 'v1', message: 'first' }).id;
   standIn.deploy(STAND_IN_SCRIPT, { [v1]: 100 });
   const dir = mkdtempSync(join(tmpdir(), 'kevin-deploy-alerts-test-'));
-  const logs: string[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk, _encoding, callback) {
-        logs.push(String(chunk));
-        callback();
-      },
-    }),
-  );
+  const { logger, logs } = capturedLogger();
   const config = testConfig({
     productionUrl: standIn.trafficUrl(STAND_IN_SCRIPT),
     extraTopYaml: slackSectionYaml('20ms') + alertingYaml(),

@@ -1,8 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { KevinDeployConfig } from '../../src/config/schema.ts';
 import type { DeploymentView } from '../../src/domain/deployment-view.ts';
@@ -12,6 +10,7 @@ import { startBot, type RunningBot } from '../../src/server/start-bot.ts';
 import { STAND_IN_ACCOUNT, STAND_IN_SCRIPT, STAND_IN_TOKEN, startTestStandIn } from './stand-in-helpers.ts';
 import { apiCaller } from './api-caller.ts';
 import { waitForStage } from './wait-for-stage.ts';
+import { capturedLogger } from './captured-logger.ts';
 
 /** Tokens of the test actors (see testConfigYaml): who may do what is part of several tests. */
 export const TOKENS = {
@@ -116,16 +115,7 @@ export async function startHarness(
   const v1 = standIn.addVersion(STAND_IN_SCRIPT, { tag: 'v1', message: 'first' }).id;
   standIn.deploy(STAND_IN_SCRIPT, { [v1]: 100 });
   const dir = mkdtempSync(join(tmpdir(), 'kevin-deploy-test-'));
-  const logs: string[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk, _encoding, callback) {
-        logs.push(String(chunk));
-        callback();
-      },
-    }),
-  );
+  const { logger, logs } = capturedLogger();
   const config = testConfig({ productionUrl: standIn.trafficUrl(STAND_IN_SCRIPT), ...options });
   const bot = await startBot({
     config,

@@ -1,8 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { DeploymentView, EventView } from '../../src/domain/deployment-view.ts';
 import type { Stage } from '../../src/domain/stages.ts';
@@ -13,6 +11,7 @@ import { testConfigYaml, TOKEN_ENV, TOKENS, type Harness, type TestConfigOptions
 import { STAND_IN_SCRIPT, STAND_IN_TOKEN, startTestStandIn } from './stand-in-helpers.ts';
 import { waitFor } from './wait-for.ts';
 import { waitForStage } from './wait-for-stage.ts';
+import { capturedLogger } from './captured-logger.ts';
 
 /**
  * Metric-driven monitoring needs what the plain harness does not give: a monitoring interval of
@@ -78,16 +77,7 @@ export async function startMetricHarness(options: MetricHarnessOptions = {}): Pr
   standIn.deploy(STAND_IN_SCRIPT, { [v1]: 100 });
   const dir = mkdtempSync(join(tmpdir(), 'kevin-deploy-metrics-test-'));
   const collectors: TrafficCollector[] = [];
-  const logs: string[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk, _encoding, callback) {
-        logs.push(String(chunk));
-        callback();
-      },
-    }),
-  );
+  const { logger, logs } = capturedLogger();
 
   const { monitorInterval, editYaml, env: extraEnv, ...configOptions } = options;
   let yaml = testConfigYaml({ productionUrl: standIn.trafficUrl(STAND_IN_SCRIPT), ...configOptions });

@@ -1,8 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import type { KevinDeployConfig } from '../../src/config/schema.ts';
 import type { DeploymentView } from '../../src/domain/deployment-view.ts';
 import type { Stage } from '../../src/domain/stages.ts';
@@ -24,6 +22,7 @@ import {
 import { STAND_IN_SCRIPT, STAND_IN_TOKEN, startTestStandIn } from './stand-in-helpers.ts';
 import { waitFor } from './wait-for.ts';
 import { waitForStage } from './wait-for-stage.ts';
+import { capturedLogger } from './captured-logger.ts';
 
 /**
  * A real bot with Slack on (HTTP mode by default, Socket Mode on request) against the loopback
@@ -178,16 +177,7 @@ export async function startSlackHarness(options: SlackHarnessOptions = {}): Prom
   const v1 = standIn.addVersion(STAND_IN_SCRIPT, { tag: 'v1', message: 'first' }).id;
   standIn.deploy(STAND_IN_SCRIPT, { [v1]: 100 });
   const dir = mkdtempSync(join(tmpdir(), 'kevin-deploy-slack-test-'));
-  const logs: string[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk, _encoding, callback) {
-        logs.push(String(chunk));
-        callback();
-      },
-    }),
-  );
+  const { logger, logs } = capturedLogger();
   const config = testConfig({
     productionUrl: standIn.trafficUrl(STAND_IN_SCRIPT),
     extraTopYaml: slackSectionYaml(options.minUpdateInterval),
