@@ -85,6 +85,12 @@ export interface Store extends StoreSession {
   acquireLease(id: string, owner: string, until: string, now: string): Promise<boolean>;
   releaseLease(id: string, owner: string): Promise<void>;
   releaseAllLeases(owner: string): Promise<void>;
+  /**
+   * Records an inbound request by a key that identifies it (a Slack trigger id): true the first
+   * time, false for a replay of one already recorded. Keys received before `forgetBefore` are
+   * forgotten (the replay window has passed for them).
+   */
+  recordInboundDelivery(key: string, receivedAt: string, forgetBefore: string): Promise<boolean>;
   /** Deployment counts by stage (for /metrics). */
   countByStage(): Promise<Partial<Record<Stage, number>>>;
   ping(): Promise<void>;

@@ -2,8 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Database } from '../../src/adapters/store/database-schema.ts';
 import { openStore } from '../../src/adapters/store/open-store.ts';
-import type { KyselyStore } from '../../src/adapters/store/kysely-store.ts';
+import { KyselyStore } from '../../src/adapters/store/kysely-store.ts';
 import type { Deployment, DeploymentEvent } from '../../src/domain/deployment.ts';
 import type { Stage } from '../../src/domain/stages.ts';
 import { KevinDeployError } from '../../src/errors.ts';
@@ -76,7 +79,7 @@ afterEach(async () => {
 describe('openStore', () => {
   it('runs the migrations once; re-opening migrates nothing', async () => {
     const first = await open();
-    expect(first.migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox']);
+    expect(first.migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox', '0005-store-meta', '0006-inbound-deliveries']);
     expect(first.description).toBe(`sqlite:${file}`);
     await first.store.ping();
     await closeAll();
@@ -102,10 +105,30 @@ describe('openStore', () => {
     expect(await again.getLock(STAGING)).toMatchObject({ holder: 'ops', reason: 'freeze' });
   });
 
+  it('ping (what /readyz asks) is a committed write: a store that can be read but not written fails it', async () => {
+    const { store } = await open();
+    await store.ping();
+    await closeAll();
+    // The same file through a connection that cannot write, as after a read-only remount.
+    const readOnly = new KyselyStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file, { readonly: true }) }) }));
+    opened.push(readOnly);
+    expect(await readOnly.listDeployments({})).toEqual([]);
+    await expect(readOnly.ping()).rejects.toThrow(/readonly/);
+  });
+
+  it('remembers an inbound delivery for the replay window: the second time is a replay, and old keys are forgotten', async () => {
+    const { store } = await open();
+    expect(await store.recordInboundDelivery('slack:123.456.abc', '2026-11-26T09:00:00.000Z', '2026-11-26T08:50:00.000Z')).toBe(true);
+    expect(await store.recordInboundDelivery('slack:123.456.abc', '2026-11-26T09:04:00.000Z', '2026-11-26T08:54:00.000Z')).toBe(false);
+    expect(await store.recordInboundDelivery('slack:789.000.def', '2026-11-26T09:04:00.000Z', '2026-11-26T08:54:00.000Z')).toBe(true);
+    // Ten minutes later the first key has been forgotten with the window.
+    expect(await store.recordInboundDelivery('slack:123.456.abc', '2026-11-26T09:11:00.000Z', '2026-11-26T09:01:00.000Z')).toBe(true);
+  });
+
   it('opens an in-memory database with sqlite::memory:', async () => {
     const { store, migrated } = await openStore('sqlite::memory:');
     opened.push(store);
-    expect(migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox']);
+    expect(migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox', '0005-store-meta', '0006-inbound-deliveries']);
     const d = deployment();
     await store.insertDeployment(d);
     expect(await store.getDeployment(d.id)).toEqual(d);

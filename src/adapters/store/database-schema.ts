@@ -124,6 +124,22 @@ export interface AlertDeliveriesTable {
   updated_at: string;
 }
 
+/** Small facts about the store itself: who holds a SQLite file, the last write check. */
+export interface StoreMetaTable {
+  key: string;
+  value_json: string;
+  updated_at: string;
+}
+
+/**
+ * Signed inbound requests already acted on (Slack trigger ids), kept for the replay window: a
+ * verbatim replay of a signed request is valid for minutes and must not act twice.
+ */
+export interface InboundDeliveriesTable {
+  key: string;
+  received_at: string;
+}
+
 export interface Database {
   deployments: DeploymentsTable;
   deployment_events: DeploymentEventsTable;
@@ -134,4 +150,6 @@ export interface Database {
   slack_cards: SlackCardsTable;
   alerts: AlertsTable;
   alert_deliveries: AlertDeliveriesTable;
+  store_meta: StoreMetaTable;
+  inbound_deliveries: InboundDeliveriesTable;
 }

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { sql } from 'kysely';
+import { KevinDeployError } from '../../errors.ts';
 import type { Deployment, DeploymentEvent, Target } from '../../domain/deployment.ts';
 import { TERMINAL_STAGES, type Stage } from '../../domain/stages.ts';
 import type {
@@ -207,6 +207,15 @@ class KyselySession implements StoreSession {
   }
 }
 
+/**
+ * SQLITE_BUSY after busy_timeout means another process held the write lock for seconds: a
+ * temporary condition with a clear answer (503, try again), not an internal error.
+ */
+function busyAsProblem(error: unknown): unknown {
+  if ((error as { code?: string }).code !== 'SQLITE_BUSY') return error;
+  return new KevinDeployError('STORE_BUSY', 'the database is busy: another process held its write lock for 5 s; nothing was changed, try again');
+}
+
 function rowToLock(row: Database['locks']): FreezeLock {
   return {
     service: row.service,
@@ -224,7 +233,12 @@ export class KyselyStore extends KyselySession implements Store {
   }
 
   transaction<T>(work: (session: StoreSession) => Promise<T>): Promise<T> {
-    return this.database.transaction().execute((trx) => work(new KyselySession(trx)));
+    return this.database
+      .transaction()
+      .execute((trx) => work(new KyselySession(trx)))
+      .catch((error: unknown) => {
+        throw busyAsProblem(error);
+      });
   }
 
   async listWork(): Promise<WorkItem[]> {
@@ -266,6 +280,16 @@ export class KyselyStore extends KyselySession implements Store {
       .execute();
   }
 
+  async recordInboundDelivery(key: string, receivedAt: string, forgetBefore: string): Promise<boolean> {
+    await this.database.deleteFrom('inbound_deliveries').where('received_at', '<', forgetBefore).execute();
+    const result = await this.database
+      .insertInto('inbound_deliveries')
+      .values({ key, received_at: receivedAt })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+  }
+
   async countByStage(): Promise<Partial<Record<Stage, number>>> {
     const rows = await this.database
       .selectFrom('deployments')
@@ -275,8 +299,18 @@ export class KyselyStore extends KyselySession implements Store {
     return Object.fromEntries(rows.map((r) => [r.stage, Number(r.count)]));
   }
 
+  /**
+   * A committed write, not a `select 1`: a store that can still be read but no longer written (a
+   * disk remounted read-only, a full disk) must make /readyz fail before a command does.
+   */
   async ping(): Promise<void> {
-    await sql`select 1`.execute(this.database);
+    const at = new Date().toISOString();
+    const value = JSON.stringify({ at });
+    await this.database
+      .insertInto('store_meta')
+      .values({ key: 'write-check', value_json: value, updated_at: at })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value_json: value, updated_at: at }))
+      .execute();
   }
 
   async close(): Promise<void> {

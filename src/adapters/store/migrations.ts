@@ -155,7 +155,32 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
       await db.schema.createIndex('alert_deliveries_status').on('alert_deliveries').columns(['status', 'channel']).execute();
     },
   },
+  '0005-store-meta': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('store_meta')
+        .addColumn('key', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('value_json', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0006-inbound-deliveries': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('inbound_deliveries')
+        .addColumn('key', 'varchar(255)', (c) => c.primaryKey())
+        .addColumn('received_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('inbound_deliveries_received').on('inbound_deliveries').column('received_at').execute();
+    },
+  },
   };
+}
+
+/** The migrations this version knows, by name: a store with others was migrated by a newer version. */
+export function knownMigrationNames(): string[] {
+  return Object.keys(migrationsFor('sqlite'));
 }
 
 export function migrationProvider(dialect: SqlDialectName): MigrationProvider {

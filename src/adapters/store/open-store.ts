@@ -1,14 +1,30 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator } from 'kysely';
 import { KevinDeployError } from '../../errors.ts';
 import type { Database } from './database-schema.ts';
+import { ImmediateSqliteDialect } from './immediate-sqlite-dialect.ts';
 import { KyselyStore } from './kysely-store.ts';
-import { migrationProvider } from './migrations.ts';
+import { knownMigrationNames, migrationProvider } from './migrations.ts';
+import { HOLDER_KEY, SqliteExclusiveUse, type SqliteHolder } from './sqlite-exclusive-use.ts';
+import { quickCheck, type QuickCheckResult } from './sqlite-quick-check.ts';
 import { withStatementCache } from './statement-cache.ts';
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/kevin-deploy.db';
+
+/** Where docs/runbook.md says what to do about a damaged or too-new store. */
+const RUNBOOK = 'docs/runbook.md, "The store refuses to start"';
+
+export interface OpenOptions {
+  /**
+   * The bot itself opens the store this way: it must be the only process serving from a SQLite
+   * file, its store is checked for damage first, and it records itself as the holder.
+   */
+  serving?: boolean | undefined;
+  /** How long the start-up integrity check may take before the start goes on without it. */
+  integrityCheckTimeoutMs?: number | undefined;
+}
 
 export interface OpenedDatabase {
   db: Kysely<Database>;
@@ -16,6 +32,12 @@ export interface OpenedDatabase {
   description: string;
   /** Migrations applied by this open, by name. */
   migrated: string[];
+  /** The start-up integrity check, when one ran (serving SQLite stores). */
+  integrity?: QuickCheckResult | undefined;
+  /** Records where the serving process listens, so a refused second process can name it. */
+  announce(url: string): Promise<void>;
+  /** Closes the database and lets another process serve from it. */
+  close(): Promise<void>;
 }
 
 export interface OpenedStore {
@@ -31,36 +53,18 @@ export interface OpenedStore {
  * SQLite runs in WAL mode with synchronous=FULL: a commit reported done survives SIGKILL and
  * power loss, which is the point of a persisted release status.
  */
-export async function openStore(databaseUrl: string = DEFAULT_DATABASE_URL): Promise<OpenedStore> {
-  const { db, description, migrated } = await openDatabase(databaseUrl);
+export async function openStore(databaseUrl: string = DEFAULT_DATABASE_URL, options: OpenOptions = {}): Promise<OpenedStore> {
+  const { db, description, migrated } = await openDatabase(databaseUrl, options);
   return { store: new KyselyStore(db), description, migrated };
 }
 
-/** The migrated database itself, for the few parts that keep their own tables (the sandbox edge). */
-export async function openDatabase(databaseUrl: string = DEFAULT_DATABASE_URL): Promise<OpenedDatabase> {
-  if (databaseUrl.startsWith('sqlite:')) {
-    const path = databaseUrl.slice('sqlite:'.length);
-    if (path.length === 0) throw new KevinDeployError('USAGE', 'DATABASE_URL "sqlite:" needs a path, e.g. sqlite:./data/kevin-deploy.db');
-    const file = path === ':memory:' ? path : resolve(path);
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    let sqlite: BetterSqlite3.Database;
-    try {
-      sqlite = new BetterSqlite3(file);
-      sqlite.pragma('journal_mode = WAL');
-      sqlite.pragma('synchronous = FULL');
-      sqlite.pragma('foreign_keys = ON');
-      // A second process (the CLI reading state, a second replica) waits for the writer instead of failing.
-      sqlite.pragma('busy_timeout = 5000');
-    } catch (error) {
-      throw new KevinDeployError(
-        'USAGE',
-        `cannot open the SQLite database at ${file} (${error instanceof Error ? error.message : String(error)}); set DATABASE_URL=sqlite:PATH to a writable file`,
-      );
-    }
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite as never) }) });
-    const migrated = await migrate(db, 'sqlite');
-    return { db, description: `sqlite:${file}`, migrated };
-  }
+/**
+ * The migrated database itself, for the few parts that keep their own tables (the sandbox edge).
+ * Refuses — before anything is written — a store that cannot be written, one migrated by a newer
+ * version, a damaged one, and (when serving) a SQLite file another process serves from.
+ */
+export async function openDatabase(databaseUrl: string = DEFAULT_DATABASE_URL, options: OpenOptions = {}): Promise<OpenedDatabase> {
+  if (databaseUrl.startsWith('sqlite:')) return openSqlite(databaseUrl.slice('sqlite:'.length), options);
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new KevinDeployError(
       'USAGE',
@@ -73,12 +77,164 @@ export async function openDatabase(databaseUrl: string = DEFAULT_DATABASE_URL): 
   );
 }
 
-async function migrate(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+async function openSqlite(path: string, options: OpenOptions): Promise<OpenedDatabase> {
+  if (path.length === 0) throw new KevinDeployError('USAGE', 'DATABASE_URL "sqlite:" needs a path, e.g. sqlite:./data/kevin-deploy.db');
+  const file = path === ':memory:' ? path : resolve(path);
+  const onDisk = file !== ':memory:';
+  if (onDisk) mkdirSync(dirname(file), { recursive: true });
+  const existed = onDisk && existsSync(file) && statSync(file).size > 0;
+  let sqlite: BetterSqlite3.Database;
+  try {
+    sqlite = new BetterSqlite3(file);
+  } catch (error) {
+    throw new KevinDeployError(
+      'USAGE',
+      `cannot open the SQLite database at ${file} (${messageOf(error)}); set DATABASE_URL=sqlite:PATH to a writable file`,
+    );
+  }
+  let exclusive: SqliteExclusiveUse | undefined;
+  try {
+    configure(sqlite, file);
+    assertWritable(sqlite, file);
+    // Before anything is written: is another process serving from this file?
+    if (options.serving && onDisk) exclusive = SqliteExclusiveUse.acquire(file, () => readHolder(sqlite));
+    assertSchemaKnown(sqlite, file);
+  } catch (error) {
+    sqlite.close();
+    exclusive?.release();
+    throw error;
+  }
+  let integrity: QuickCheckResult | undefined;
+  if (options.serving && existed) {
+    integrity = await quickCheck(file, options.integrityCheckTimeoutMs ?? 10_000);
+    if (integrity.status === 'corrupt') {
+      sqlite.close();
+      exclusive?.release();
+      throw corrupt(file, integrity.problems);
+    }
+  }
+
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite as never) }) });
+  let migrated: string[];
+  try {
+    migrated = await migrate(db);
+  } catch (error) {
+    exclusive?.release();
+    throw error;
+  }
+  const holder = SqliteExclusiveUse.holderOfThisProcess(new Date());
+  if (exclusive) await writeHolder(db, holder);
+  return {
+    db,
+    description: `sqlite:${file}`,
+    migrated,
+    integrity,
+    async announce(url: string) {
+      if (exclusive) await writeHolder(db, { ...holder, url });
+    },
+    async close() {
+      await db.destroy();
+      exclusive?.release();
+    },
+  };
+}
+
+function configure(sqlite: BetterSqlite3.Database, file: string): void {
+  try {
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('foreign_keys = ON');
+    // A write waits this long for another connection's write lock (transactions take it up front:
+    // see ImmediateSqliteDialect) instead of failing at once.
+    sqlite.pragma('busy_timeout = 5000');
+  } catch (error) {
+    throw classify(error, file);
+  }
+}
+
+/**
+ * A store that can be read but not written (a read-only file, directory or mount) would start,
+ * report ready, and answer 500 to every command. A write attempted and rolled back tells first.
+ */
+function assertWritable(sqlite: BetterSqlite3.Database, file: string): void {
+  try {
+    sqlite.exec('BEGIN IMMEDIATE; CREATE TABLE kevin_deploy_write_check (x INTEGER); ROLLBACK;');
+  } catch (error) {
+    if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+    throw classify(error, file);
+  }
+}
+
+/** A store migrated by a newer version has tables and meanings this version does not know. */
+function assertSchemaKnown(sqlite: BetterSqlite3.Database, file: string): void {
+  const hasTable = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kysely_migration'").get();
+  if (!hasTable) return;
+  const applied = (sqlite.prepare('SELECT name FROM kysely_migration ORDER BY name').all() as Array<{ name: string }>).map((r) => r.name);
+  const known = new Set(knownMigrationNames());
+  const unknown = applied.filter((name) => !known.has(name));
+  if (unknown.length === 0) return;
+  throw new KevinDeployError(
+    'STORE_TOO_NEW',
+    `the database ${file} was migrated by a newer kevin-deploy (it has ${unknown.join(', ')}, which this version does not know); ` +
+      `run that newer version, or restore the backup taken before the upgrade (${RUNBOOK}). Nothing was changed.`,
+    { unknownMigrations: unknown },
+  );
+}
+
+function classify(error: unknown, file: string): KevinDeployError {
+  const code = (error as { code?: string }).code ?? '';
+  if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM') {
+    return new KevinDeployError(
+      'STORE_READ_ONLY',
+      `the SQLite database ${file} cannot be written (${messageOf(error)}): kevin-deploy records every step before it acts, so it does not start on a store it cannot write. ` +
+        'Make the file and its directory writable by this user (the -wal and -shm files beside it too), or point DATABASE_URL at a writable path.',
+    );
+  }
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return corrupt(file, [messageOf(error)]);
+  if (code === 'SQLITE_BUSY') {
+    return new KevinDeployError('STORE_BUSY', `the SQLite database ${file} stayed locked by another process for 5 s (${messageOf(error)}); try again`);
+  }
+  return new KevinDeployError('USAGE', `cannot use the SQLite database at ${file} (${messageOf(error)})`);
+}
+
+function corrupt(file: string, problems: string[]): KevinDeployError {
+  return new KevinDeployError(
+    'STORE_CORRUPT',
+    `the SQLite database ${file} is damaged (quick_check: ${problems.join('; ')}). kevin-deploy does not start on it: ` +
+      `stop every process using it, keep a copy, then restore the latest backup or recover what is readable with \`sqlite3 ${file} ".recover" | sqlite3 recovered.db\` (${RUNBOOK}).`,
+    { problems },
+  );
+}
+
+function readHolder(sqlite: BetterSqlite3.Database): SqliteHolder | undefined {
+  try {
+    const row = sqlite.prepare('SELECT value_json FROM store_meta WHERE key = ?').get(HOLDER_KEY) as { value_json: string } | undefined;
+    return row ? (JSON.parse(row.value_json) as SqliteHolder) : undefined;
+  } catch {
+    return undefined; // an older store without the table, or one still being created
+  }
+}
+
+async function writeHolder(db: Kysely<Database>, holder: SqliteHolder): Promise<void> {
+  const value = JSON.stringify(holder);
+  const at = new Date().toISOString();
+  await db
+    .insertInto('store_meta')
+    .values({ key: HOLDER_KEY, value_json: value, updated_at: at })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value_json: value, updated_at: at }))
+    .execute();
+}
+
+async function migrate(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: migrationProvider('sqlite') });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     await db.destroy();
-    throw new KevinDeployError('INTERNAL', `database migration failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new KevinDeployError('INTERNAL', `database migration failed: ${messageOf(error)}`);
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
