@@ -22,6 +22,12 @@ export interface AlertDispatcherOptions {
   pollMs?: number;
   /** How long a delivery attempt may hold its lease (longer than any channel's timeout). */
   leaseMs?: number;
+  /**
+   * How long one attempt may take before it is given up and retried, whatever the channel does:
+   * a channel whose remote stops answering must not hold the dispatcher (and every other channel)
+   * until a restart. Shorter than the lease, so the retry is recorded while the lease is still ours.
+   */
+  attemptTimeoutMs?: number;
   /** Called after every attempt (metrics). */
   onAttempt?: ((channel: AlertChannelName, outcome: DeliveryOutcome['status']) => void) | undefined;
 }
@@ -43,12 +49,14 @@ export class AlertDispatcher {
   private stopped = false;
   private readonly pollMs: number;
   private readonly leaseMs: number;
+  private readonly attemptTimeoutMs: number;
   private readonly retry: AlertingConfig['retry'];
 
   constructor(private readonly o: AlertDispatcherOptions) {
     this.channels = new Map(o.channels.map((c) => [c.name, c]));
     this.pollMs = o.pollMs ?? 1_000;
     this.leaseMs = o.leaseMs ?? 60_000;
+    this.attemptTimeoutMs = Math.min(o.attemptTimeoutMs ?? 30_000, Math.floor(this.leaseMs / 2));
     this.retry = o.config.alerting.retry;
   }
 
@@ -139,17 +147,7 @@ export class AlertDispatcher {
     if (!channel) {
       outcome = { status: 'skipped', reason: `${name} is not configured${this.o.missing[name] ? `: ${this.o.missing[name]}` : ''}` };
     } else {
-      try {
-        outcome = await channel.deliver(alert, {
-          idempotencyKey: `${alert.id}#${name}`,
-          attempt: job.attempts + 1,
-          incidentRefs: job.incidentRefs,
-          previousRef: job.previousRef ?? undefined,
-        });
-      } catch (error) {
-        // Adapters should not throw; if one does, it is treated like an outage of that channel.
-        outcome = { status: 'retry', error: error instanceof Error ? error.message : String(error) };
-      }
+      outcome = await this.deliverWithDeadline(channel, job);
     }
     const now = this.o.clock.now();
     const completion = this.completionOf(outcome, job, now);
@@ -164,6 +162,38 @@ export class AlertDispatcher {
     }
     else log.debug({ reason: outcome.reason }, 'alert delivery skipped');
     return outcome.status;
+  }
+
+  /**
+   * One attempt, given up at the deadline. The channel gets the signal to abort its request; one
+   * that ignores it is left behind (its late answer is dropped) and the idempotency key covers
+   * the attempt being made again.
+   */
+  private async deliverWithDeadline(channel: AlertChannel, job: DeliveryJob): Promise<DeliveryOutcome> {
+    const { alert } = job;
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<DeliveryOutcome>((resolve) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        resolve({ status: 'retry', error: `${channel.name} did not answer within ${formatDuration(this.attemptTimeoutMs)}; trying again` });
+      }, this.attemptTimeoutMs);
+    });
+    const attempt = channel
+      .deliver(alert, {
+        idempotencyKey: `${alert.id}#${channel.name}`,
+        attempt: job.attempts + 1,
+        incidentRefs: job.incidentRefs,
+        previousRef: job.previousRef ?? undefined,
+        signal: abort.signal,
+      })
+      // Adapters should not throw; if one does, it is treated like an outage of that channel.
+      .catch((error: unknown): DeliveryOutcome => ({ status: 'retry', error: error instanceof Error ? error.message : String(error) }));
+    try {
+      return await Promise.race([attempt, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private completionOf(outcome: DeliveryOutcome, job: DeliveryJob, now: Date): DeliveryCompletion {

@@ -13,6 +13,8 @@ export interface DeliveryContext {
   incidentRefs: string[];
   /** This delivery's own remote reference from an earlier attempt whose outcome was unclear, if any. */
   previousRef?: string | undefined;
+  /** Aborted when the dispatcher gives the attempt up (its deadline passed); channels pass it to their requests. */
+  signal?: AbortSignal | undefined;
 }
 
 /**

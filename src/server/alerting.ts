@@ -57,6 +57,8 @@ export interface AlertingDeps {
   /** Tests reach the PagerDuty fake over HTTPS with its own CA. */
   httpsAgent?: Agent | undefined;
   pollMs?: number | undefined;
+  leaseMs?: number | undefined;
+  attemptTimeoutMs?: number | undefined;
   onAttempt?: (channel: AlertChannelName, outcome: DeliveryOutcome['status']) => void;
   /** An acknowledgement or resolution was written to a deployment's audit trail. */
   audited?: (d: Deployment, event: DeploymentEvent) => void;
@@ -119,6 +121,8 @@ export function composeAlerting(deps: AlertingDeps): Alerting {
     logger: logger.child({ component: 'alerts' }),
     owner: deps.owner,
     pollMs: deps.pollMs,
+    leaseMs: deps.leaseMs,
+    attemptTimeoutMs: deps.attemptTimeoutMs,
     onAttempt: deps.onAttempt,
   });
   if (deps.slack) {

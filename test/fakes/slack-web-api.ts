@@ -32,7 +32,7 @@
  * always carry IDs.
  *
  * Faults (see the methods of FakeSlack): rateLimit → HTTP 429 + `Retry-After` + `{ok:false,error:'ratelimited'}`;
- * setDown → HTTP 503 (default) or a reset connection for every call; failNext → one `{ok:false, error}`.
+ * setDown → HTTP 503 (default), a reset connection, or no answer at all for every call; failNext → one `{ok:false, error}`.
  * Order: down, then auth (not_authed / invalid_auth / unknown_method / not_allowed_token_type), then the queued
  * rateLimit/failNext faults of the method in the order they were added (those of '*' when the method has none),
  * then missing_scope, then the method itself.
@@ -106,7 +106,7 @@ export interface SlackCall {
   at: Date;
   auth: CallAuth;
   contentType: string;
-  /** What the fake answered. status 0 = connection reset (setDown 'reset'). */
+  /** What the fake answered. status 0 = connection reset or never answered (setDown 'reset' / 'hang'). */
   outcome: { status: number; ok: boolean; error?: string };
 }
 
@@ -179,8 +179,11 @@ export interface FakeSlack {
 
   /** The next `times` calls of `method` ('*' = any) answer HTTP 429, `Retry-After: retryAfterSeconds`. */
   rateLimit(method: string, options?: { times?: number; retryAfterSeconds?: number }): void;
-  /** While down, every call answers HTTP 503 (mode 'http503', default) or has its connection reset ('reset'). */
-  setDown(down: boolean, mode?: 'http503' | 'reset'): void;
+  /**
+   * While down, every call answers HTTP 503 (mode 'http503', default), has its connection reset
+   * ('reset'), or is read and never answered ('hang': Slack accepting connections but stuck).
+   */
+  setDown(down: boolean, mode?: 'http503' | 'reset' | 'hang'): void;
   /** The next call of `method` ('*' = any) answers `{ok:false, error, ...extra}` (HTTP 200). */
   failNext(method: string, error: string, extra?: Record<string, unknown>): void;
   /** Drops queued rateLimit/failNext faults and the down state. */
@@ -308,7 +311,7 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
   const homeViews = new Map<string, string>();
   const usedTriggers = new Set<string>();
   const expiredTriggers = new Set<string>();
-  let down: false | 'http503' | 'reset' = false;
+  let down: false | 'http503' | 'reset' | 'hang' = false;
   let lastTsMicros = 0;
   let idCounter = 0;
 
@@ -1057,11 +1060,12 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
             : 'invalid';
 
     if (down) {
-      record({ method, args, at, auth, contentType, outcome: { status: down === 'reset' ? 0 : 503, ok: false } });
+      record({ method, args, at, auth, contentType, outcome: { status: down === 'http503' ? 503 : 0, ok: false } });
       if (down === 'reset') {
         req.socket.destroy();
         return;
       }
+      if (down === 'hang') return; // the request stays open until the client gives up (or close())
       res.writeHead(503, { 'content-type': 'text/html; charset=utf-8' });
       res.end('<html><body><h1>503 Service Unavailable</h1></body></html>');
       return;

@@ -204,6 +204,48 @@ describe('routing: each level reaches exactly its channels', () => {
   });
 });
 
+describe('a Slack that stops answering', () => {
+  it('card updates and the Slack alert time out and are retried; once Slack answers, each arrives once', async () => {
+    h = await startAlertHarness({ approvalExpiresAfter: '150ms', slackRequestTimeoutMs: 300 });
+    h.upload('v2');
+    // Slack accepts connections and never answers (no 503, no reset): only a deadline helps.
+    h.slack.setDown(true, 'hang');
+    const id = await h.deploy('v2');
+    await h.waitForStage(id, 'expired');
+    let slackDelivery: StoredAlert['deliveries'][number] | undefined;
+    await waitFor(
+      async () => {
+        const expired = (await h!.alerts({ deployment: id })).find((a) => a.kind === 'approval-expired');
+        slackDelivery = expired?.deliveries.find((d) => d.channel === 'slack');
+        return (slackDelivery?.attempts ?? 0) >= 2;
+      },
+      { timeoutMs: 20_000, describe: () => `the Slack alert tried again after a silent attempt; it is ${JSON.stringify(slackDelivery)}\n${h!.tail()}` },
+    );
+    expect(slackDelivery).toMatchObject({ status: 'pending' });
+    expect(slackDelivery!.lastError).toMatch(/timeout|abort/i);
+    // Email is not held up by the silent Slack.
+    expect(h.mail.messages().map((m) => m.subject)).toEqual(['[WARNING] kevinstamp production: approval window expired, release ended']);
+    expect(h.logs.some((l) => l.includes('Slack did not take the card update; trying again'))).toBe(true);
+
+    h.slack.setDown(false);
+    const alerts = await h.settled(id);
+    expect(deliveriesOf([only(alerts, 'approval-expired')]).sort()).toEqual(['approval-expired:email:delivered', 'approval-expired:slack:delivered']);
+    await h.waitForAlertMessage(`${id}/approval-expired`);
+    await waitFor(() => h!.slack.messages(CHANNEL).some((m) => m.text.includes('expired')), {
+      describe: () => `the card redrawn as expired: ${JSON.stringify(h!.slack.messages(CHANNEL).map((m) => m.text))}`,
+    });
+    // Nothing doubled: one alert post, one card.
+    expect(h.alertMessages()).toHaveLength(1);
+    expect(h.slack.messages(CHANNEL).filter((m) => m.thread_ts === undefined || m.thread_ts === m.ts)).toHaveLength(1);
+
+    // A stop while a card update hangs in a silent Slack is not held up by it.
+    h.slack.setDown(true, 'hang');
+    await h.api('POST', '/api/v1/locks', { service: 'kevinstamp', environment: 'production', reason: 'freeze' });
+    await h.restart();
+    h.slack.setDown(false);
+  });
+});
+
 describe('acknowledging', () => {
   it('the Slack button acknowledges PagerDuty and edits the message; a second click only says who was first', async () => {
     h = await startAlertHarness();

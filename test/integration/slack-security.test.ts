@@ -16,6 +16,16 @@ async function deployments(harness: SlackHarness): Promise<DeploymentView[]> {
   return (await harness.api<{ deployments: DeploymentView[] }>('GET', '/api/v1/deployments')).body.deployments;
 }
 
+/** A release of v2 waiting for approval, and a signed-to-be click of `actionId` by bob on its card. */
+async function clickOnAwaitingRelease(harness: SlackHarness, actionId: string): Promise<{ id: string; body: string; responseUrl: string }> {
+  harness.upload('v2');
+  const { id } = await harness.deploy(U.alice, 'kevinstamp v2 to production');
+  await harness.waitForStage(id, 'awaiting_approval');
+  const responseUrl = harness.catcher.urlFor('actions');
+  const body = blockActionsBody({ actionId, value: id, userId: U.bob, channelId: CHANNEL, messageTs: '1700000000.000100', responseUrl });
+  return { id, body, responseUrl };
+}
+
 async function healthy(harness: SlackHarness): Promise<boolean> {
   const r = await fetch(`${harness.bot.url}/healthz`);
   return r.status === 200;
@@ -67,15 +77,53 @@ describe('request authenticity', () => {
 
   it('a signed click replayed after five minutes is refused too', async () => {
     h = await startSlackHarness();
-    h.upload('v2');
-    const { id } = await h.deploy(U.alice, 'kevinstamp v2 to production');
-    await h.waitForStage(id, 'awaiting_approval');
-    const body = blockActionsBody({ actionId: 'kd_approve', value: id, userId: U.bob, channelId: CHANNEL, messageTs: '1700000000.000100', responseUrl: h.catcher.urlFor('actions') });
+    const { id, body } = await clickOnAwaitingRelease(h, 'kd_approve');
     const old = await h.post(body, { timestamp: Math.floor(Date.now() / 1000) - 301 - 60 });
     expect(old.status).toBe(401);
     const after = (await h.api<DeploymentView>('GET', `/api/v1/deployments/${id}`)).body;
     expect(after.stage).toBe('awaiting_approval');
     expect(after.approvals).toEqual([]);
+  });
+});
+
+describe('replays within the signature window', () => {
+  it('the same signed /deploy … --queue sent again verbatim (no retry header) is acked and acted on once, also after a restart', async () => {
+    h = await startSlackHarness();
+    h.upload('v2');
+    h.upload('v3');
+    const first = await h.deploy(U.alice, 'kevinstamp v2 to production');
+    await h.waitForStage(first.id, 'awaiting_approval');
+
+    const responseUrl = h.catcher.urlFor('commands');
+    const body = slashCommandBody({ command: '/deploy', text: 'kevinstamp v3 to production --queue', userId: U.alice, channelId: CHANNEL, teamId: TEAM, responseUrl });
+    const timestamp = Math.floor(Date.now() / 1000);
+    expect((await h.post(body, { timestamp })).status).toBe(200);
+    expect(await h.replyTo(responseUrl)).toMatch(/queued/i);
+    // Byte for byte the same request, signature and timestamp included, within Slack's 5 minutes.
+    expect((await h.post(body, { timestamp })).status).toBe(200);
+    await waitFor(() => h!.logs.some((l) => l.includes('a Slack request already handled was sent again')));
+    await h.restart();
+    expect((await h.post(body, { timestamp })).status).toBe(200);
+    await waitFor(() => h!.logs.filter((l) => l.includes('a Slack request already handled was sent again')).length >= 2);
+
+    const all = await deployments(h);
+    expect(all.filter((d) => d.versionRef === 'v3')).toHaveLength(1);
+    // One answer for the one request that ran.
+    expect(h.catcher.bodies().filter((b) => b.path === new URL(responseUrl).pathname)).toHaveLength(1);
+  });
+
+  it('a replayed Approve click approves once and answers nothing the second time', async () => {
+    h = await startSlackHarness();
+    const { id, body, responseUrl } = await clickOnAwaitingRelease(h, 'kd_approve');
+    const timestamp = Math.floor(Date.now() / 1000);
+    expect((await h.post(body, { timestamp })).status).toBe(200);
+    await h.waitForStage(id, ['switching', 'monitoring', 'succeeded']);
+    expect((await h.post(body, { timestamp })).status).toBe(200);
+    await waitFor(() => h!.logs.some((l) => l.includes('a Slack request already handled was sent again')));
+    const after = (await h.api<DeploymentView>('GET', `/api/v1/deployments/${id}`)).body;
+    expect(after.approvals.map((a) => a.actor)).toEqual(['bob']);
+    // The replay got no "already approved" answer: it was not handled at all.
+    expect(h.catcher.bodies().filter((b) => b.path === new URL(responseUrl).pathname)).toEqual([]);
   });
 });
 
@@ -93,11 +141,7 @@ describe('malformed and unknown requests', () => {
 
   it('a click with an unknown action_id does not crash the bot, is logged, and changes nothing', async () => {
     h = await startSlackHarness();
-    h.upload('v2');
-    const { id } = await h.deploy(U.alice, 'kevinstamp v2 to production');
-    await h.waitForStage(id, 'awaiting_approval');
-    const responseUrl = h.catcher.urlFor('actions');
-    const body = blockActionsBody({ actionId: 'kd_launch_rockets', value: id, userId: U.bob, channelId: CHANNEL, messageTs: '1700000000.000100', responseUrl });
+    const { id, body } = await clickOnAwaitingRelease(h, 'kd_launch_rockets');
     const r = await h.post(body);
     expect(r.status).toBeLessThan(500);
     await waitFor(() => h!.logs.some((l) => /not acknowledged|unhandled|no listener|kd_launch_rockets/i.test(l)));

@@ -175,13 +175,15 @@ export class ScriptedChannel implements AlertChannel {
   ) {}
 
   async deliver(a: Alert, context: DeliveryContext): Promise<DeliveryOutcome> {
+    // The abort signal is for the script (see the hung-channel test), not part of what was asked.
+    const { signal: _signal, ...asked } = context;
     const call: ChannelCall = {
       alertId: a.id,
       kind: a.kind,
       level: a.level,
       createdAt: a.createdAt,
       calledAt: this.clock.now().toISOString(),
-      context: { ...context, incidentRefs: [...context.incidentRefs] },
+      context: { ...asked, incidentRefs: [...context.incidentRefs] },
       outcome: 'threw',
     };
     this.calls.push(call);

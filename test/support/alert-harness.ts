@@ -44,6 +44,9 @@ export interface AlertHarnessOptions {
   monitorWindow?: string;
   /** Environment overrides; a value of undefined removes the variable. */
   env?: Record<string, string | undefined>;
+  /** Deadlines of outbound calls, shortened where a test makes a channel go silent. */
+  slackRequestTimeoutMs?: number;
+  alertAttemptTimeoutMs?: number;
 }
 
 export interface AlertHarness {
@@ -167,8 +170,9 @@ export async function startAlertHarness(options: AlertHarnessOptions = {}): Prom
       host: '127.0.0.1',
       logger,
       httpsAgent: pd.agent(),
-      alerts: { pollMs: 50 },
+      alerts: { pollMs: 50, ...(options.alertAttemptTimeoutMs ? { attemptTimeoutMs: options.alertAttemptTimeoutMs } : {}) },
       runner: { scanIntervalMs: 50, errorBackoffMs: 100 },
+      ...(options.slackRequestTimeoutMs ? { slackRequestTimeoutMs: options.slackRequestTimeoutMs } : {}),
     });
   let bot = await launch();
   const api = apiCaller(() => bot.url, TOKENS.ops);

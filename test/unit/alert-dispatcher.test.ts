@@ -60,6 +60,7 @@ interface DispatcherOptions {
   config?: KevinDeployConfig;
   owner?: string;
   store?: KyselyAlertOutbox;
+  attemptTimeoutMs?: number;
 }
 
 function dispatcher(o: DispatcherOptions): AlertDispatcher {
@@ -73,6 +74,8 @@ function dispatcher(o: DispatcherOptions): AlertDispatcher {
     owner: () => o.owner ?? 'replica-1',
     // No timer runs unless start() is called; the tests poke.
     leaseMs: MINUTE,
+    // Real milliseconds (the deadline of one attempt is a timer, not the stored clock).
+    attemptTimeoutMs: o.attemptTimeoutMs ?? 30 * SECOND,
     onAttempt: (channel, status) => attempts.push([channel, status]),
   });
   dispatchers.push(d);
@@ -283,6 +286,36 @@ describe('retries', () => {
     await drain(d);
     expect(email!.calls.map((c) => c.context.attempt)).toEqual([1, 2]);
     expect(await delivery(id!, 'email')).toMatchObject({ status: 'delivered', attempts: 2, ref: 'msg-1', lastError: null });
+  });
+});
+
+describe('a channel that stops answering', () => {
+  it('an attempt that never returns is given up at its deadline and retried later; other channels and later drains go on', async () => {
+    const [slack, email] = channels('slack', 'email');
+    const signals: AbortSignal[] = [];
+    slack!.script = (_a, ctx) => {
+      if (ctx.attempt === 1) {
+        signals.push(ctx.signal!);
+        return new Promise<DeliveryOutcome>(() => undefined); // Slack accepted the connection and went silent
+      }
+      return { status: 'delivered', ref: 'C0ALERTS:1.0' };
+    };
+    const [id] = await raiseSeries(1, ['slack', 'email']);
+    const d = dispatcher({ channels: [slack!, email!], attemptTimeoutMs: 200 });
+
+    await drain(d);
+    expect(email!.delivered()).toEqual([id]);
+    const hung = await delivery(id!, 'slack');
+    expect(hung).toMatchObject({ status: 'pending', attempts: 1, nextAttemptAt: alertIso(2 * SECOND) });
+    expect(hung.lastError).toContain('slack did not answer within 200ms');
+    // The channel was told to abort its request.
+    expect(signals.map((s) => s.aborted)).toEqual([true]);
+
+    clock.set(alertIso(2 * SECOND));
+    await drain(d);
+    expect(slack!.calls.map((c) => c.context.attempt)).toEqual([1, 2]);
+    expect(await delivery(id!, 'slack')).toMatchObject({ status: 'delivered', attempts: 2, ref: 'C0ALERTS:1.0', lastError: null });
+    expect(email!.calls).toHaveLength(1);
   });
 });
 

@@ -18,6 +18,13 @@ describe('manifest.yml (Slack app manifest)', () => {
     expect(typeof manifest.settings.socket_mode_enabled).toBe('boolean');
   });
 
+  it('asks for no scope docs/slack.md does not explain, and the docs explain no scope it does not ask for', () => {
+    const docs = readFileSync(new URL('../../docs/slack.md', import.meta.url), 'utf8');
+    const table = docs.slice(docs.indexOf('| scope | needed for |'));
+    const documented = [...table.split('\n\n')[0]!.matchAll(/`([a-z]+:[a-z.]+|commands)`/g)].map((m) => m[1]);
+    expect([...new Set(documented)].sort()).toEqual([...manifest.oauth_config.scopes.bot].sort());
+  });
+
   it('declares each slash command within Slack limits', () => {
     const commands = manifest.features.slash_commands as Array<Record<string, unknown>>;
     expect(commands.map((c) => c.command)).toEqual(['/deploy', '/rollback']);

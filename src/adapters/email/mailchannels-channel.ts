@@ -97,7 +97,7 @@ export class MailChannelsChannel implements AlertChannel {
         body: JSON.stringify(this.bodyFor(alert, context, to)),
         // A redirected POST would be replayed as a GET by fetch; a redirect here is a wrong URL.
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: context.signal ? AbortSignal.any([context.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
       return { status: 'retry', error: this.redact(this.unreachable(error)) };

@@ -80,10 +80,19 @@ export class CardPublisher {
     }
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops drawing. A call already in flight is waited for a little, not to its timeout: the store
+   * still says which cards are behind, and the next start catches up.
+   */
+  async stop(graceMs = 2_000): Promise<void> {
     this.stopped = true;
     this.stopping.abort();
-    await Promise.allSettled([...this.queues.values()].map((q) => q.working));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.queues.values()].map((q) => q.working)),
+      new Promise((resolve) => (timer = setTimeout(resolve, graceMs))),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Resolves when every queue is empty (tests and shutdown). */

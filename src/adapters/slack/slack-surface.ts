@@ -1,4 +1,5 @@
 import { App, HTTPReceiver, SocketModeReceiver, webApi, type Receiver } from '@slack/bolt';
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -46,7 +47,17 @@ export interface SlackSurfaceDeps {
   alerts?: AlertService | undefined;
   /** Who is on call, as PagerDuty says (emails); mapped to Slack users for the alert mention. */
   onCallEmails?: (() => Promise<string[]>) | undefined;
+  /** How long one Slack Web API call may take (the WebClient's default is to wait for ever). */
+  requestTimeoutMs?: number | undefined;
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * How long a request is remembered against replays. Bolt refuses signatures older than 5 minutes
+ * (the window in which a captured request could be sent again verbatim); a little more covers
+ * clock skew between Slack and this host.
+ */
+const REPLAY_WINDOW_MS = 10 * 60_000;
 
 const EVENTS_PATH = '/slack/events';
 
@@ -75,8 +86,14 @@ export class SlackSurface {
     const { env, logger } = deps;
     this.people = peopleOf(deps.config.slack.users);
     const log = slackLogger(logger.child({ component: 'slack' }));
+    // Every call has a deadline: a Slack that accepts connections and never answers would
+    // otherwise hang card updates and alert deliveries until a restart.
+    const timeout = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const clientOptions = {
       ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+      timeout,
+      // Bolt's respond() posts to response_url with this fetch, and passes no deadline of its own.
+      fetch: ((input, init) => fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeout) })) satisfies typeof fetch,
       // Bolt's own calls (acks over response_url, views) retry a little; cards have their own queue.
       retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2000 },
     };
@@ -85,7 +102,7 @@ export class SlackSurface {
       this.mode = 'socket';
       // The socket client keeps the Web API's default retries: a failed apps.connections.open during
       // a reconnect is retried for minutes instead of giving up after two tries.
-      const socketClientOptions = env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {};
+      const socketClientOptions = { timeout, ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) };
       receiver = new SocketModeReceiver({ appToken: env.SLACK_APP_TOKEN, logger: log, installerOptions: { clientOptions: socketClientOptions } });
     } else {
       this.mode = 'http';
@@ -112,6 +129,7 @@ export class SlackSurface {
     });
     const cardClient = new webApi.WebClient(botToken, {
       ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+      timeout,
       logger: log,
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
@@ -224,17 +242,18 @@ export class SlackSurface {
         await this.openDeployModal(client, command.trigger_id, command.channel_id);
         return;
       }
-      await this.slash(parsed, command.user_id, ack, respond);
+      await this.slash(parsed, command, ack, respond);
     });
 
     app.command('/rollback', async ({ command, ack, respond }) => {
-      await this.slash(parseRollbackCommand(command.text ?? ''), command.user_id, ack, respond);
+      await this.slash(parseRollbackCommand(command.text ?? ''), command, ack, respond);
     });
 
     app.action(new RegExp(`^(${Object.values(ACTIONS).join('|')})$`), async ({ ack, action, body, respond }) => {
       await ack();
       const id = (action as { value?: string }).value ?? '';
       const name = (action as { action_id: string }).action_id;
+      if (!(await this.firstDelivery(body, name))) return;
       try {
         const actor = await this.actors.resolve(body.user.id);
         if (name === ACTIONS.rollback) await this.rollbackFromCard(actor, id);
@@ -259,6 +278,7 @@ export class SlackSurface {
       const incidentKey = (action as { value?: string }).value ?? '';
       const alerts = this.deps.alerts;
       if (!alerts) return;
+      if (!(await this.firstDelivery(body, ALERT_ACK_ACTION))) return;
       try {
         const actor = await this.actors.resolve(body.user.id);
         const result = await alerts.acknowledge(incidentKey, actor.name, 'slack');
@@ -298,6 +318,10 @@ export class SlackSurface {
         return;
       }
       const { channelId } = JSON.parse(view.private_metadata || '{}') as { channelId?: string };
+      if (!(await this.firstDelivery(body, DEPLOY_MODAL))) {
+        await ack();
+        return;
+      }
       try {
         const actor = await this.actors.resolve(body.user.id);
         const result = await runCommand(COMMANDS.deploy, parsed.args, { actor, releases: this.deps.releases });
@@ -320,24 +344,48 @@ export class SlackSurface {
     });
   }
 
+  /**
+   * Whether this request is seen for the first time. A signed Slack request stays valid for
+   * minutes, and Bolt drops only Slack's own retries (X-Slack-Retry-Num): the same body sent
+   * again verbatim would otherwise run twice. Every interaction carries a unique trigger_id;
+   * it is recorded in the store (so a restart or another replica remembers it too). Checked
+   * after the ack, so the ack stays as fast as a bare Bolt app's.
+   */
+  private async firstDelivery(body: unknown, what: string): Promise<boolean> {
+    const triggerId = (body as { trigger_id?: unknown }).trigger_id;
+    const key = typeof triggerId === 'string' && triggerId !== '' ? `slack:${triggerId}` : `slack-body:${createHash('sha256').update(JSON.stringify(body)).digest('hex')}`;
+    const now = this.deps.clock.now();
+    try {
+      const first = await this.deps.store.recordInboundDelivery(key, now.toISOString(), new Date(now.getTime() - REPLAY_WINDOW_MS).toISOString());
+      if (!first) this.deps.logger.warn({ what, key }, 'skipped: a Slack request already handled was sent again (a replay); nothing was done');
+      return first;
+    } catch (error) {
+      // Could not tell: acting on it is the safe side (commands themselves refuse what no longer applies).
+      this.deps.logger.warn({ err: error, what }, 'could not check a Slack request against replays; handling it');
+      return true;
+    }
+  }
+
   /** Ack at once (with usage for a bad command), then do the work and answer over response_url. */
   private async slash(
     parsed: ParsedSlashCommand,
-    userId: string,
+    command: { user_id: string; trigger_id?: string },
     ack: (reply?: { response_type: 'ephemeral'; text: string }) => Promise<void>,
     respond: (reply: { response_type: 'ephemeral'; text: string }) => Promise<unknown>,
   ): Promise<void> {
+    const userId = command.user_id;
     if (parsed.kind === 'usage') return ack({ response_type: 'ephemeral', text: `:grey_question: ${parsed.message}` });
-    const command: CommandName = parsed.kind === 'help' ? 'help' : parsed.kind === 'run' ? parsed.command : 'help';
+    const name: CommandName = parsed.kind === 'help' ? 'help' : parsed.kind === 'run' ? parsed.command : 'help';
     const args = parsed.kind === 'run' ? parsed.args : {};
-    if (COMMANDS[command].permission === 'read') {
+    if (COMMANDS[name].permission === 'read') {
       // Reading is a few indexed queries (well under a millisecond): answer in the ack itself,
       // which spares a second round trip over response_url.
-      return ack({ response_type: 'ephemeral', text: await this.answer(command, args, userId) });
+      return ack({ response_type: 'ephemeral', text: await this.answer(name, args, userId) });
     }
     // Anything that changes state may wait on Cloudflare: ack now, answer when done.
     await ack();
-    const text = await this.answer(command, args, userId);
+    if (!(await this.firstDelivery(command, name))) return;
+    const text = await this.answer(name, args, userId);
     await respond({ response_type: 'ephemeral', text }).catch((error: unknown) =>
       this.deps.logger.warn({ err: error }, 'could not answer over response_url'),
     );
