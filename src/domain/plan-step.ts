@@ -1,5 +1,5 @@
 import type { TargetSettings } from '../config/schema.ts';
-import { rollbackTargetOf, type Deployment, type Split } from './deployment.ts';
+import { rollbackTargetOf, type Deployment, type Split, type VersionInfo } from './deployment.ts';
 import { isTerminal } from './stages.ts';
 
 /** Which version a probe run looks at, and how it reaches it. */
@@ -20,7 +20,8 @@ export type Step =
   | { type: 'wait'; until: string | null }
   /** A deadline passed; feed `tick` into decide(). */
   | { type: 'tick' }
-  | { type: 'resolve'; ref: string }
+  /** `version`: already resolved when the request was admitted; then only the live traffic is read. */
+  | { type: 'resolve'; ref: string; version: VersionInfo | null }
   | { type: 'apply-split'; split: Split }
   /** Before each switch: can traffic still go back to this version? */
   | { type: 'check-readiness'; versionId: string }
@@ -41,7 +42,7 @@ export function planStep(d: Deployment, now: Date, settings: TargetSettings): St
     case 'needs_attention':
       return { type: 'wait', until: null };
     case 'resolving':
-      return due ? { type: 'resolve', ref: d.versionRef } : waitUntil;
+      return due ? { type: 'resolve', ref: d.versionRef, version: d.version } : waitUntil;
     case 'staging':
       if (!d.progress.targetSplit) return { type: 'wait', until: null };
       return due ? { type: 'apply-split', split: d.progress.targetSplit } : waitUntil;

@@ -21,6 +21,7 @@ import type { Clock } from '../ports/clock.ts';
 import { lockInForce, type FreezeLock, type QueueEntry, type Store, type TargetClaim } from '../ports/store.ts';
 import { PlatformError, type TrafficPlatform } from '../ports/traffic-platform.ts';
 import { commitDecision, promoteNextQueued, recordAlerts, type TransitionRecord } from './commit-decision.ts';
+import type { LiveTraffic } from '../domain/inputs.ts';
 import type { TransitionBus } from './transition-bus.ts';
 
 export interface ReleaseRequest {
@@ -108,21 +109,31 @@ export class ReleaseService {
     return known;
   }
 
+  /**
+   * Admission first, and it costs no platform call: who may, the freeze lock and whether the
+   * target is free are all in the store, so a refused request never spends Cloudflare's API
+   * budget (an active release's rollback may need it). Only an admitted request asks the
+   * platform — once: the version it resolves and the live traffic it reads are recorded with the
+   * deployment, and the runner does not ask again.
+   */
   async requestRelease(actor: Actor, request: ReleaseRequest): Promise<Deployment> {
     const settings = this.target(request.service, request.environment);
     this.authorizeOn(actor, 'deploy', settings);
     const target = { service: settings.service, environment: settings.environment };
     const lock = lockInForce(await this.deps.store.getLock(target), this.deps.clock.now());
     if (lock) throw frozen(lock);
+    const claim = await this.deps.store.getClaim(target);
+    if (claim && !request.queue) throw busy(await this.deps.store.getDeployment(claim.deploymentId), target);
 
-    // Resolve before writing anything: an unknown version is a clear error, not a failed release.
+    // Resolved before anything is written: an unknown version is a clear error, not a failed release.
     const version = await this.platformLookup(() => this.deps.platform.resolveVersion(settings, request.version));
-    const live = await this.platformLookup(() => this.deps.platform.readTraffic(settings));
-    if (soleVersion(live.split) === version.id) {
+    // A queued release reads the live traffic when its turn comes; what is live now may change by then.
+    const live = claim ? undefined : await this.platformLookup(() => this.deps.platform.readTraffic(settings));
+    if (live && soleVersion(live.split) === version.id) {
       throw new KevinDeployError('VERSION_ALREADY_LIVE', `${versionLabel(version)} is already live on ${targetLabel(target)}`);
     }
-    const d = this.newDeployment('release', actor, settings, request.version, request.note ?? null, request.force ?? false);
-    return this.admit(d, actor, settings, request.queue ?? false);
+    const d = this.newDeployment('release', actor, settings, request.version, request.note ?? null, request.force ?? false, version);
+    return this.admit(d, actor, settings, request.queue ?? false, live);
   }
 
   async requestRollback(actor: Actor, request: RollbackRequest): Promise<Deployment> {
@@ -156,9 +167,9 @@ export class ReleaseService {
     if (liveId === to.id) {
       throw new KevinDeployError('VERSION_ALREADY_LIVE', `${versionLabel(to)} is already live on ${targetLabel(target)}`);
     }
-    const d = this.newDeployment('rollback', actor, settings, to.id, request.note ?? null, false);
+    const d = this.newDeployment('rollback', actor, settings, to.id, request.note ?? null, false, to);
     d.reason = `manual rollback by ${actor.name}${request.note ? `: ${request.note}` : ''}`;
-    return this.admit(d, actor, settings, false);
+    return this.admit(d, actor, settings, false, live);
   }
 
   approve(actor: Actor, id: string, override = false): Promise<Deployment> {
@@ -292,8 +303,12 @@ export class ReleaseService {
     throw new KevinDeployError('STALE_ACTION', `${id} kept changing while applying ${input.type}; look at it and try again`);
   }
 
-  /** Writes a new deployment as the target's active one, or queues it, or refuses naming the active one. Atomic. */
-  private async admit(d: Deployment, actor: Actor, settings: TargetSettings, queue: boolean): Promise<Deployment> {
+  /**
+   * Writes a new deployment as the target's active one, or queues it, or refuses naming the active
+   * one. Atomic. An active one whose version and live traffic were just read goes on at once from
+   * them (the same decide() step the runner would take), in the same transaction.
+   */
+  private async admit(d: Deployment, actor: Actor, settings: TargetSettings, queue: boolean, live: LiveTraffic | undefined): Promise<Deployment> {
     const target = { service: d.service, environment: d.environment };
     const event = (action: string, reason: string): DeploymentEvent =>
       withIdentity(
@@ -317,7 +332,11 @@ export class ReleaseService {
         const requested = [event('requested', d.reason)];
         await session.appendEvents(requested);
         await recordAlerts(session, d, requested, settings, new Date(d.createdAt));
-        return d;
+        const admitted: TransitionRecord = { before: null, after: d, events: requested };
+        if (!live || !d.version) return [admitted];
+        const resolved = decide(d, { type: 'resolved', version: d.version, live }, new Date(d.createdAt), settings);
+        if (!resolved.ok) return [admitted];
+        return [admitted, ...((await commitDecision(session, d, resolved, settings, new Date(d.createdAt))) ?? [])];
       }
       const active = await session.getClaim(target);
       const activeDeployment = active ? await session.getDeployment(active.deploymentId) : undefined;
@@ -333,10 +352,10 @@ export class ReleaseService {
       const saved = await session.updateDeployment(queued, d.revision);
       await session.enqueue({ ...target, deploymentId: d.id, enqueuedAt: d.createdAt });
       await session.appendEvents([{ ...event('queued', queued.reason), toStage: 'requested' }]);
-      return saved!;
+      return [{ before: null, after: saved!, events: [] }];
     });
-    await this.announce([{ before: null, after: stored, events: [] }]);
-    return stored;
+    await this.announce(stored);
+    return stored.at(-1)!.after;
   }
 
   private newDeployment(
@@ -346,6 +365,7 @@ export class ReleaseService {
     versionRef: string,
     note: string | null,
     force: boolean,
+    version: VersionInfo,
   ): Deployment {
     const now = this.deps.clock.now().toISOString();
     return {
@@ -355,7 +375,7 @@ export class ReleaseService {
       kind,
       stage: 'resolving',
       versionRef,
-      version: null,
+      version,
       previousVersion: null,
       strategy: 'blue-green',
       split: {},

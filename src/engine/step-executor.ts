@@ -26,7 +26,8 @@ export class StepExecutor {
         return { type: 'tick' };
       case 'resolve':
         return this.platformCall(async () => {
-          const version = await this.platform.resolveVersion(settings, step.ref);
+          // Resolved once per release: at admission (recorded on the deployment), not again here.
+          const version = step.version ?? (await this.platform.resolveVersion(settings, step.ref));
           const live = await this.platform.readTraffic(settings);
           return { type: 'resolved', version, live };
         });

@@ -49,6 +49,8 @@ interface CrashCase {
   point: string;
   options?: E2eOptions;
   green?: BehaviorSpec;
+  /** Anything before the release that must not count as its switches (returns the release's id, kept as memo.queued). */
+  prepare?(ctx: CrashContext): Promise<string>;
   /** Creates the release, drives it to the crash point and SIGKILLs the bot there; returns the deployment id. */
   crash(ctx: CrashContext): Promise<string>;
   /** The stage the database holds after the kill. */
@@ -58,6 +60,8 @@ interface CrashCase {
   beforeRestart?(ctx: CrashContext): void;
   afterRestart?(ctx: CrashContext, id: string): Promise<void>;
   outcome: 'succeeded' | 'rolled_back';
+  /** The stage changes of the audit trail, when not the plain happy or rolled-back path. */
+  auditPath?: Stage[];
 }
 
 function apiCount(e: E2eBot, method: string, suffix: string): number {
@@ -109,16 +113,27 @@ async function waitForView(e: E2eBot, id: string, holds: (v: DeploymentView) => 
 
 const CASES: CrashCase[] = [
   {
-    point: 'resolving (while the version lookup is in flight)',
-    async crash({ e }) {
-      // Every version listing is slow, so the request itself and the runner's resolve step take seconds.
-      e.standIn.injectFault({ method: 'GET', path: '/versions', kind: 'latency', latencyMs: 2_000, times: -1 });
-      const d = await e.deploy('v2');
-      expect(d.stage).toBe('resolving');
-      const seen = apiCount(e, 'GET', '/versions');
-      await waitFor(() => apiCount(e, 'GET', '/versions') > seen, { timeoutMs: 30_000 });
+    // A request resolves its version when it is admitted; a queued one reads the live traffic when
+    // its turn comes — in the runner, in `resolving`.
+    point: 'resolving (a queued release whose turn came, while the live deployment is read)',
+    async prepare({ e, memo }) {
+      e.upload('blocker');
+      const blocker = await e.deploy('blocker');
+      await e.waitForStage(blocker.id, 'awaiting_approval');
+      const queued = await e.deploy('v2', { queue: true });
+      expect(queued.stage).toBe('requested');
+      memo.blocker = blocker.id;
+      return queued.id;
+    },
+    async crash({ e, memo }) {
+      // Every read of the live deployment is slow, so the runner's resolve step takes seconds.
+      e.standIn.injectFault({ method: 'GET', path: '/deployments', kind: 'latency', latencyMs: 2_000, times: -1 });
+      const seen = apiCount(e, 'GET', '/deployments');
+      const cancelled = await e.api<DeploymentView>('POST', `/api/v1/deployments/${memo.blocker as string}/cancel`, {}, TOKENS.alice);
+      expect(cancelled.body.stage).toBe('cancelled');
+      await waitFor(() => apiCount(e, 'GET', '/deployments') > seen, { timeoutMs: 30_000 });
       killNow(e);
-      return d.id;
+      return memo.queued as string;
     },
     killedIn: 'resolving',
     checkStored(stored) {
@@ -128,6 +143,7 @@ const CASES: CrashCase[] = [
       e.standIn.clearFaults();
     },
     outcome: 'succeeded',
+    auditPath: ['requested', ...HAPPY_PATH],
   },
   {
     point: 'staging (the 0 % split sent, its answer lost)',
@@ -304,6 +320,7 @@ async function runCase(c: CrashCase): Promise<void> {
   e = await startE2e(c.options);
   const ctx: CrashContext = { e, green: e.upload('v2', c.green), memo: {} };
   const { green } = ctx;
+  if (c.prepare) ctx.memo.queued = await c.prepare(ctx);
   const switchesBefore = e.standIn.effectiveSwitches(SCRIPT).length;
   const deploymentsBefore = e.standIn.deployments(SCRIPT).length;
 
@@ -337,7 +354,7 @@ async function runCase(c: CrashCase): Promise<void> {
   expect(view.split).toEqual(intended.at(-1));
 
   const shown = await e.show(id);
-  expectCompleteAuditTrail(shown, c.outcome === 'succeeded' ? HAPPY_PATH : ROLLED_BACK_PATH);
+  expectCompleteAuditTrail(shown, c.auditPath ?? (c.outcome === 'succeeded' ? HAPPY_PATH : ROLLED_BACK_PATH));
   expect(shown.approvals.map((a) => a.actor)).toEqual(['bob']);
   expect(shown.events!.filter((ev) => ev.action === 'approved')).toHaveLength(1);
   if (c.outcome === 'rolled_back') {

@@ -125,6 +125,35 @@ describe('a blue-green release against the Cloudflare stand-in', () => {
     expect(rejected.body.reason).toBe('rejected by bob: not today; traffic untouched');
   });
 
+  it('a refused deploy costs no Cloudflare call; an admitted release lists versions and reads the deployment once each', async () => {
+    h = await startHarness();
+    h.upload('v2');
+    h.upload('v3');
+    const versionListings = () => h!.standIn.apiRequests().filter((r) => r.method === 'GET' && r.path.endsWith('/versions')).length;
+    const cloudflareCalls = () => h!.standIn.apiRequests().length;
+
+    const before = { calls: cloudflareCalls(), listings: versionListings() };
+    const first = await deploy(h, 'v2');
+    expect(first.status).toBe(201);
+    await h.waitForStage(first.body.id, 'awaiting_approval');
+    // Resolving v2 and reading what is live, once — not again in the runner.
+    const deploymentReads = h.standIn.apiRequests().filter((r) => r.method === 'GET' && r.path.endsWith('/deployments')).length;
+    expect(versionListings() - before.listings).toBe(2); // resolve v2, then the tags of what is live
+    expect(deploymentReads).toBe(3); // the live split at admission; staging's read before and after its write
+
+    // Busy target, frozen target, unauthorized user: refused from the store alone.
+    const atRest = cloudflareCalls();
+    for (let i = 0; i < 20; i++) expect((await deploy(h, 'v3')).status).toBe(409);
+    expect((await deploy(h, 'v3', {}, TOKENS.viewer)).status).toBe(403);
+    expect(cloudflareCalls()).toBe(atRest);
+    await h.api('POST', `/api/v1/deployments/${first.body.id}/cancel`, {}, TOKENS.alice);
+    await h.waitForStage(first.body.id, 'cancelled');
+    expect((await h.api('POST', '/api/v1/locks', { service: 'kevinstamp', environment: 'production', reason: 'freeze' }, TOKENS.ops)).status).toBe(201);
+    const frozenAt = cloudflareCalls();
+    for (let i = 0; i < 20; i++) expect((await deploy(h, 'v3')).status).toBe(409);
+    expect(cloudflareCalls()).toBe(frozenAt);
+  });
+
   it('expires an approval nobody gives', async () => {
     h = await startHarness({ approvalExpiresAfter: '150ms' });
     h.upload('v2');

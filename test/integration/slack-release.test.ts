@@ -174,7 +174,7 @@ describe('the queue, in Slack', () => {
     await h.waitForStage(first.id, 'awaiting_approval');
 
     const second = await h.deploy(U.alice, 'kevinstamp v3 to production --queue');
-    expect(second.reply).toMatch(/^:hourglass_flowing_sand: Queued `kd-[a-z0-9]+`: kevinstamp → production `v3`, position 1\./);
+    expect(second.reply).toMatch(/^:hourglass_flowing_sand: Queued `kd-[a-z0-9]+`: kevinstamp → production `v3` \([0-9a-f]{8}\), position 1\./);
     expect(second.reply).toContain('you will be told');
     const queuedCard = await h.waitForCard(second.id, (c) => stageOfText(c.text) === 'requested' && c.replies.length > 0);
     expect(JSON.stringify(queuedCard.blocks)).toContain('position 1 in the queue');

@@ -39,9 +39,14 @@ const cases: Case[] = [
   { name: 'requested with a past wakeAt', d: inStage('requested', { wakeAt: PAST }), step: { type: 'wait', until: null } },
 
   { name: 'resolving, before wakeAt', d: inStage('resolving', { wakeAt: FUTURE }), step: { type: 'wait', until: FUTURE } },
-  { name: 'resolving, wakeAt passed', d: inStage('resolving', { wakeAt: PAST }), step: { type: 'resolve', ref: 'v2' } },
-  { name: 'resolving, wakeAt exactly now', d: inStage('resolving', { wakeAt: EXACTLY_NOW }), step: { type: 'resolve', ref: 'v2' } },
-  { name: 'resolving, no wakeAt', d: inStage('resolving', { wakeAt: null }), step: { type: 'resolve', ref: 'v2' } },
+  { name: 'resolving, wakeAt passed', d: inStage('resolving', { wakeAt: PAST }), step: { type: 'resolve', ref: 'v2', version: null } },
+  { name: 'resolving, wakeAt exactly now', d: inStage('resolving', { wakeAt: EXACTLY_NOW }), step: { type: 'resolve', ref: 'v2', version: null } },
+  { name: 'resolving, no wakeAt', d: inStage('resolving', { wakeAt: null }), step: { type: 'resolve', ref: 'v2', version: null } },
+  {
+    name: 'resolving a version resolved at admission (a queued release): only the live traffic is read',
+    d: inStage('resolving', { wakeAt: PAST, version: { id: 'f00dfeed-0000-4000-8000-000000000002', tag: 'v2' } }),
+    step: { type: 'resolve', ref: 'v2', version: { id: 'f00dfeed-0000-4000-8000-000000000002', tag: 'v2' } },
+  },
 
   { name: 'staging, before wakeAt', d: inStage('staging', { wakeAt: FUTURE }), step: { type: 'wait', until: FUTURE } },
   { name: 'staging, wakeAt passed', d: inStage('staging', { wakeAt: PAST }), step: { type: 'apply-split', split: STAGED } },
