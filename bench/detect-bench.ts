@@ -37,6 +37,7 @@ import pino from 'pino';
 import { loadConfig } from '../src/config/load-config.ts';
 import { formatDuration } from '../src/config/duration.ts';
 import type { Evaluation } from '../src/domain/metric-triggers.ts';
+import { sampleNumberOf } from '../src/domain/monitor-evaluation.ts';
 import { startCloudflareStandIn } from '../src/sandbox/cloudflare-stand-in.ts';
 import { startTrafficCollector } from '../src/sandbox/traffic-collector.ts';
 import { startBot } from '../src/server/start-bot.ts';
@@ -142,7 +143,7 @@ services:
     marks.set(after.id, seen);
     for (const e of events) {
       if (e.action === 'stage-changed' || e.fromStage !== e.toStage) seen.set(`to:${e.toStage}`, seen.get(`to:${e.toStage}`) ?? now);
-      if (e.action === 'monitor-sample' || e.action === 'rollback-started') {
+      if (sampleNumberOf(e) !== undefined) {
         onSample?.(after.id, (e.details.evaluations as Evaluation[] | undefined) ?? []);
       }
       if (e.action === 'rollback-started') {

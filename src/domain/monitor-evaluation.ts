@@ -36,6 +36,17 @@ export type MonitorTrigger = (
   context: EvaluationContext,
 ) => { memory: Progress; finding?: TriggerFinding; evaluations?: Evaluation[] };
 
+/**
+ * The number of the monitoring sample an audit event records, if it records one. A sample is
+ * recorded under the action that says what it led to — `monitor-sample`, `monitor-resumed` (the
+ * first after time nobody watched), `shadow-finding`, `rollback-started`, or the event that ends
+ * the window — so readers find samples by this number, never by a list of action names.
+ */
+export function sampleNumberOf(event: { details: Record<string, unknown> }): number | undefined {
+  const sample = event.details.sample;
+  return typeof sample === 'number' ? sample : undefined;
+}
+
 export function isContentCheck(check: CheckResult): boolean {
   return check.name.startsWith('content');
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetSettings } from '../../src/config/schema.ts';
 import { SYSTEM_ACTOR, decide, type Decision } from '../../src/domain/decide.ts';
+import { sampleNumberOf } from '../../src/domain/monitor-evaluation.ts';
 import type { Deployment } from '../../src/domain/deployment.ts';
 import type { Input } from '../../src/domain/inputs.ts';
 import type { Evaluation } from '../../src/domain/metric-triggers.ts';
@@ -386,6 +387,9 @@ describe('decide + metrics: the sample history is persisted with the status', ()
     expect(resumed.events[0]).toMatchObject({ action: 'monitor-resumed' });
     expect(resumed.events[0]!.details['unwatched']).toEqual({ ms: unwatchedMs, from: iso(INTERVAL), to: iso(back), windowEndsAt: iso(WINDOW_END + unwatchedMs) });
     expect(resumed.deployment.reason).toContain(`not watched for 210s since ${iso(INTERVAL)}`);
+    // The resumed sample is numbered on from the persisted counter, like any other sample.
+    expect(sampleNumberOf(resumed.events[0]!)).toBe((before.progress.samplesTaken ?? 0) + 1);
+    expect(resumed.deployment.progress.samplesTaken).toBe((before.progress.samplesTaken ?? 0) + 1);
 
     // At the original end it is still watching; it passes at the moved end, on conclusive samples.
     const { decisions, last } = feed(resumed.deployment, every(back + INTERVAL, WINDOW_END + unwatchedMs, { errorRatePercent: 1 }), M);
