@@ -1,14 +1,19 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { COMMANDS, runCommand, type CommandName } from '../../commands/index.ts';
 import type { Actor } from '../domain/policy.ts';
 import type { AlertService } from '../engine/alert-service.ts';
 import type { ReleaseService } from '../engine/release-service.ts';
 import { KevinDeployError } from '../errors.ts';
 import type { ApiTokens } from './api-tokens.ts';
+import { checkQueryParams } from './query-params.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     actor?: Actor;
+  }
+  interface FastifyContextConfig {
+    /** The query parameters the route reads; any other is refused (none when absent). */
+    query?: readonly string[];
   }
 }
 
@@ -17,6 +22,8 @@ export interface ApiDeps {
   tokens: ApiTokens;
   isDraining: () => boolean;
   alerts?: AlertService | undefined;
+  /** The answer for a path or method no route has (404, or 405 naming the methods the path has). */
+  notRouted(request: FastifyRequest, reply: FastifyReply): KevinDeployError;
 }
 
 type Body = Record<string, unknown>;
@@ -41,6 +48,10 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
         if (!actor) throw new KevinDeployError('UNAUTHENTICATED', 'the bearer token is not valid');
         request.actor = actor;
       });
+      api.addHook('preValidation', async (request) => {
+        if (request.is404) return;
+        checkQueryParams(request.query, request.routeOptions.config.query ?? [], `${request.method} ${request.routeOptions.url}`);
+      });
 
       const run = (name: CommandName, request: FastifyRequest, args: Body) =>
         runCommand(COMMANDS[name] as never, args, { actor: request.actor!, releases: deps.releases });
@@ -49,7 +60,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
         reply.code(201);
         return run('deploy', request, bodyOf(request));
       });
-      api.get('/deployments', async (request) => {
+      api.get('/deployments', { config: { query: ['service', 'environment', 'limit'] } }, async (request) => {
         const q = request.query as Record<string, string | undefined>;
         return run('history', request, compact({ service: q.service, environment: q.environment, limit: q.limit }));
       });
@@ -64,7 +75,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
         reply.code(201);
         return result;
       });
-      api.get('/status', async (request) => {
+      api.get('/status', { config: { query: ['service'] } }, async (request) => {
         const q = request.query as Record<string, string | undefined>;
         return run('status', request, compact({ service: q.service }));
       });
@@ -79,7 +90,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
       api.delete<{ Params: { service: string; environment: string } }>('/locks/:service/:environment', async (request) =>
         run('unlock', request, { service: request.params.service, environment: request.params.environment }),
       );
-      api.get('/alerts', async (request) => {
+      api.get('/alerts', { config: { query: ['deployment', 'status', 'limit'] } }, async (request) => {
         const q = request.query as Record<string, string | undefined>;
         const status = q.status;
         if (status !== undefined && !['pending', 'delivered', 'failed', 'skipped'].includes(status)) {
@@ -99,8 +110,8 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
         if (result.status === 'unknown') throw new KevinDeployError('NOT_FOUND', `no alert with incident ${incidentKey}`);
         return result.status === 'acknowledged' ? { acknowledged: true, incidentKey, by: request.actor!.name } : { acknowledged: false, incidentKey, ...result };
       });
-      api.setNotFoundHandler(async (request) => {
-        throw new KevinDeployError('NOT_FOUND', `no API route ${request.method} ${request.url.split('?')[0]}`);
+      api.setNotFoundHandler(async (request, reply) => {
+        throw deps.notRouted(request, reply);
       });
     },
     { prefix: '/api/v1' },

@@ -8,7 +8,12 @@ import type { Store } from '../ports/store.ts';
 import type { ApiTokens } from './api-tokens.ts';
 import { registerApiRoutes } from './api-routes.ts';
 import type { BotMetrics } from './metrics.ts';
-import { problemHandler, sendProblem } from './problem-handler.ts';
+import { BODY_LIMIT_BYTES, boundStreamedBody, refuseDeclaredOversize, snapshotListeners } from './body-limit.ts';
+import { answerClientError, REQUEST_TIMEOUT_MS } from './client-error.ts';
+import { frameworkErrorHandler, problemHandler, sendProblem } from './problem-handler.ts';
+import { writeProblemAndClose } from './raw-problem.ts';
+import { parseJsonBody } from './json-body.ts';
+import { RouteMethods } from './route-methods.ts';
 import { registerWebhookRoutes, type WebhookDeps } from './webhook-routes.ts';
 
 /** Takes a raw request before fastify sees it (returns true when it did), for receivers that read the raw body themselves. */
@@ -36,36 +41,57 @@ export interface HttpServerDeps {
  */
 export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
   const rawHandlers = deps.rawHandlers ?? [];
+  const routeMethods = new RouteMethods();
+  // Set when fastify starts closing: requests still arriving on open connections are refused as a
+  // problem (fastify's return503OnClosing would answer them in its own JSON).
+  let closing = false;
   const app = Fastify({
     // Raw handlers first (Slack's receiver verifies signatures over the unread body); fastify for the rest.
+    // A body declared too large is refused before either reads a byte of it.
     serverFactory: (handler) =>
       createServer((request, response) => {
-        for (const raw of rawHandlers) if (raw(request, response)) return;
+        if (closing) return writeProblemAndClose(response, shuttingDown());
+        if (refuseDeclaredOversize(request, response)) return;
+        if (rawHandlers.length > 0) {
+          const listeners = snapshotListeners(request);
+          for (const raw of rawHandlers) {
+            if (!raw(request, response)) continue;
+            boundStreamedBody(request, response, listeners);
+            return;
+          }
+        }
         handler(request, response);
       }),
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Our onResponse hook logs requests at debug level, without headers.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 1_000_000,
+    bodyLimit: BODY_LIMIT_BYTES,
     // Behind a proxy the bot still answers its probes quickly; slow clients cannot hold it.
-    requestTimeout: 30_000,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // Only a fallback: `closing` above answers first, as a problem.
     return503OnClosing: true,
+    // Answers fastify (and Node under it) would otherwise write in their own formats.
+    clientErrorHandler: answerClientError,
+    frameworkErrors: frameworkErrorHandler(deps.logger),
+  });
+  app.addHook('onRoute', routeMethods.onRoute);
+  app.addHook('preClose', async () => {
+    closing = true;
   });
   app.setErrorHandler(problemHandler(deps.logger));
-  // An empty JSON body (curl -X POST -H 'content-type: application/json') means "no arguments".
+  // The API speaks JSON only: fastify's text/plain parser would hand a route a string, refused
+  // with a vaguer message than the 415 every other type gets.
+  app.removeContentTypeParser('text/plain');
+  // Ours: an empty body means "no arguments", and a key written twice is refused (see parseJsonBody).
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = String(body);
-    if (text.trim() === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(new KevinDeployError('INVALID_JSON', 'the request body is not valid JSON'), undefined);
+      done(null, parseJsonBody(String(body)));
+    } catch (error) {
+      done(error as KevinDeployError, undefined);
     }
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, new KevinDeployError('NOT_FOUND', `nothing at ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, routeMethods.refusal(request.method, request.url, reply, 'nothing at')));
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
@@ -77,7 +103,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     try {
       await deps.store.ping();
     } catch {
-      problems.push('store unreachable');
+      problems.push('store cannot take a write');
     }
     if (!deps.runnerAlive()) problems.push('runner not running');
     if (problems.length > 0) return reply.code(503).send({ status: 'unavailable', problems });
@@ -87,7 +113,17 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     const { contentType, body } = await deps.metrics.render();
     return reply.type(contentType).send(body);
   });
-  await registerApiRoutes(app, { releases: deps.releases, tokens: deps.tokens, isDraining: deps.isDraining, alerts: deps.alerts });
+  await registerApiRoutes(app, {
+    releases: deps.releases,
+    tokens: deps.tokens,
+    isDraining: deps.isDraining,
+    alerts: deps.alerts,
+    notRouted: (request, reply) => routeMethods.refusal(request.method, request.url, reply, 'no API route'),
+  });
   if (deps.webhooks) await registerWebhookRoutes(app, deps.webhooks);
   return app;
+}
+
+function shuttingDown(): KevinDeployError {
+  return new KevinDeployError('SHUTTING_DOWN', 'kevin-deploy is shutting down; try again in a few seconds');
 }
