@@ -57,6 +57,8 @@ export function describeIssue(zodIssue: z.core.$ZodIssue, facts: IssueFacts): st
   if (facts.isDuration && (issue.code === 'invalid_type' || issue.code === 'invalid_format')) {
     return durationMessage(facts.value);
   }
+  // The bound's message names the limit; the value is shown as written ("99999999999h"), not in ms.
+  if (facts.isDuration && (issue.code === 'too_big' || issue.code === 'too_small')) return `${issue.message}, got ${describeValue(facts.value)}`;
 
   const got = `got ${describeValue(facts.value)}`;
   switch (issue.code) {

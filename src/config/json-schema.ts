@@ -1,9 +1,13 @@
 import { z } from 'zod';
+import { DURATION_BOUNDS, durationKindOf, formatBound } from './duration.ts';
 import { configFileSchema } from './schema.ts';
 
 export const CONFIG_SCHEMA_ID = 'https://kevin-deploy.dev/schema/kevin-deploy.schema.json';
 
 type JsonSchema = Record<string, unknown>;
+
+/** Carries a duration's bound from generation to `annotate`, which writes it into the description. */
+const MAX_DURATION = 'x-kevin-deploy-max-duration';
 
 /** Descriptions by path; settings keys are listed once and apply at service and environment level. */
 const DESCRIPTIONS: Record<string, string> = {
@@ -70,6 +74,9 @@ export function configJsonSchema(): JsonSchema {
     override: (context) => {
       // zod names startsWith as format "starts_with", which no validator knows; the pattern says it.
       if (context.jsonSchema.format === 'starts_with') delete context.jsonSchema.format;
+      // A pattern cannot say "at most 1h"; the description does, so editors show the bound.
+      const kind = durationKindOf(context.zodSchema);
+      if (kind) context.jsonSchema[MAX_DURATION] = formatBound(DURATION_BOUNDS[kind]);
     },
   }) as JsonSchema;
   annotate(generated, []);
@@ -95,6 +102,12 @@ function annotate(node: unknown, path: readonly string[]): void {
   const settingsPath = toSettingsPath(joined);
   const description = DESCRIPTIONS[joined] ?? (settingsPath ? DESCRIPTIONS[`settings.${settingsPath}`] : undefined);
   if (description && typeof schema.description !== 'string' && path.length > 0) schema.description = description;
+  const maxDuration = schema[MAX_DURATION];
+  if (typeof maxDuration === 'string') {
+    delete schema[MAX_DURATION];
+    const text = typeof schema.description === 'string' ? schema.description.replace(/\.?$/, '.') : 'A duration.';
+    schema.description = `${text} At most ${maxDuration}.`;
+  }
 
   if (settingsPath && !path.includes('[]')) {
     delete schema.required;

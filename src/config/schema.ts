@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from './duration.ts';
+import { durationOf } from './duration.ts';
 import { ALERT_CHANNELS } from '../domain/alert.ts';
 
 /**
@@ -69,9 +69,9 @@ const healthSchema = z.strictObject({
       ready: z.string().startsWith('/').nullable().default('/ready'),
     })
     .prefault({}),
-  timeout: duration.prefault('5s'),
+  timeout: durationOf('request').prefault('5s'),
   attempts: z.int().min(1).max(1000).default(30),
-  interval: duration.prefault('10s'),
+  interval: durationOf('pause').prefault('10s'),
 });
 
 const contentCheckSchema = z.strictObject({
@@ -85,21 +85,21 @@ const approvalSchema = z.strictObject({
   /** The requester may not approve their own release. Defaults to on for protected environments. */
   fourEyes: z.boolean().optional(),
   required: z.int().min(1).max(10).default(1),
-  expiresAfter: duration.prefault('1h'),
+  expiresAfter: durationOf('person').prefault('1h'),
 });
 
 const triggersSchema = z.strictObject({
   errorRate: z
-    .strictObject({ thresholdPercent: z.number().min(0).max(100).default(5), sustainedFor: duration.prefault('2m') })
+    .strictObject({ thresholdPercent: z.number().min(0).max(100).default(5), sustainedFor: durationOf('watch').prefault('2m') })
     .prefault({}),
   responseTime: z
-    .strictObject({ thresholdMs: z.number().positive().default(5000), sustainedFor: duration.prefault('1m') })
+    .strictObject({ thresholdMs: z.number().positive().default(5000), sustainedFor: durationOf('watch').prefault('1m') })
     .prefault({}),
   healthFailures: z.strictObject({ consecutive: z.int().min(1).default(3) }).prefault({}),
   content: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
   /** Canaries: green's error rate worse than blue's by more than this many points, sustained. Off unless written. */
   relativeErrorRate: z
-    .strictObject({ maxPointsAboveBlue: z.number().min(0).max(100), sustainedFor: duration.prefault('1m') })
+    .strictObject({ maxPointsAboveBlue: z.number().min(0).max(100), sustainedFor: durationOf('watch').prefault('1m') })
     .optional(),
 });
 
@@ -125,14 +125,14 @@ const metricsSchema = z.discriminatedUnion('source', [
     /** Cloudflare's GraphQL Analytics API (workersInvocationsAdaptive), per script version. */
     source: z.literal('cloudflare-analytics'),
     /** How late Cloudflare's analytics are: each sample reads the interval that ended this long ago. */
-    lag: duration.prefault('2m'),
+    lag: durationOf('pause').prefault('2m'),
   }),
   z.strictObject({ source: z.literal('none') }),
 ]);
 
 const monitorSchema = z.strictObject({
-  window: duration.prefault('5m'),
-  interval: duration.prefault('30s'),
+  window: durationOf('watch').prefault('5m'),
+  interval: durationOf('pause').prefault('30s'),
   /** enforce: triggers act. shadow: triggers are evaluated and reported, never acted on. */
   mode: z.enum(['enforce', 'shadow']).default('enforce'),
   metrics: metricsSchema.prefault({ source: 'app-json' }),
@@ -146,13 +146,13 @@ const monitorSchema = z.strictObject({
 const rollbackSchema = z.strictObject({
   /** Attempts at verifying blue's health once it has all traffic again. */
   verifyAttempts: z.int().min(1).max(1000).default(10),
-  verifyInterval: duration.prefault('3s'),
+  verifyInterval: durationOf('pause').prefault('3s'),
 });
 
 const switchSchema = z.strictObject({
   /** Attempts at a traffic change when Cloudflare answers 429/5xx or does not answer. */
   attempts: z.int().min(1).max(100).default(5),
-  backoff: duration.prefault('2s'),
+  backoff: durationOf('pause').prefault('2s'),
 });
 
 const strategySchema = z.discriminatedUnion('type', [
@@ -165,7 +165,7 @@ const strategySchema = z.discriminatedUnion('type', [
       .min(1)
       .refine((steps) => steps.every((s, i) => i === 0 || s > steps[i - 1]!), { message: 'steps must rise, e.g. [10, 50, 100]' }),
     /** How long each step is watched before the next; defaults to monitor.window. */
-    bakeTime: duration.optional(),
+    bakeTime: durationOf('watch').optional(),
     /** Wait for a person (Promote / Abort) between steps. */
     manualGate: z.boolean().default(false),
   }),
@@ -202,8 +202,8 @@ const alertsSchema = z.strictObject({
   /** An alert of this level nobody acknowledges within this long escalates one level (warning → critical pages PagerDuty). */
   acknowledgeWithin: z
     .strictObject({
-      warning: duration.optional(),
-      critical: duration.optional(),
+      warning: durationOf('person').optional(),
+      critical: durationOf('person').optional(),
     })
     .prefault({ warning: '30m', critical: '15m' }),
   /** Recipients of this target's alert emails. */
@@ -272,7 +272,7 @@ const slackSchema = z.strictObject({
   /** Slack user id → actor name, so one person is one actor across Slack, the CLI and the API (four-eyes). */
   users: z.record(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack user id such as U0123ABCD'), z.string().min(1)).default({}),
   /** The least time between two updates of one channel (Slack allows about one message per second). */
-  minUpdateInterval: duration.prefault('1100ms'),
+  minUpdateInterval: durationOf('pause').prefault('1100ms'),
 });
 
 const discordSnowflake = z.string().regex(/^\d{17,20}$/, 'a Discord id (a snowflake such as 1234567890123456789)');
@@ -313,8 +313,8 @@ const alertingSchema = z.strictObject({
   /** Delivery retries: the first wait, doubling up to the longest (a 429's Retry-After wins when longer). */
   retry: z
     .strictObject({
-      initialBackoff: duration.prefault('2s'),
-      maxBackoff: duration.prefault('5m'),
+      initialBackoff: durationOf('pause').prefault('2s'),
+      maxBackoff: durationOf('pause').prefault('5m'),
     })
     .prefault({}),
 });

@@ -17,7 +17,9 @@ export class BotMetrics {
   private readonly alertAttempts: Counter<'channel' | 'outcome'>;
 
   constructor(store: Store) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'kevin_deploy_process_' });
+    // Unprefixed: stock Node.js dashboards and alerts look for process_* and nodejs_*; the job
+    // label tells kevin-deploy's apart (a prefix would give kevin_deploy_process_process_…).
+    collectDefaultMetrics({ register: this.registry });
     this.outcomes = new Counter({
       name: 'kevin_deploy_deployments_total',
       help: 'Deployments that ended, by outcome (succeeded, rolled_back, failed, rejected, expired, cancelled) and kind',

@@ -32,6 +32,10 @@ describe('the HTTP surface', () => {
     ]) {
       expect(metrics.body).toContain(`# TYPE ${name}`);
     }
+    // Node's process metrics under their standard names, as stock dashboards expect them.
+    expect(metrics.body).toMatch(/^process_cpu_seconds_total \d/m);
+    expect(metrics.body).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
+    expect(metrics.body).not.toContain('kevin_deploy_process_');
   });
 
   it.each([
@@ -102,6 +106,20 @@ describe('the HTTP surface', () => {
     expect(route.body.code).toBe('NOT_FOUND');
   });
 
+  it('answers webhooks that are not configured with 404 problems, not ad-hoc JSON', async () => {
+    for (const [path, variable] of [
+      ['/pagerduty/webhooks', 'PAGERDUTY_WEBHOOK_SECRET'],
+      ['/discord/interactions', 'DISCORD_PUBLIC_KEY'],
+    ] as const) {
+      const response = await fetch(`${h.bot.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(response.status, path).toBe(404);
+      expect(response.headers.get('content-type'), path).toContain('application/problem+json');
+      const problem = (await response.json()) as { code: string; title: string; detail: string };
+      expect(problem).toMatchObject({ code: 'NOT_FOUND', title: 'Not found' });
+      expect(problem.detail).toContain(`set ${variable}`);
+    }
+  });
+
   it('enforces four-eyes and stale clicks through the API, changing nothing', async () => {
     const created = await h.api<DeploymentView>('POST', '/api/v1/deployments', { service: 'kevinstamp', environment: 'production', version: 'v2' }, TOKENS.alice);
     await h.waitForStage(created.body.id, 'awaiting_approval');
@@ -128,6 +146,27 @@ describe('the HTTP surface', () => {
     expect(still.body.stage).toBe('awaiting_approval');
     expect(still.body.approvals).toEqual([]);
     await h.api('POST', `/api/v1/deployments/${second.body.id}/cancel`, {}, TOKENS.ops);
+  });
+
+  it('refuses a lock longer than a year with a 400 problem naming expiresAfter and the maximum, and locks nothing', async () => {
+    for (const expiresAfter of ['99999999999h', '8761h', `${'9'.repeat(400)}h`]) {
+      const refused = await h.api('POST', '/api/v1/locks', { service: 'kevinstamp', environment: 'production', reason: 'freeze', expiresAfter });
+      expect(refused.status, expiresAfter).toBe(400);
+      expect(refused.type).toContain('application/problem+json');
+      expect(refused.body).toMatchObject({ code: 'USAGE', title: 'Invalid request' });
+      expect(refused.body.detail).toMatch(/^expiresAfter: must be at most 8760h \(365 days\)\. Usage: lock SERVICE/);
+    }
+    // 0 is not "for ever": it is refused like any other duration nobody means.
+    const zero = await h.api('POST', '/api/v1/locks', { service: 'kevinstamp', environment: 'production', reason: 'freeze', expiresAfter: '0s' });
+    expect(zero.status).toBe(400);
+    expect(zero.body.detail).toMatch(/^expiresAfter: must be longer than 0; leave it out for a lock that lasts until unlock\./);
+    const locks = await h.api<{ locks: unknown[] }>('GET', '/api/v1/locks');
+    expect(locks.body.locks).toEqual([]);
+    // A year exactly is a lock like any other.
+    const year = await h.api('POST', '/api/v1/locks', { service: 'kevinstamp', environment: 'production', reason: 'freeze', expiresAfter: '8760h' });
+    expect(year.status).toBe(201);
+    expect(Date.parse(year.body.expiresAt) - Date.parse(year.body.since)).toBe(8760 * 3_600_000);
+    expect((await h.api('DELETE', '/api/v1/locks/kevinstamp/production')).status).toBe(200);
   });
 
   it('lists status, history and locks in the contract shapes', async () => {

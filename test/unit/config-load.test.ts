@@ -519,3 +519,69 @@ describe('loadConfig: apiTokens and URLs', () => {
     expect(result.warnings[0]!.message).toContain('"staging", "production" share productionUrl');
   });
 });
+
+describe('loadConfig: duration bounds', () => {
+  it('refuses a duration beyond its bound at its key and line, naming the maximum (formatted as config check prints it)', () => {
+    const text = BASE.replace('    health:\n', '    approval:\n      expiresAfter: 99999999999h\n    health:\n');
+    const problems = expectProblems(load(text));
+    expect(problems).toEqual([
+      {
+        file: 'kevin-deploy.yml',
+        ...positionOf(text, '99999999999h'),
+        path: 'services.kevinstamp.approval.expiresAfter',
+        message: 'must be at most 168h (7 days), got "99999999999h"',
+      },
+    ]);
+    const { line, column } = positionOf(text, '99999999999h');
+    expect(formatProblem(problems[0]!)).toBe(
+      `kevin-deploy.yml:${line}:${column} services.kevinstamp.approval.expiresAfter: must be at most 168h (7 days), got "99999999999h"`,
+    );
+  });
+
+  it('gives each kind of duration its own maximum, reported where it is written, and accepts the maximum itself', () => {
+    const text = `
+services:
+  kevinstamp:
+    platform:
+      scriptName: kevinstamp
+    health:
+      timeout: 301s
+    monitor:
+      window: 169h
+      interval: 61m
+    environments:
+      staging:
+        productionUrl: https://staging.kevinstamp.com
+        switch:
+          backoff: 2h
+      production:
+        productionUrl: https://kevinstamp.com
+`;
+    const problems = expectProblems(load(text));
+    expect(problems.map((p) => [p.path, p.line, p.message])).toEqual([
+      ['services.kevinstamp.health.timeout', positionOf(text, '301s').line, 'must be at most 5m, got "301s"'],
+      ['services.kevinstamp.monitor.window', positionOf(text, '169h').line, 'must be at most 168h (7 days), got "169h"'],
+      ['services.kevinstamp.monitor.interval', positionOf(text, '61m').line, 'must be at most 1h, got "61m"'],
+      ['services.kevinstamp.environments.staging.switch.backoff', positionOf(text, '2h').line, 'must be at most 1h, got "2h"'],
+    ]);
+
+    const atTheBounds = text.replace('301s', '5m').replace('169h', '168h').replace('61m', '1h').replace('backoff: 2h', 'backoff: 1h');
+    const staging = target(expectOk(load(atTheBounds)), 'kevinstamp', 'staging');
+    expect(staging.health.timeout).toBe(5 * 60_000);
+    expect(staging.monitor.window).toBe(168 * 3_600_000);
+    expect(staging.monitor.interval).toBe(3_600_000);
+    expect(staging.switch.backoff).toBe(3_600_000);
+  });
+
+  it('refuses a zero timeout or pause (every check would fail at once, a wait would become a busy loop), at its key', () => {
+    const text = BASE.replace('      interval: 10s', '      interval: 0s');
+    const [problem] = expectProblems(load(text));
+    expect(problem).toMatchObject({ path: 'services.kevinstamp.health.interval', line: positionOf(text, '0s').line, message: 'must be longer than 0, got "0s"' });
+  });
+
+  it('refuses a duration too long for a number at all, instead of letting it become Infinity', () => {
+    const text = BASE.replace('      interval: 10s', `      interval: ${'9'.repeat(400)}h`);
+    const [problem] = expectProblems(load(text));
+    expect(problem).toMatchObject({ path: 'services.kevinstamp.health.interval', message: expect.stringMatching(/^must be at most 1h, got "9{400}h"$/) });
+  });
+});

@@ -162,6 +162,29 @@ describe('/deploy subcommands', () => {
     expect(usageOf(parseDeployCommand('lock'))).toContain(COMMANDS.lock.chatUsage!);
   });
 
+  it('lock … --for DURATION lifts by itself; a duration beyond a year or malformed is a usage error naming --for and the maximum', () => {
+    expect(run(parseDeployCommand('lock kevinstamp production launch freeze --for 2h', environments))).toEqual({
+      command: 'lock',
+      args: { service: 'kevinstamp', environment: 'production', reason: 'launch freeze', expiresAfter: '2h' },
+    });
+    expect(run(parseDeployCommand('lock kevinstamp --for=8760h "launch freeze"', environments)).args).toEqual({
+      service: 'kevinstamp',
+      reason: 'launch freeze',
+      expiresAfter: '8760h',
+    });
+    for (const text of ['lock kevinstamp freeze --for 99999999999h', 'lock kevinstamp freeze --for 8761h', `lock kevinstamp freeze --for ${'9'.repeat(400)}h`]) {
+      const message = usageOf(parseDeployCommand(text, environments));
+      expect(message, text).toMatch(/^--for must be at most 8760h \(365 days\), got "\d+h"\. Usage: /);
+      expect(message, text).toContain(COMMANDS.lock.chatUsage!);
+    }
+    expect(usageOf(parseDeployCommand('lock kevinstamp freeze --for two-hours', environments))).toMatch(
+      /^--for expects a duration such as "30m", "2h" or "48h", got "two-hours"\. Usage: /,
+    );
+    expect(usageOf(parseDeployCommand('lock kevinstamp freeze --for', environments))).toMatch(/^--for needs a duration such as "2h"\. Usage: /);
+    expect(usageOf(parseDeployCommand('lock kevinstamp freeze --for 0s', environments))).toMatch(/^--for must be longer than 0, got "0s"\. Usage: /);
+    expect(usageOf(parseDeployCommand('lock kevinstamp production --for 2h', environments))).toMatch(/a REASON is required/);
+  });
+
   it('unlock SERVICE [ENV]', () => {
     expect(run(parseDeployCommand('unlock kevinstamp'))).toEqual({ command: 'unlock', args: { service: 'kevinstamp' } });
     expect(run(parseDeployCommand('unlock kevinstamp production'))).toEqual({

@@ -1,4 +1,5 @@
 import { COMMANDS, type CommandName } from '../../../commands/index.ts';
+import { checkDuration } from '../../config/duration.ts';
 
 /** What a slash command asks for, before any permission or existence check. */
 export type ParsedSlashCommand =
@@ -71,14 +72,16 @@ export function parseDeployCommand(text: string, environmentsOf: (service: strin
       return { kind: 'run', command: 'history', args: compact({ service: rest[0], environment: rest[1], limit: 10 }) };
     }
     case 'lock': {
-      const [service, ...more] = rest;
+      const expiry = takeLockExpiry(rest);
+      if ('problem' in expiry) return usage(line('lock'), expiry.problem);
+      const [service, ...more] = expiry.rest;
       if (!service || more.length === 0) return usage(line('lock'));
       // The environment is optional: the word after the service is one only if the service has
       // an environment of that name.
       const environment = environmentsOf(service).includes(more[0]!) ? more[0] : undefined;
       const reason = (environment ? more.slice(1) : more).join(' ');
       if (!reason) return usage(line('lock'), 'a REASON is required: it is shown to everyone whose deploy is refused');
-      return { kind: 'run', command: 'lock', args: compact({ service, environment, reason }) };
+      return { kind: 'run', command: 'lock', args: compact({ service, environment, reason, expiresAfter: expiry.expiresAfter }) };
     }
     case 'unlock': {
       if (rest.length < 1 || rest.length > 2) return usage(line('unlock'));
@@ -87,6 +90,31 @@ export function parseDeployCommand(text: string, environmentsOf: (service: strin
     default:
       return parseRelease(tokens);
   }
+}
+
+/**
+ * `--for DURATION` (or `--for=DURATION`) anywhere in a lock: the lock lifts by itself. Only this
+ * option is taken out; every other word, dashes included, stays part of the reason. The duration
+ * is checked here, with its bound, so a typo is answered with the usage line instead of a lock
+ * that never lifts or one that would outlive any plan.
+ */
+function takeLockExpiry(tokens: string[]): { rest: string[]; expiresAfter: string | undefined } | { problem: string } {
+  const rest: string[] = [];
+  let expiresAfter: string | undefined;
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (token !== '--for' && !token.startsWith('--for=')) {
+      rest.push(token);
+      continue;
+    }
+    const value = token === '--for' ? tokens[++i] : token.slice('--for='.length);
+    if (!value || value.startsWith('--')) return { problem: '--for needs a duration such as "2h"' };
+    if (expiresAfter !== undefined) return { problem: '--for may be given once' };
+    const checked = checkDuration(value, 'lock');
+    if ('problem' in checked) return { problem: `--for ${checked.problem}` };
+    expiresAfter = value;
+  }
+  return { rest, expiresAfter };
 }
 
 function parseRelease(tokens: string[]): ParsedSlashCommand {
