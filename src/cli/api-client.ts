@@ -1,8 +1,20 @@
 import { CliFailure, EXIT } from './exit-codes.ts';
 
+/** A token with where it came from, so a refusal names the token that was refused. */
+export interface ApiToken {
+  value: string | undefined;
+  /** e.g. "the token from $KEVIN_DEPLOY_API_TOKEN". */
+  source: string;
+  /** What to do when the bot refuses it. */
+  ifRefused: string;
+  /** When no token is set: why the sandbox token file nearby was not used. */
+  whyNotSandbox?: string;
+}
+
 export interface ApiClientOptions {
   baseUrl: string;
-  token: string | undefined;
+  /** A bare value (the demo, scripts) or a token with its origin (the CLI: chooseApiToken). */
+  token: string | undefined | ApiToken;
   fetchImpl?: typeof fetch;
 }
 
@@ -13,8 +25,14 @@ export interface ApiClientOptions {
 export class ApiClient {
   private readonly fetchImpl: typeof fetch;
 
+  private readonly token: ApiToken;
+
   constructor(private readonly options: ApiClientOptions) {
     this.fetchImpl = options.fetchImpl ?? fetch;
+    this.token =
+      typeof options.token === 'object'
+        ? options.token
+        : { value: options.token, source: 'the API token', ifRefused: 'use a token the bot at this URL was started with' };
   }
 
   get<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
@@ -33,8 +51,9 @@ export class ApiClient {
   }
 
   private async request<T>(method: string, path: string, body?: Record<string, unknown>): Promise<T> {
-    if (!this.options.token) {
-      throw new CliFailure(EXIT.usage, 'KEVIN_DEPLOY_API_TOKEN is not set: export the API token of the bot at ' + this.options.baseUrl);
+    if (!this.token.value) {
+      const why = this.token.whyNotSandbox ? ` (${this.token.whyNotSandbox})` : '';
+      throw new CliFailure(EXIT.usage, `KEVIN_DEPLOY_API_TOKEN is not set: export the API token of the bot at ${this.options.baseUrl}${why}`);
     }
     const url = `${this.options.baseUrl.replace(/\/+$/, '')}/api/v1${path}`;
     let response: Response;
@@ -42,7 +61,7 @@ export class ApiClient {
       response = await this.fetchImpl(url, {
         method,
         headers: {
-          authorization: `Bearer ${this.options.token}`,
+          authorization: `Bearer ${this.token.value}`,
           accept: 'application/json',
           ...(body ? { 'content-type': 'application/json' } : {}),
         },
@@ -57,7 +76,10 @@ export class ApiClient {
     const json = text ? safeJson(text) : undefined;
     if (response.ok) return json as T;
     const problem = (json ?? {}) as { title?: string; detail?: string; code?: string };
-    const message = problem.detail ?? problem.title ?? `HTTP ${response.status}`;
+    const detail = problem.detail ?? problem.title ?? `HTTP ${response.status}`;
+    // A refused token: say which one was sent and where it came from, not only "not valid".
+    const message =
+      response.status === 401 ? `${this.token.source} was refused by the bot at ${this.options.baseUrl} (${detail}): ${this.token.ifRefused}` : detail;
     // 400 is a usage error (fix the command line); every other refusal is "refused".
     throw new CliFailure(response.status === 400 ? EXIT.usage : EXIT.failed, message, json);
   }

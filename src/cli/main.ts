@@ -10,7 +10,8 @@ import { renderDeployment, renderHistory, renderLock, renderStatus, type TargetS
 import { followDeployment } from './follow.ts';
 import { addSandboxCommands, sandboxTrafficProbe } from './sandbox-commands.ts';
 import { serve } from './serve-command.ts';
-import { sandboxTokenFor } from './sandbox-token.ts';
+import { packageVersion } from './package-version.ts';
+import { chooseApiToken } from './api-token.ts';
 
 const DEFAULT_URL = 'http://127.0.0.1:3000';
 const DEPLOYMENT_ID = /^kd-[a-z0-9]{6,}$/;
@@ -31,6 +32,7 @@ export function buildProgram(io: Io): Command {
     .description('Blue-green releases for Cloudflare Workers, driven from chat, the CLI or the API')
     .option('--json', 'print the API objects as JSON (for scripts)')
     .option('--url <url>', 'where the bot runs (default $KEVIN_DEPLOY_URL or http://127.0.0.1:3000)')
+    .version(packageVersion(), '-V, --version', 'print the version of kevin-deploy')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
@@ -38,8 +40,8 @@ export function buildProgram(io: Io): Command {
   const client = (cmd: Command) => {
     const opts = cmd.optsWithGlobals<{ url?: string }>();
     const baseUrl = opts.url ?? (io.env.KEVIN_DEPLOY_URL || DEFAULT_URL);
-    // In the sandbox the token is a file in ./data; a real deployment always takes it from the env.
-    return new ApiClient({ baseUrl, token: io.env.KEVIN_DEPLOY_API_TOKEN || sandboxTokenFor(baseUrl, io.env, io.cwd) });
+    // $KEVIN_DEPLOY_API_TOKEN; in the sandbox, the token file in ./data — for the sandbox's own URL only.
+    return new ApiClient({ baseUrl, token: chooseApiToken(baseUrl, io.env, io.cwd) });
   };
   const json = (cmd: Command) => Boolean(cmd.optsWithGlobals<{ json?: boolean }>().json);
   const print = (cmd: Command, value: unknown, human: () => string) => io.out(json(cmd) ? JSON.stringify(value, null, 2) : human());

@@ -1,4 +1,5 @@
 import type { StoredAlert } from '../ports/alert-outbox.ts';
+import { formatTime } from './time-format.ts';
 
 const STATUS_MARK: Record<string, string> = { delivered: '✓', pending: '…', failed: '✗', skipped: '–' };
 
@@ -7,15 +8,15 @@ export function renderAlerts(alerts: StoredAlert[]): string {
   if (alerts.length === 0) return 'No alerts.\n';
   const lines: string[] = [];
   for (const a of alerts) {
-    const state = a.resolvedAt ? ` resolved ${a.resolvedAt}` : a.acknowledgedAt ? ` acknowledged by ${a.acknowledgedBy ?? '?'}` : '';
-    lines.push(`${a.createdAt}  ${a.level.toUpperCase().padEnd(9)} ${a.kind.padEnd(18)} ${a.facts.service}/${a.facts.environment}  ${a.title}${state}`);
+    const state = a.resolvedAt ? ` resolved ${formatTime(a.resolvedAt)}` : a.acknowledgedAt ? ` acknowledged by ${a.acknowledgedBy ?? '?'}` : '';
+    lines.push(`${formatTime(a.createdAt)}  ${a.level.toUpperCase().padEnd(9)} ${a.kind.padEnd(18)} ${a.facts.service}/${a.facts.environment}  ${a.title}${state}`);
     if (a.incidentKey) lines.push(`    incident ${a.incidentKey}`);
     for (const d of a.deliveries) {
       const detail =
         d.status === 'delivered'
-          ? `at ${d.deliveredAt ?? '?'}${d.attempts > 1 ? ` after ${d.attempts} attempts` : ''}`
+          ? `at ${d.deliveredAt ? formatTime(d.deliveredAt) : '?'}${d.attempts > 1 ? ` after ${d.attempts} attempts` : ''}`
           : d.status === 'pending'
-            ? `${d.attempts} attempt(s)${d.lastError ? `, last: ${d.lastError}` : ''}; next ${d.nextAttemptAt}`
+            ? `${d.attempts} attempt(s)${d.lastError ? `, last: ${d.lastError}` : ''}; next ${formatTime(d.nextAttemptAt)}`
             : (d.lastError ?? '');
       lines.push(`    ${STATUS_MARK[d.status] ?? '?'} ${d.channel.padEnd(9)} ${d.status.padEnd(9)} ${detail}`);
     }

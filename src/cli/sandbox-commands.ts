@@ -1,13 +1,14 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { rmSync } from 'node:fs';
 import { KevinDeployError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { findRunningEdge, readEdgeInfo, type EdgeInfo } from '../sandbox/edge-info.ts';
 import { EdgeStateStore } from '../sandbox/edge-state-store.ts';
-import { BEHAVIOR_PRESETS } from '../sandbox/sample-site.ts';
+import { BEHAVIOR_PRESETS, parseBehavior } from '../sandbox/sample-site.ts';
 import { SandboxEdgeClient } from '../sandbox/sandbox-edge-client.ts';
 import { sandboxPaths } from '../sandbox/sandbox-paths.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
+import { formatTime } from './time-format.ts';
 
 export interface SandboxIo {
   out: (text: string) => void;
@@ -26,8 +27,8 @@ export function addSandboxCommands(program: Command, io: SandboxIo): void {
     .action(async () => {
       const { runSandboxEdge } = await import('../sandbox/edge-process.ts');
       const { stopOnSignals } = await import('./serve-command.ts');
-      const logger = createLogger({ level: io.env.LOG_LEVEL });
       try {
+        const logger = createLogger({ env: io.env });
         const edge = await runSandboxEdge(sandboxPaths(io.env, io.cwd), logger);
         stopOnSignals(() => edge.close());
       } catch (error) {
@@ -38,9 +39,10 @@ export function addSandboxCommands(program: Command, io: SandboxIo): void {
   sandbox
     .command('upload')
     .description('upload a version of the sample KEVINSTAMP site, as CI would with `wrangler versions upload --tag`')
-    .requiredOption('--tag <tag>', 'the version tag, e.g. v2 (must be new)')
+    .addOption(new Option('--tag <tag>', 'the version tag, e.g. v2 (must be new)').makeOptionMandatory().argParser(tagOption))
     .option('--message <text>', 'the version message')
-    .option('--behavior <preset>', `how the version behaves: ${BEHAVIOR_PRESETS.join(', ')}`, 'healthy')
+    // Checked while parsing the command line: a typo is a usage error (exit 2), before the edge is asked.
+    .addOption(new Option('--behavior <preset>', `how the version behaves: ${BEHAVIOR_PRESETS.join(', ')}`).default('healthy').argParser(behaviorOption))
     .action(async (opts: { tag: string; message?: string; behavior: string }, cmd: Command) => {
       const client = new SandboxEdgeClient(await runningEdge(io));
       const version = await wrap(() => client.upload(opts));
@@ -85,6 +87,7 @@ export function addSandboxCommands(program: Command, io: SandboxIo): void {
         const file = paths.databaseUrl.slice('sqlite:'.length);
         for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
         rmSync(paths.apiTokenFile, { force: true });
+        rmSync(paths.botInfoFile, { force: true });
         io.out(`removed the sandbox and its database in ${paths.dataDir}`);
         return;
       }
@@ -121,13 +124,35 @@ async function runningEdge(io: SandboxIo): Promise<EdgeInfo> {
   );
 }
 
+/** The edge's refusals (a tag that exists, an edge that does not answer) are refusals: exit 1. */
 async function wrap<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof KevinDeployError) throw new CliFailure(error.code === 'USAGE' ? EXIT.failed : EXIT.failed, error.message);
+    if (error instanceof KevinDeployError) throw new CliFailure(EXIT.failed, error.message);
     throw error;
   }
+}
+
+const NEEDS_NUMBER: Record<string, string> = {
+  erroring: 'erroring:N — N % of page requests fail, e.g. erroring:20',
+  slow: 'slow:MS — every request takes MS milliseconds longer, e.g. slow:3000',
+};
+
+function behaviorOption(value: string): string {
+  const bare = value.trim().replace(/^fails-after-traffic:/, '').replace(/:$/, '');
+  if (NEEDS_NUMBER[bare]) throw new InvalidArgumentError(`It needs a number: ${NEEDS_NUMBER[bare]}`);
+  try {
+    parseBehavior(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+  return value;
+}
+
+function tagOption(value: string): string {
+  if (!/^[^\s]{1,64}$/.test(value)) throw new InvalidArgumentError('a tag is 1 to 64 characters without spaces, e.g. v2');
+  return value;
 }
 
 /**
@@ -165,5 +190,5 @@ function describeTraffic(stats: unknown, tag: (id: string) => string): string {
   const versions = Object.entries(t.byVersion ?? {})
     .map(([id, c]) => `${id === 'none' ? 'no version' : tag(id)} ${c.ok + c.failed}${c.failed > 0 ? ` (${c.failed} failed)` : ''}`)
     .join(', ');
-  return `${t.sent} requests since ${t.since ?? 'start'}, ${t.failed ?? 0} failed — ${versions}`;
+  return `${t.sent} requests since ${t.since ? formatTime(t.since) : 'start'}, ${t.failed ?? 0} failed — ${versions}`;
 }

@@ -1,5 +1,5 @@
 import { KevinDeployError } from '../errors.ts';
-import { SECRET_ENV_NAMES, createLogger } from '../logger.ts';
+import { createLogger, logFormatFor, logLevelFor, secretProblems } from '../logger.ts';
 import { startBot, type RunningBot } from '../server/start-bot.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
 import { loadConfigOrExit } from './load-config-or-exit.ts';
@@ -23,6 +23,7 @@ const SHUTDOWN_DEADLINE_MS = 9_500;
 export async function serve(options: ServeOptions): Promise<void> {
   const { env } = options;
   const port = parsePort(options.port ?? env.PORT);
+  checkLogSettings(env);
   // The sandbox always runs its own KEVINSTAMP configuration: a real file's URLs and accounts
   // mean nothing against the local edge.
   if (options.sandbox) return startSandbox(options, port);
@@ -38,10 +39,9 @@ export async function serve(options: ServeOptions): Promise<void> {
     return startSandbox(options, port);
   }
   const { config, warnings } = loaded;
-  const logger = createLogger({
-    level: env.LOG_LEVEL,
-    secrets: [...SECRET_ENV_NAMES.map((n) => env[n]), ...config.apiTokens.map((t) => env[t.env])],
-  });
+  const apiTokenEnvNames = config.apiTokens.map((t) => t.env);
+  refuseShortSecrets(env, apiTokenEnvNames);
+  const logger = createLogger({ env, apiTokenEnvNames });
   for (const warning of warnings) logger.warn(warning);
   // A control plane must not die of one library's forgotten promise: the release state is
   // persisted, so log it loudly and keep serving.
@@ -57,6 +57,8 @@ export async function serve(options: ServeOptions): Promise<void> {
 }
 
 async function startSandbox(options: ServeOptions, port: number | undefined): Promise<void> {
+  // The sandbox's bot has no apiTokens: its one token is KEVIN_DEPLOY_API_TOKEN (or the file).
+  refuseShortSecrets(options.env, []);
   const { serveSandbox } = await import('../sandbox/serve-sandbox.ts');
   try {
     await serveSandbox({ ...options, port });
@@ -88,6 +90,21 @@ export function stopOnSignals(close: () => Promise<void>): void {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+/** LOG_FORMAT and LOG_LEVEL are checked before anything starts, so a typo is a usage error, not a crash. */
+function checkLogSettings(env: NodeJS.ProcessEnv): void {
+  try {
+    logFormatFor(env, false);
+    logLevelFor(env);
+  } catch (error) {
+    throw new CliFailure(EXIT.usage, error instanceof Error ? error.message : String(error));
+  }
+}
+
+function refuseShortSecrets(env: NodeJS.ProcessEnv, apiTokenEnvNames: readonly string[]): void {
+  const problems = secretProblems(env, apiTokenEnvNames);
+  if (problems.length > 0) throw new CliFailure(EXIT.usage, problems.join('\n'));
 }
 
 function parsePort(value: string | undefined): number | undefined {

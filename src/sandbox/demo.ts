@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { ApiClient } from '../cli/api-client.ts';
+import { stageInWords } from '../domain/stage-words.ts';
 import type { DeploymentView } from '../domain/deployment-view.ts';
 import type { Stage } from '../domain/stages.ts';
 import { readEdgeInfo } from './edge-info.ts';
@@ -114,14 +115,14 @@ async function release(api: ApiClient, tag: string, say: (text: string) => void)
 async function expectStage(api: ApiClient, id: string, stage: Stage, say: (text: string) => void): Promise<DeploymentView> {
   let seen = '';
   let last: DeploymentView | undefined;
-  await until(`${id} to reach ${stage}`, async () => {
+  await until(`${id} to reach ${stage.replace(/_/g, ' ')}`, async () => {
     last = await api.get<DeploymentView>(`/deployments/${id}`);
     if (last.stage !== seen) {
       seen = last.stage;
       say(`  ${id} ${last.stage}: ${last.reason}`);
     }
     if (last.stage !== stage && (last.stage === 'failed' || last.stage === 'needs_attention' || last.stage === 'rolled_back' || last.stage === 'succeeded')) {
-      throw new DemoFailure(`${id} ended ${last.stage} instead of ${stage}: ${last.reason}`);
+      throw new DemoFailure(`${id} ${stageInWords(last.stage)} (expected: ${stageInWords(stage)}): ${last.reason}`);
     }
     return last.stage === stage;
   });

@@ -12,12 +12,45 @@ export const SANDBOX_SCRIPT = 'kevinstamp';
  */
 export type SandboxProfile = 'standard' | 'fast';
 
-export function sandboxConfig(options: { productionUrl: string; profile?: SandboxProfile; slackChannel?: string | undefined }): KevinDeployConfig {
+/** Alert channels besides Slack that the environment configures (see sandboxAlertChannels). */
+export interface SandboxAlertChannels {
+  email: boolean;
+  pagerduty: boolean;
+  discord: boolean;
+}
+
+/**
+ * Which alert channels the sandbox can use, from the environment alone: nothing is configured on
+ * purpose, so each one is on only when its secret is set.
+ */
+export function sandboxAlertChannels(env: NodeJS.ProcessEnv): SandboxAlertChannels {
+  return {
+    email: Boolean(env.MAILCHANNELS_API_KEY),
+    pagerduty: Boolean(env.PAGERDUTY_ROUTING_KEY),
+    // The sandbox configures no Discord channel id, so only a webhook URL can reach Discord.
+    discord: Boolean(env.DISCORD_WEBHOOK_URL),
+  };
+}
+
+export function sandboxConfig(options: {
+  productionUrl: string;
+  profile?: SandboxProfile;
+  slackChannel?: string | undefined;
+  alertChannels?: SandboxAlertChannels;
+}): KevinDeployConfig {
   const fast = options.profile === 'fast';
   // Slack is optional in the sandbox too (SLACK_BOT_TOKEN, …); its channel comes from the environment.
   const slack = options.slackChannel ? `slack:\n  channel: ${JSON.stringify(options.slackChannel)}\n` : '';
+  // Alerts go only to channels that exist, so the sandbox does not warn at every start about the
+  // ones left out on purpose. Slack stays in every route: it never warns, and its "skipped —
+  // set SLACK_BOT_TOKEN" in `kevin-deploy alerts` says how to see alerts in Slack.
+  const on = options.alertChannels ?? { email: false, pagerduty: false, discord: false };
+  const route = (...channels: Array<'email' | 'pagerduty' | 'discord'>) => `[${['slack', ...channels.filter((c) => on[c])].join(', ')}]`;
   const text = `
 version: 1
+# The sandbox's API token is a file anyone in this checkout can read: serve this machine only.
+server:
+  host: 127.0.0.1
 ${slack}alerting:
   # Used only when MAILCHANNELS_API_KEY is set; nothing is mailed otherwise.
   email:
@@ -57,6 +90,11 @@ services:
       backoff: ${fast ? '100ms' : '1s'}
     alerts:
       emailTo: [ops@sandbox.kevinstamp.invalid]
+      routes:
+        info: [slack]
+        warning: ${route('email')}
+        critical: ${route('email', 'pagerduty')}
+        emergency: ${route('email', 'pagerduty', 'discord')}
     environments:
       production:
         approval:

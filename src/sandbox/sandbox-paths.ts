@@ -1,4 +1,4 @@
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { DEFAULT_DATABASE_URL } from '../adapters/store/open-store.ts';
 import { KevinDeployError } from '../errors.ts';
 
@@ -10,6 +10,11 @@ export interface SandboxPaths {
   edgeInfoFile: string;
   /** The bot's API token in the sandbox, so `npx kevin-deploy …` works without exporting one. */
   apiTokenFile: string;
+  /**
+   * Written by the running sandbox bot beside the token: the URL it serves and its pid. The CLI
+   * uses the token file only for that URL while that process lives — never for another bot.
+   */
+  botInfoFile: string;
   edgeLogFile: string;
   apiPort: number;
   trafficPort: number;
@@ -31,6 +36,7 @@ export function sandboxPaths(env: NodeJS.ProcessEnv, cwd: string): SandboxPaths 
     dataDir,
     edgeInfoFile: join(dataDir, 'sandbox-edge.json'),
     apiTokenFile: join(dataDir, 'sandbox-api-token'),
+    botInfoFile: join(dataDir, 'sandbox-bot.json'),
     edgeLogFile: join(dataDir, 'sandbox-edge.log'),
     apiPort: port(env.KEVIN_DEPLOY_SANDBOX_API_PORT, DEFAULT_SANDBOX_API_PORT, 'KEVIN_DEPLOY_SANDBOX_API_PORT'),
     trafficPort: port(env.KEVIN_DEPLOY_SANDBOX_EDGE_PORT, DEFAULT_SANDBOX_EDGE_PORT, 'KEVIN_DEPLOY_SANDBOX_EDGE_PORT'),
@@ -52,4 +58,10 @@ function rate(value: string | undefined): number {
     throw new KevinDeployError('USAGE', `KEVIN_DEPLOY_SANDBOX_TRAFFIC_RPS must be a number from 0 to 200; got "${value}"`);
   }
   return n;
+}
+
+/** A sandbox file as a person would type it: "./data/sandbox-api-token" under cwd, else the absolute path. */
+export function displayPath(file: string, cwd: string): string {
+  const rel = relative(cwd, file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? `./${rel}` : file;
 }

@@ -3,12 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import type { AlertChannelName } from '../domain/alert.ts';
 import { KevinDeployError } from '../errors.ts';
-import { createLogger } from '../logger.ts';
+import { createLogger, secretsToScrub } from '../logger.ts';
 import { startBot, type RunningBot } from '../server/start-bot.ts';
+import { readBotInfo, removeBotInfo, writeBotInfo } from './bot-info.ts';
+import { banner } from './sandbox-banner.ts';
+import { edgeEnvironment } from './edge-environment.ts';
 import { findRunningEdge, isProcessAlive, type EdgeInfo } from './edge-info.ts';
-import { sandboxConfig, type SandboxProfile } from './sandbox-config.ts';
-import { sandboxPaths, type SandboxPaths } from './sandbox-paths.ts';
+import { sandboxAlertChannels, sandboxConfig, type SandboxProfile } from './sandbox-config.ts';
+import { displayPath, sandboxPaths, type SandboxPaths } from './sandbox-paths.ts';
 
 export interface SandboxServeOptions {
   port?: number | undefined;
@@ -28,31 +32,48 @@ export async function serveSandbox(options: SandboxServeOptions): Promise<void> 
   const { env } = options;
   const paths = sandboxPaths(env, options.cwd);
   mkdirSync(paths.dataDir, { recursive: true });
+  const tokenFromFile = !env.KEVIN_DEPLOY_API_TOKEN;
   const apiToken = env.KEVIN_DEPLOY_API_TOKEN || sandboxApiToken(paths);
-  const logger = createLogger({ level: env.LOG_LEVEL, secrets: [apiToken] });
 
-  const edge = await EdgeSupervisor.start(paths, env, logger);
+  // The edge gets only the environment it needs (edgeEnvironment), never the bot's secrets.
+  const edge = await EdgeSupervisor.start(paths, edgeEnvironment(env, paths.databaseUrl));
+  const botEnv: NodeJS.ProcessEnv = {
+    ...env,
+    DATABASE_URL: paths.databaseUrl,
+    KEVIN_DEPLOY_API_TOKEN: apiToken,
+    CLOUDFLARE_API_TOKEN: edge.info.apiToken,
+    CLOUDFLARE_BASE_URL: edge.info.apiBaseUrl,
+  };
+  // Every secret the bot holds (its token, the edge's) and every one the caller's environment
+  // held, even where the sandbox replaced it (a real CLOUDFLARE_API_TOKEN with --sandbox).
+  const logger = createLogger({ env: botEnv, secrets: secretsToScrub(env), sync: true });
+  edge.useLogger(logger);
+  if (edge.attached) logger.info({ pid: edge.info.pid, traffic: edge.info.trafficUrl }, 'attached to the running sandbox edge');
+
   const profile: SandboxProfile = env.KEVIN_DEPLOY_SANDBOX_PROFILE === 'fast' ? 'fast' : 'standard';
-  const config = sandboxConfig({ productionUrl: edge.info.trafficUrl, profile, slackChannel: env.KEVIN_DEPLOY_SLACK_CHANNEL || undefined });
+  const config = sandboxConfig({
+    productionUrl: edge.info.trafficUrl,
+    profile,
+    slackChannel: env.KEVIN_DEPLOY_SLACK_CHANNEL || undefined,
+    alertChannels: sandboxAlertChannels(env),
+  });
 
   let bot: RunningBot;
   try {
-    bot = await startBot({
-      config,
-      env: {
-        ...env,
-        DATABASE_URL: paths.databaseUrl,
-        KEVIN_DEPLOY_API_TOKEN: apiToken,
-        CLOUDFLARE_API_TOKEN: edge.info.apiToken,
-        CLOUDFLARE_BASE_URL: edge.info.apiBaseUrl,
-      },
-      port: options.port ?? 3000,
-      logger,
-    });
+    bot = await startBot({ config, env: botEnv, port: options.port ?? 3000, logger });
   } catch (error) {
     // Leave an edge this process only attached to alone: another bot may be using it.
     await edge.stop({ attachedToo: false });
     throw error;
+  }
+
+  // The token file is vouched for only while this bot serves: the CLI sends it to this URL alone.
+  if (tokenFromFile) writeBotInfo(paths.botInfoFile, { url: bot.url, pid: process.pid, startedAt: new Date().toISOString() });
+  else {
+    // This bot takes its token from the environment: a record for this URL (from an earlier run)
+    // would vouch for the file's token here, where it is no longer valid.
+    const stale = readBotInfo(paths.botInfoFile);
+    if (stale?.url === bot.url) removeBotInfo(paths.botInfoFile, stale.pid);
   }
 
   const prefix = [
@@ -61,10 +82,21 @@ export async function serveSandbox(options: SandboxServeOptions): Promise<void> 
   ]
     .filter(Boolean)
     .join(' ');
-  options.out(banner(bot.url, edge.info, env.KEVIN_DEPLOY_API_TOKEN ? undefined : paths.apiTokenFile, prefix));
+  // The logger writes synchronously (sync: true), so the start-up lines are out before the banner.
+  options.out(
+    banner({
+      url: bot.url,
+      edge: edge.info,
+      tokenFile: tokenFromFile ? displayPath(paths.apiTokenFile, options.cwd) : undefined,
+      envPrefix: prefix,
+      alerts: { on: bot.alerting.configured, off: Object.keys(bot.alerting.missing) as AlertChannelName[] },
+      fourEyes: [...config.services.values()].some((s) => [...s.environments.values()].some((t) => t.approval.fourEyes)),
+    }),
+  );
   const stop = async () => {
     // The edge must not be restarted while everything stops (Ctrl-C reaches it too).
     edge.beginStopping();
+    removeBotInfo(paths.botInfoFile, process.pid);
     await bot.close();
     await edge.stop({ attachedToo: true });
   };
@@ -83,26 +115,6 @@ export function sandboxApiToken(paths: SandboxPaths): string {
   return token;
 }
 
-function banner(url: string, edge: EdgeInfo, tokenFile: string | undefined, envPrefix: string): string {
-  const env = envPrefix ? `${envPrefix} ` : '';
-  return [
-    '',
-    `kevin-deploy sandbox is running — no Cloudflare, Slack or PagerDuty account needed.`,
-    `  bot        ${url}   (API, /metrics, /healthz)`,
-    `  KEVINSTAMP ${edge.trafficUrl}   (the local edge with synthetic traffic; see: npx kevin-deploy sandbox status)`,
-    tokenFile ? `  API token  in ${tokenFile} (the CLI reads it by itself)` : `  API token  from $KEVIN_DEPLOY_API_TOKEN`,
-    '',
-    'Try a release, in another terminal:',
-    `  ${env}npx kevin-deploy sandbox upload --tag v2     # like CI: wrangler versions upload --tag v2`,
-    `  ${env}npx kevin-deploy deploy kevinstamp v2 --env production`,
-    `  ${env}npx kevin-deploy approve <id>           # the id printed by deploy`,
-    `  ${env}npx kevin-deploy status <id> --follow   # watch it switch, monitor and succeed`,
-    `Break one on purpose: ${env}npx kevin-deploy sandbox upload --tag v3 --behavior fails-after-traffic`,
-    'Ctrl-C stops everything.',
-    '',
-  ].join('\n');
-}
-
 /**
  * Keeps exactly one edge process running: attaches to a live one (left running by an earlier,
  * killed bot) or starts one, restarts it if it dies, and stops it on shutdown when it started it.
@@ -110,33 +122,38 @@ function banner(url: string, edge: EdgeInfo, tokenFile: string | undefined, envP
 class EdgeSupervisor {
   private child: ChildProcess | undefined;
   private stopping = false;
+  private logger: Logger | undefined;
 
   private constructor(
     private readonly paths: SandboxPaths,
+    /** The edge's own environment (edgeEnvironment): no secret of the bot's. */
     private readonly env: NodeJS.ProcessEnv,
-    private readonly logger: Logger,
     public info: EdgeInfo,
+    /** True when an edge was already running and this process only attached to it. */
+    readonly attached: boolean,
   ) {}
 
-  static async start(paths: SandboxPaths, env: NodeJS.ProcessEnv, logger: Logger): Promise<EdgeSupervisor> {
+  static async start(paths: SandboxPaths, env: NodeJS.ProcessEnv): Promise<EdgeSupervisor> {
     const running = await findRunningEdge(paths.edgeInfoFile);
-    if (running) {
-      logger.info({ pid: running.pid, traffic: running.trafficUrl }, 'attached to the running sandbox edge');
-      return new EdgeSupervisor(paths, env, logger, running);
-    }
-    const supervisor = new EdgeSupervisor(paths, env, logger, undefined as never);
+    if (running) return new EdgeSupervisor(paths, env, running, true);
+    const supervisor = new EdgeSupervisor(paths, env, undefined as never, false);
     await supervisor.launch();
     return supervisor;
+  }
+
+  /**
+   * The logger is made once the edge is up, because it must scrub the edge's Cloudflare token
+   * too; until then a failure is thrown, not logged.
+   */
+  useLogger(logger: Logger): void {
+    this.logger = logger;
   }
 
   private async launch(): Promise<void> {
     const log = openSync(this.paths.edgeLogFile, 'a');
     // Not detached: Ctrl-C reaches the edge too. Output goes to a file, so the edge never dies of
     // a broken pipe when this process is killed.
-    const child = spawn(process.execPath, [BIN, 'sandbox', 'edge'], {
-      env: { ...this.env, DATABASE_URL: this.paths.databaseUrl },
-      stdio: ['ignore', log, log],
-    });
+    const child = spawn(process.execPath, [BIN, 'sandbox', 'edge'], { env: this.env, stdio: ['ignore', log, log] });
     this.child = child;
     let exitedEarly: string | undefined;
     let started = false;
@@ -145,8 +162,8 @@ class EdgeSupervisor {
       // Only an edge that had started is restarted; one that cannot start (port taken, corrupt
       // state) is reported once and the start fails.
       if (this.stopping || this.child !== child || !started) return;
-      this.logger.error({ code, signal }, 'the sandbox edge stopped; restarting it');
-      setTimeout(() => void this.launch().catch((e: unknown) => this.logger.error({ err: e }, 'could not restart the sandbox edge')), 500);
+      this.logger?.error({ code, signal }, 'the sandbox edge stopped; restarting it');
+      setTimeout(() => void this.launch().catch((e: unknown) => this.logger?.error({ err: e }, 'could not restart the sandbox edge')), 500);
     });
     const deadline = Date.now() + 15_000;
     for (;;) {

@@ -15,7 +15,7 @@ import { StepExecutor } from '../engine/step-executor.ts';
 import { TransitionBus } from '../engine/transition-bus.ts';
 import { transitionLogger } from '../engine/transition-log.ts';
 import { KevinDeployError } from '../errors.ts';
-import { createLogger, SECRET_ENV_NAMES } from '../logger.ts';
+import { createLogger } from '../logger.ts';
 import { systemClock, type Clock } from '../ports/clock.ts';
 import type { Probe } from '../ports/probe.ts';
 import type { Store } from '../ports/store.ts';
@@ -37,8 +37,10 @@ export interface BotOptions {
   platform?: TrafficPlatform | undefined;
   probe?: Probe | undefined;
   runner?: { scanIntervalMs?: number; leaseMs?: number; errorBackoffMs?: number } | undefined;
-  /** Alert dispatcher tuning (tests poll faster). */
-  alerts?: { pollMs?: number } | undefined;
+  /** Alert dispatcher tuning (tests poll faster and give up on a silent channel sooner). */
+  alerts?: { pollMs?: number; leaseMs?: number; attemptTimeoutMs?: number } | undefined;
+  /** How long one Slack Web API call may take; default 10 s. */
+  slackRequestTimeoutMs?: number | undefined;
   /** An HTTPS agent for PagerDuty (tests trust the fake's generated CA with it). */
   httpsAgent?: Agent | undefined;
 }
@@ -62,16 +64,19 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   const { config, env } = options;
   const logger =
     options.logger ??
-    createLogger({ level: env.LOG_LEVEL, secrets: [...SECRET_ENV_NAMES.map((n) => env[n]), ...config.apiTokens.map((t) => env[t.env])] });
+    createLogger({ env, apiTokenEnvNames: config.apiTokens.map((t) => t.env) });
   const clock = options.clock ?? systemClock;
   const platform = options.platform ?? cloudflareFromEnv(env);
   const probe = options.probe ?? new HttpProbe();
 
   // One set of deps for every target, so each kind of metrics source is built once.
   const metricsDeps = { cloudflare: { apiToken: env.CLOUDFLARE_API_TOKEN ?? '', baseUrl: env.CLOUDFLARE_BASE_URL || undefined } };
-  const opened = await openDatabase(env.DATABASE_URL || DEFAULT_DATABASE_URL);
+  const opened = await openDatabase(env.DATABASE_URL || DEFAULT_DATABASE_URL, { serving: true });
   const store = new KyselyStore(opened.db);
-  logger.info({ store: opened.description, migrated: opened.migrated }, 'store ready');
+  logger.info({ store: opened.description, migrated: opened.migrated, integrity: opened.integrity }, 'store ready');
+  if (opened.integrity?.status === 'timed-out') {
+    logger.warn({ ms: opened.integrity.ms }, 'the start-up integrity check of the store did not finish in time; starting without it');
+  }
 
   const bus = new TransitionBus(logger);
   const metrics = new BotMetrics(store);
@@ -88,7 +93,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   let alerting: Alerting;
   let owner = '';
   try {
-    slack = SlackSurface.fromEnv({ env, config, releases, store, db: opened.db, platform, bus, clock, logger });
+    slack = SlackSurface.fromEnv({ env, config, releases, store, db: opened.db, platform, bus, clock, logger, requestTimeoutMs: options.slackRequestTimeoutMs });
     alerting = composeAlerting({
       config,
       env,
@@ -100,6 +105,8 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
       slack,
       httpsAgent: options.httpsAgent,
       pollMs: options.alerts?.pollMs,
+      leaseMs: options.alerts?.leaseMs,
+      attemptTimeoutMs: options.alerts?.attemptTimeoutMs,
       onAttempt: metrics.alertAttempt,
       // Shown in the deployment card's thread like any other audit event.
       audited: (d, event) => void bus.publish([{ before: d, after: d, events: [event] }]),
@@ -125,7 +132,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     });
     await app.listen({ port: options.port ?? 3000, host: options.host ?? config.server.host });
   } catch (error) {
-    await store.close();
+    await opened.close();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new KevinDeployError('USAGE', `port ${options.port} is already in use; set PORT to a free port`);
     }
@@ -151,6 +158,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   alerting.dispatcher.start();
   logger.info({ on: alerting.configured, off: alerting.missing }, 'alert channels');
   const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
+  await opened.announce(url);
   logger.info({ url, owner, services: [...config.services.keys()], config: config.source }, 'kevin-deploy is serving');
 
   let closing: Promise<void> | undefined;
@@ -170,7 +178,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
         await runner?.stop();
         await alerting.dispatcher.stop();
         await app.close();
-        await store.close();
+        await opened.close();
         logger.info('kevin-deploy stopped');
         logger.flush?.();
       })();

@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentView } from '../../src/domain/deployment-view.ts';
@@ -309,6 +310,57 @@ describe('kevin-deploy CLI against a running serve', { timeout: 300_000 }, () =>
     // None of the refusals above started anything.
     const history = await e.api<{ deployments: DeploymentView[] }>('GET', '/api/v1/deployments?service=kevinstamp');
     expect(history.body.deployments.every((x) => x.stage !== 'resolving' && x.versionRef !== 'v3')).toBe(true);
+  });
+
+  it('never sends a sandbox token file to another bot; a refused token says which token it was and where it came from', async () => {
+    // A checkout where `npm start` ran once: ./data/sandbox-api-token, written by the sandbox at :3000.
+    const checkout = mkdtempSync(join(tmpdir(), 'kevin-deploy-checkout-'));
+    const data = join(checkout, 'data');
+    const sandboxUrl = 'http://127.0.0.1:3000';
+    const vouch = (url: string) => writeFileSync(join(data, 'sandbox-bot.json'), JSON.stringify({ url, pid: process.pid, startedAt: new Date().toISOString() }));
+    try {
+      mkdirSync(data);
+      writeFileSync(join(data, 'sandbox-api-token'), 'kd_sandbox_stale-0123456789abcdef\n');
+      vouch(sandboxUrl);
+      const env = { KEVIN_DEPLOY_URL: e.bot.url };
+
+      // No KEVIN_DEPLOY_API_TOKEN: the sandbox's token is for the sandbox only, so nothing is sent (a 401 would exit 1).
+      const noToken = await runCli(['status'], env, { cwd: checkout });
+      expect(noToken.code, describeRun(noToken)).toBe(2);
+      expect(noToken.stderr).toContain(`KEVIN_DEPLOY_API_TOKEN is not set: export the API token of the bot at ${e.bot.url}`);
+      expect(noToken.stderr).toContain(`the sandbox token in ./data/sandbox-api-token belongs to the sandbox at ${sandboxUrl}`);
+
+      // A token file nobody vouches for (left by an older kevin-deploy, or a sandbox that was reset): not sent either.
+      rmSync(join(data, 'sandbox-bot.json'));
+      const unvouched = await runCli(['status'], env, { cwd: checkout });
+      expect(unvouched.code, describeRun(unvouched)).toBe(2);
+      expect(unvouched.stderr).toContain('KEVIN_DEPLOY_API_TOKEN is not set');
+
+      // A wrong token from the environment: refused (exit 1), and the message names where it came from.
+      const wrong = await runCli(['status'], { ...env, KEVIN_DEPLOY_API_TOKEN: 'tok-not-a-real-token' }, { cwd: checkout });
+      expect(wrong.code, describeRun(wrong)).toBe(1);
+      expect(wrong.stderr).toContain(`the token from $KEVIN_DEPLOY_API_TOKEN was refused by the bot at ${e.bot.url} (the bearer token is not valid)`);
+      expect(wrong.stderr).toContain('KEVIN_DEPLOY_URL');
+
+      // The record names this very URL (a sandbox served here before this bot took the port): the
+      // token is sent and refused, and the message says it was the sandbox's and what to do.
+      vouch(e.bot.url);
+      const stale = await runCli(['status'], env, { cwd: checkout });
+      expect(stale.code, describeRun(stale)).toBe(1);
+      expect(stale.stderr).toContain(`the sandbox token in ./data/sandbox-api-token (written by the sandbox serving ${e.bot.url}) was refused`);
+      expect(stale.stderr).toContain('npm start');
+    } finally {
+      rmSync(checkout, { recursive: true, force: true });
+    }
+  });
+
+  it('prints its version with --version (exit 0)', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await runCli([flag], {});
+      expect(r.code, describeRun(r)).toBe(0);
+      expect(r.stdout.trim()).toBe(pkg.version);
+    }
   });
 
   it('checks the configuration file and prints its JSON Schema (no server needed)', async () => {

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { freePort } from '../support/bot-process.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentView } from '../../src/domain/deployment-view.ts';
 import { corruptEdgeState, createSandbox, isAlive, storedStage, type RunResult, type SandboxRun } from '../support/sandbox-process.ts';
@@ -158,6 +159,12 @@ describe('the sandbox, started as a user would', { timeout: 300_000 }, () => {
     expect(banner).toContain('deploy kevinstamp v2 --env production');
     expect(banner).toContain('approve <id>');
     expect(banner).toContain('status <id> --follow');
+    // The sandbox's choices are said, once and in words: four-eyes is off, no alert channel is set up.
+    expect(banner).toMatch(/approvals\s+four-eyes is off in the sandbox: you may approve your own release/);
+    expect(banner).toMatch(/alerts\s+none sent: Slack, PagerDuty, email and Discord are not configured in the sandbox/);
+    expect(s.output.filter((line) => line.includes('but it is not configured')), 'warnings about channels left out on purpose').toEqual([]);
+    // The token file is vouched for, for this bot's URL only (the CLI sends it nowhere else).
+    expect(JSON.parse(readFileSync(`${s.dataDir}/sandbox-bot.json`, 'utf8'))).toMatchObject({ url: s.url, pid: s.bot!.pid });
 
     expect((await fetch(`${s.url}/readyz`)).status).toBe(200);
 
@@ -254,6 +261,22 @@ describe('the sandbox, started as a user would', { timeout: 300_000 }, () => {
     expect(after.traffic.sent).toBeGreaterThan(before.sent); // traffic kept flowing
     expect(after.traffic.failed, `new failures: ${JSON.stringify(after.traffic.lastFailures)}`).toBe(before.failed);
     for (const answer of await askEdge(edge.trafficUrl)) expect(answer).toEqual({ status: 200, version: v4 });
+  });
+
+  it('refuses a behaviour or a tag that cannot be right as a usage error (exit 2), before asking the edge', async () => {
+    const before = await sandboxStatus(s);
+    const missingNumber = await s.run(['sandbox', 'upload', '--tag', 'v9', '--behavior', 'erroring']);
+    expect(missingNumber.code, describeRun(missingNumber)).toBe(2);
+    expect(missingNumber.stderr).toContain("option '--behavior <preset>' argument 'erroring' is invalid");
+    expect(missingNumber.stderr).toContain('erroring:N');
+    expect(missingNumber.stderr).toContain('--help');
+    const unknown = await s.run(['sandbox', 'upload', '--tag', 'v9', '--behavior', 'flaky']);
+    expect(unknown.code, describeRun(unknown)).toBe(2);
+    expect(unknown.stderr).toContain('Allowed presets: healthy');
+    const badTag = await s.run(['sandbox', 'upload', '--tag', 'v 9']);
+    expect(badTag.code, describeRun(badTag)).toBe(2);
+    expect(badTag.stderr).toContain('a tag is 1 to 64 characters without spaces');
+    expect((await sandboxStatus(s)).versions.map((v) => v.id)).toEqual(before.versions.map((v) => v.id));
   });
 
   it('refuses a duplicate tag and an unknown version with a clear message, and changes nothing', async () => {
@@ -389,5 +412,106 @@ describe('a corrupt sandbox state', { timeout: 300_000 }, () => {
     expect(status.versions).toHaveLength(1);
     expect(status.split).toEqual({ [v1]: 100 });
     for (const answer of await askEdge(status.edge.traffic)) expect(answer).toEqual({ status: 200, version: v1 });
+  });
+});
+
+describe('secrets in the sandbox', { timeout: 300_000 }, () => {
+  let s: SandboxRun | undefined;
+  afterEach(async () => {
+    await s?.close();
+    s = undefined;
+  });
+
+  const WEBHOOK_TOKEN = 'dschook-SANDBOX-7a7a7a7a7a7a7a7a';
+  const PAGERDUTY_WEBHOOK_PARTS = ['pdwh-SANDBOX-old-1e1e1e1e', 'pdwh-SANDBOX-new-2f2f2f2f', 'Hv3m'];
+  /** Every secret variable, some of them short (4 and 5 characters), one a comma list as during a rotation. */
+  const SECRETS: Record<string, string> = {
+    KEVIN_DEPLOY_API_TOKEN: 'kdapi-SANDBOX-1a1a1a1a1a',
+    CLOUDFLARE_API_TOKEN: 'cftok-SANDBOX-2b2b2b2b2b',
+    SLACK_BOT_TOKEN: 'xoxb-SANDBOX-3c3c3c3c3c',
+    SLACK_SIGNING_SECRET: 'Zq9x',
+    SLACK_APP_TOKEN: 'xapp-SANDBOX-5e5e5e5e5e',
+    DISCORD_BOT_TOKEN: 'dsctok-SANDBOX-6f6f6f6f6f',
+    DISCORD_WEBHOOK_URL: `https://discord.com/api/webhooks/112233445566778899/${WEBHOOK_TOKEN}`,
+    PAGERDUTY_ROUTING_KEY: 'pdrk-SANDBOX-8b8b8b8b8b',
+    PAGERDUTY_API_TOKEN: 'pdapi-SANDBOX-9c9c9c9c9c',
+    PAGERDUTY_WEBHOOK_SECRET: PAGERDUTY_WEBHOOK_PARTS.join(','),
+    MAILCHANNELS_API_KEY: 'k7Wp2',
+  };
+  const VALUES = [...Object.values(SECRETS), ...PAGERDUTY_WEBHOOK_PARTS, WEBHOOK_TOKEN];
+
+  it('refuses a secret too short to keep out of the logs (exit 2, names the variable) before starting anything', async () => {
+    s = await createSandbox();
+    const r = await s.run(['serve', '--sandbox'], { env: { PAGERDUTY_WEBHOOK_SECRET: 'pdwh-long-enough-1,x' }, timeoutMs: 45_000 });
+    expect(r.timedOut, describeRun(r)).toBe(false);
+    expect(r.code, describeRun(r)).toBe(2);
+    expect(r.stderr).toContain('PAGERDUTY_WEBHOOK_SECRET has a part that is 1 character long: a secret needs at least 4');
+    expect(existsSync(s.edgeInfoFile)).toBe(false);
+  });
+
+  it("never writes one to the bot's output or the edge's log, and never hands one to the edge process", async () => {
+    s = await createSandbox();
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    Object.assign(s.env, SECRETS, {
+      // Every third-party API points at a closed local port: nothing leaves the machine.
+      SLACK_API_URL: `${dead}/api/`,
+      DISCORD_API_URL: `${dead}/api`,
+      PAGERDUTY_EVENTS_HOST: dead.replace('http://', ''),
+      PAGERDUTY_API_URL: dead,
+      MAILCHANNELS_API_URL: dead,
+      LOG_LEVEL: 'debug',
+    });
+    await s.start(['serve', '--sandbox']);
+    const edge = s.edgeInfo()!;
+
+    // The edge was started with its own short environment: none of the values, none of the names.
+    const environ = readFileSync(`/proc/${edge.pid}/environ`, 'utf8').split('\0');
+    for (const value of VALUES) expect(environ.filter((entry) => entry.includes(value)), value).toEqual([]);
+    for (const name of Object.keys(SECRETS)) expect(environ.some((entry) => entry.startsWith(`${name}=`)), name).toBe(false);
+    expect(environ.some((entry) => entry.startsWith('KEVIN_DEPLOY_SANDBOX_EDGE_PORT='))).toBe(true);
+
+    // Make the bot log each value: every request's path is logged at debug.
+    for (const value of VALUES) await (await fetch(`${s.url}/nothing/${encodeURIComponent(value)}`)).arrayBuffer();
+    await waitFor(() => s!.output.filter((line) => line.includes('"url":"/nothing/')).length >= VALUES.length, {
+      timeoutMs: 20_000,
+      describe: () => `a request line per secret; output:\n${s!.tail(20)}`,
+    });
+    expect(await s.stopBot('SIGTERM')).toEqual({ code: 0, signal: null });
+
+    const requestLines = s.output.filter((line) => line.includes('"url":"/nothing/'));
+    expect(requestLines.every((line) => line.includes('/nothing/[redacted]')), requestLines.join('\n')).toBe(true);
+    const edgeLog = readFileSync(`${s.dataDir}/sandbox-edge.log`, 'utf8');
+    expect(edgeLog.length).toBeGreaterThan(0);
+    // As written, and percent-encoded as it stood in the request path.
+    for (const value of VALUES.flatMap((v) => [v, encodeURIComponent(v)])) {
+      expect(s.output.filter((line) => line.includes(value)), `${value} in the bot's output`).toEqual([]);
+      expect(edgeLog.includes(value), `${value} in sandbox-edge.log`).toBe(false);
+    }
+  });
+});
+
+describe('LOG_FORMAT', { timeout: 300_000 }, () => {
+  let s: SandboxRun | undefined;
+  afterEach(async () => {
+    await s?.close();
+    s = undefined;
+  });
+
+  it('pretty: readable log lines around an intact banner; an unknown format is a usage error', async () => {
+    s = await createSandbox();
+    const bad = await s.run(['serve'], { env: { LOG_FORMAT: 'yaml' }, timeoutMs: 30_000 });
+    expect(bad.code, describeRun(bad)).toBe(2);
+    expect(bad.stderr).toContain('LOG_FORMAT must be json or pretty; got "yaml"');
+
+    s.env.LOG_FORMAT = 'pretty';
+    await s.start(['serve']);
+    await waitFor(() => s!.stdout.some((line) => line.includes('kevin-deploy is serving')), { timeoutMs: 20_000, describe: () => s!.tail() });
+    expect(s.output.filter((line) => line.trimStart().startsWith('{')), 'JSON lines').toEqual([]);
+    expect(s.stdout.some((line) => /^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z\] INFO: store ready/.test(line)), s.tail()).toBe(true);
+    // The banner is one block: the start-up lines come before it, none in the middle.
+    const first = s.stdout.findIndex((line) => line.includes('kevin-deploy sandbox is running'));
+    const last = s.stdout.findIndex((line) => line.includes('Ctrl-C stops everything'));
+    expect(first, s.tail()).toBeGreaterThan(0);
+    expect(s.stdout.slice(first, last + 1).filter((line) => /^\[\d{4}-/.test(line))).toEqual([]);
   });
 });

@@ -115,13 +115,14 @@ function collectLines(stream: NodeJS.ReadableStream, lines: string[]): void {
   });
 }
 
-/** Runs the CLI once and collects its output and exit code. */
+/** Runs the CLI once and collects its output and exit code (in the checkout, or in `cwd`). */
 export async function runCli(
   args: string[],
   env: Record<string, string>,
+  options: { cwd?: string } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: REPO,
+    cwd: options.cwd ?? REPO,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,51 @@
+import type { AlertChannelName } from '../domain/alert.ts';
+import type { EdgeInfo } from './edge-info.ts';
+
+const CHANNEL_NAMES: Record<AlertChannelName, string> = { slack: 'Slack', email: 'email', pagerduty: 'PagerDuty', discord: 'Discord' };
+
+interface BannerFacts {
+  url: string;
+  edge: EdgeInfo;
+  tokenFile: string | undefined;
+  envPrefix: string;
+  alerts: { on: AlertChannelName[]; off: AlertChannelName[] };
+  fourEyes: boolean;
+}
+
+/**
+ * What `npm start` prints once the sandbox serves: where everything is, what the sandbox does
+ * differently on purpose (four-eyes off, alert channels left out), and the commands to try.
+ */
+export function banner(facts: BannerFacts): string {
+  const env = facts.envPrefix ? `${facts.envPrefix} ` : '';
+  const names = (channels: AlertChannelName[]) => listInWords(channels.map((c) => CHANNEL_NAMES[c]));
+  const alerts =
+    facts.alerts.on.length === 0
+      ? `none sent: ${names(facts.alerts.off)} are not configured in the sandbox (\`kevin-deploy alerts\` lists what would have gone out)`
+      : `sent to ${names(facts.alerts.on)}${facts.alerts.off.length > 0 ? `; ${names(facts.alerts.off)} ${facts.alerts.off.length === 1 ? 'is' : 'are'} off (not configured)` : ''}`;
+  return [
+    '',
+    `kevin-deploy sandbox is running — no Cloudflare, Slack or PagerDuty account needed.`,
+    `  bot        ${facts.url}   (API, /metrics, /healthz)`,
+    `  KEVINSTAMP ${facts.edge.trafficUrl}   (the local edge with synthetic traffic; see: npx kevin-deploy sandbox status)`,
+    facts.tokenFile ? `  API token  in ${facts.tokenFile} (the CLI reads it by itself for ${facts.url})` : `  API token  from $KEVIN_DEPLOY_API_TOKEN`,
+    facts.fourEyes
+      ? `  approvals  four-eyes is on: someone other than who deployed must approve`
+      : `  approvals  four-eyes is off in the sandbox: you may approve your own release (protected environments such as production have it on by default)`,
+    `  alerts     ${alerts}`,
+    '',
+    'Try a release, in another terminal:',
+    `  ${env}npx kevin-deploy sandbox upload --tag v2     # like CI: wrangler versions upload --tag v2`,
+    `  ${env}npx kevin-deploy deploy kevinstamp v2 --env production`,
+    `  ${env}npx kevin-deploy approve <id>           # the id printed by deploy`,
+    `  ${env}npx kevin-deploy status <id> --follow   # watch it switch, monitor and succeed`,
+    `Break one on purpose: ${env}npx kevin-deploy sandbox upload --tag v3 --behavior fails-after-traffic`,
+    'Ctrl-C stops everything.',
+    '',
+  ].join('\n');
+}
+
+function listInWords(items: string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
