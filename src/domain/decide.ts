@@ -17,6 +17,7 @@ import { evaluateMonitorSample, type MonitorSample } from './monitor-evaluation.
 import { describeSplit, soleVersion } from './split.ts';
 import { isTerminal, PRE_TRAFFIC_STAGES, TRAFFIC_STAGES, type Stage } from './stages.ts';
 import { planStep, type Step } from './plan-step.ts';
+import { stageInWords } from './stage-words.ts';
 
 export const SYSTEM_ACTOR = 'kevin-deploy';
 export const AUTO_APPROVER = 'policy:auto';
@@ -40,7 +41,7 @@ export type Decision =
  */
 export function decide(d: Deployment, input: Input, now: Date, settings: TargetSettings): Decision {
   if (isTerminal(d.stage)) {
-    return refuse('STALE_ACTION', `${d.id} already ended: it is ${d.stage.replace('_', ' ')} (${d.reason})`);
+    return refuse('STALE_ACTION', `${d.id} already ended: it ${stageInWords(d.stage)} (${d.reason})`);
   }
   const ctx = new Transition(d, now, settings);
   switch (input.type) {
@@ -108,7 +109,7 @@ function onObservation(ctx: Transition, input: Exclude<Input, CommandInput>): De
     default:
       break;
   }
-  return refuse('IGNORED_INPUT', `${input.type} means nothing to ${d.id} while it is ${d.stage}`);
+  return refuse('IGNORED_INPUT', `${input.type} means nothing to ${d.id} while it ${stageInWords(d.stage)}`);
 }
 
 function onResolved(ctx: Transition, version: VersionInfo, live: LiveTraffic): Decision {
@@ -522,7 +523,7 @@ function onRollbackObservation(ctx: Transition, input: Exclude<Input, CommandInp
 function onCommand(ctx: Transition, input: CommandInput): Decision {
   const { d } = ctx;
   const since = d.stageTimes[d.stage] ?? d.updatedAt;
-  const state = `${d.id} is ${d.stage.replace('_', ' ')} since ${since} (${d.reason})`;
+  const state = `${d.id} ${stageInWords(d.stage)} since ${since} (${d.reason})`;
   switch (input.type) {
     case 'approve': {
       if (d.stage !== 'awaiting_approval') return refuse('STALE_ACTION', `nothing to approve: ${state}`);

@@ -93,7 +93,15 @@ export function metricSignals(settings: TargetSettings, blueHasTraffic: boolean)
 
 function format(value: number, unit: Evaluation['unit']): string {
   const rounded = Math.round(value * 10) / 10;
-  return unit === 'ms' ? `${Math.round(value)} ms` : unit === '%' ? `${rounded} %` : `${rounded} points`;
+  // A fast app averages well under a millisecond: "0 ms" would read as "no answer at all".
+  if (unit === 'ms') return value < 0.5 ? 'under 1 ms' : `${Math.round(value)} ms`;
+  return unit === '%' ? `${rounded} %` : `${rounded} points`;
+}
+
+/** "at most 12 ms", or "under 1 ms" for a fast app ("at most under 1 ms" would not be English). */
+function atMost(value: number, unit: Evaluation['unit']): string {
+  const shown = format(value, unit);
+  return shown.startsWith('under') ? shown : `at most ${shown}`;
 }
 
 /**
@@ -161,7 +169,7 @@ export function evaluateSignal(signal: Signal, samples: readonly MetricSample[],
     verdict: 'clear',
     values: window,
     samples: window.length,
-    summary: `${signal.label} at most ${format(worst, signal.unit)} ≤ ${format(signal.threshold, signal.unit)} over the last ${conclusive.length} conclusive sample(s) (${source})`,
+    summary: `${signal.label} ${atMost(worst, signal.unit)} ≤ ${format(signal.threshold, signal.unit)} over the last ${conclusive.length} conclusive sample(s) (${source})`,
   };
 }
 

@@ -116,7 +116,7 @@ describe('approval buttons', () => {
     const late = await h.click(U.carol, 'kd_approve', id);
     expect(late.response.status).toBe(200);
     const answer = await answerTo(h, late.responseUrl);
-    expect(answer).toMatch(new RegExp(`^:no_entry: ${id} already ended: it is succeeded \\(`));
+    expect(answer).toMatch(new RegExp(`^:no_entry: ${id} already ended: it succeeded \\(`));
     const after = await show(h, id);
     expect(after.stage).toBe('succeeded');
     expect(after.approvals.map((a) => a.actor)).toEqual(['bob']);
@@ -132,7 +132,7 @@ describe('approval buttons', () => {
     expect(carol.response.status).toBe(200);
     const paths = [bob.responseUrl, carol.responseUrl].map((u) => new URL(u).pathname);
     const refused = await h.catcher.waitForPost((r) => paths.includes(r.path), 10_000);
-    expect(textOf(refused.body)).toMatch(new RegExp(`^:no_entry: nothing to approve: ${id} is (switching|monitoring) since `));
+    expect(textOf(refused.body)).toMatch(new RegExp(`^:no_entry: nothing to approve: ${id} (is switching traffic|is being monitored) since `));
     await h.waitForStage(id, 'monitoring');
     const after = await show(h, id);
     expect(after.approvals).toHaveLength(1);
@@ -250,6 +250,6 @@ describe('Rollback and Cancel buttons', () => {
     expect(h.cardOf(id)!.replies.map((r) => r.text)).toContain(`:heavy_multiplication_x: Cancelled by <@${U.alice}>.`);
     // A second Cancel on the old card is refused with the real state.
     const again = await h.click(U.alice, 'kd_cancel', id);
-    expect(await answerTo(h, again.responseUrl)).toMatch(new RegExp(`^:no_entry: ${id} already ended: it is cancelled \\(cancelled by alice`));
+    expect(await answerTo(h, again.responseUrl)).toMatch(new RegExp(`^:no_entry: ${id} already ended: it was cancelled \\(cancelled by alice`));
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { stageInWords } from '../../src/domain/stage-words.ts';
 import type { TargetSettings } from '../../src/config/schema.ts';
 import { AUTO_APPROVER, SYSTEM_ACTOR, decide, type Decision } from '../../src/domain/decide.ts';
 import type { CheckResult, Deployment, DeploymentEvent, Split, VersionInfo } from '../../src/domain/deployment.ts';
@@ -103,7 +104,7 @@ describe('decide: requested', () => {
       updatedAt: now.toISOString(),
     });
     expect(r.events).toEqual([event(now, 'stage-changed', 'requested', 'resolving', 'resolving the requested version')]);
-    expect(r.intents).toEqual([{ type: 'resolve', ref: 'v2' }]);
+    expect(r.intents).toEqual([{ type: 'resolve', ref: 'v2', version: null }]);
   });
 });
 
@@ -465,7 +466,7 @@ describe('decide: awaiting_approval', () => {
   it('a tick before the expiry is ignored', () => {
     const refusal = refused(decide(inStage('awaiting_approval'), tick, at(HOUR - 1), S));
     expect(refusal.code).toBe('IGNORED_INPUT');
-    expect(refusal.message).toBe(`tick means nothing to ${ID} while it is awaiting_approval`);
+    expect(refusal.message).toBe(`tick means nothing to ${ID} while it is awaiting approval`);
   });
 
   it.each([
@@ -889,7 +890,7 @@ describe('decide refusals', () => {
       const d = inStage(stage, { reason: 'it ended' });
       const refusal = refused(decide(d, input, at(MINUTE), S));
       expect(refusal.code).toBe('STALE_ACTION');
-      expect(refusal.message).toBe(`${ID} already ended: it is ${stage.replace('_', ' ')} (it ended)`);
+      expect(refusal.message).toBe(`${ID} already ended: it ${stageInWords(stage)} (it ended)`);
     },
   );
 
@@ -897,13 +898,13 @@ describe('decide refusals', () => {
     const d = inStage(stage, { reason: 'busy' });
     const refusal = refused(decide(d, approve('bob'), at(MINUTE), S));
     expect(refusal.code).toBe('STALE_ACTION');
-    expect(refusal.message).toBe(`nothing to approve: ${ID} is ${stage.replace('_', ' ')} since ${iso()} (busy)`);
+    expect(refusal.message).toBe(`nothing to approve: ${ID} ${stageInWords(stage)} since ${iso()} (busy)`);
   });
 
   it('the stale message falls back to updatedAt when the stage has no recorded time', () => {
     const d = inStage('verifying', { stageTimes: {}, updatedAt: iso(-5 * SECOND), reason: 'busy' });
     const refusal = refused(decide(d, approve('bob'), at(MINUTE), S));
-    expect(refusal.message).toBe(`nothing to approve: ${ID} is verifying since ${iso(-5 * SECOND)} (busy)`);
+    expect(refusal.message).toBe(`nothing to approve: ${ID} is verifying green since ${iso(-5 * SECOND)} (busy)`);
   });
 
   it('four-eyes on (protected production): the requester may not approve', () => {
@@ -937,14 +938,14 @@ describe('decide refusals', () => {
   it.each(NON_TERMINAL)('promote while %s with no gate and no pause → STALE_ACTION naming the real stage', (stage) => {
     const d = inStage(stage, { reason: 'busy' });
     const refusal = refused(decide(d, promote('bob'), at(MINUTE), S));
-    expect(refusal).toEqual({ code: 'STALE_ACTION', message: `nothing to promote: ${ID} is ${stage.replace('_', ' ')} since ${iso()} (busy)` });
+    expect(refusal).toEqual({ code: 'STALE_ACTION', message: `nothing to promote: ${ID} ${stageInWords(stage)} since ${iso()} (busy)` });
   });
 
   it.each(NON_TERMINAL.filter((s) => s !== 'awaiting_approval'))('reject while %s → STALE_ACTION', (stage) => {
     const d = inStage(stage, { reason: 'busy' });
     const refusal = refused(decide(d, reject('bob', 'no'), at(MINUTE), S));
     expect(refusal.code).toBe('STALE_ACTION');
-    expect(refusal.message).toBe(`nothing to reject: ${ID} is ${stage.replace('_', ' ')} since ${iso()} (busy)`);
+    expect(refusal.message).toBe(`nothing to reject: ${ID} ${stageInWords(stage)} since ${iso()} (busy)`);
   });
 
   it.each(PRE_TRAFFIC)('cancel while %s → cancelled, traffic untouched', (stage) => {
@@ -997,7 +998,7 @@ describe('decide refusals', () => {
     const refusal = refused(decide(d, rollback('bob'), at(MINUTE), S));
     expect(refusal).toEqual({
       code: 'NOTHING_TO_ROLL_BACK',
-      message: `nothing to roll back: ${ID} is ${stage.replace('_', ' ')} since ${iso()} (busy); traffic has not moved to green — cancel it instead`,
+      message: `nothing to roll back: ${ID} ${stageInWords(stage)} since ${iso()} (busy); traffic has not moved to green — cancel it instead`,
     });
   });
 
@@ -1025,7 +1026,7 @@ describe('decide refusals', () => {
   it.each(misfits)('$type while $stage → IGNORED_INPUT', ({ stage, input }) => {
     // awaiting_approval: the tick comes before the expiry, so it is a misfit too.
     const refusal = refused(decide(inStage(stage), input, at(MINUTE), S));
-    expect(refusal).toEqual({ code: 'IGNORED_INPUT', message: `${input.type} means nothing to ${ID} while it is ${stage}` });
+    expect(refusal).toEqual({ code: 'IGNORED_INPUT', message: `${input.type} means nothing to ${ID} while it ${stageInWords(stage)}` });
   });
 
   it.each([

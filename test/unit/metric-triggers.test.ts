@@ -331,6 +331,11 @@ describe('evaluateSignal: what an evaluation says', () => {
     });
   });
 
+  it('an app that answers in under a millisecond is said to, not "at most 0 ms"', () => {
+    expect(responseTime([0.2, 0.4]).summary).toBe('average response time under 1 ms ≤ 5000 ms over the last 2 conclusive sample(s) (app-json /metrics)');
+    expect(responseTime([0.2, 12.4]).summary).toBe('average response time at most 12 ms ≤ 5000 ms over the last 2 conclusive sample(s) (app-json /metrics)');
+  });
+
   it('an inconclusive evaluation still names the threshold and window in its fields', () => {
     const e = errorRate([{ green: noTraffic() }]);
     expect(e).toMatchObject({ signal: 'error-rate', verdict: 'inconclusive', threshold: 5, unit: '%', sustainedForMs: 120 * SECOND, source: APP_JSON });
