@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,12 +24,11 @@ afterEach(async () => {
  * Runs `serve` on the same store and waits for it to exit. A refusal exits within seconds; one
  * that starts serving instead (the bug) is stopped after a while and reported as still running.
  */
-async function serveAgain(bot: E2eBot, spawnAs: { uid?: number; gid?: number } = {}): Promise<CliResult> {
+async function serveAgain(bot: E2eBot): Promise<CliResult> {
   const child = spawn(process.execPath, [BIN, 'serve', '--config', bot.configPath], {
     cwd: join(BIN, '..', '..'),
     env: { ...bot.env, PATH: process.env.PATH ?? '', HOME: '/tmp', PORT: String(await freePort()), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
-    ...spawnAs,
   });
   let stdout = '';
   let stderr = '';
@@ -39,6 +38,19 @@ async function serveAgain(bot: E2eBot, spawnAs: { uid?: number; gid?: number } =
   const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
   clearTimeout(stillRunning);
   return { code: signal === 'SIGKILL' ? null : code, stdout, stderr: signal === 'SIGKILL' ? `still serving after 25 s\n${stderr}` : stderr };
+}
+
+/**
+ * Makes a file unwritable even for root (who may write anything chmod forbids): the immutable
+ * attribute, as a read-only mount would; for any other user a read-only mode is enough.
+ */
+function makeUnwritable(file: string): { undo(): void } {
+  if (process.getuid?.() !== 0) {
+    chmodSync(file, 0o444);
+    return { undo: () => chmodSync(file, 0o644) };
+  }
+  execFileSync('chattr', ['+i', file]);
+  return { undo: () => execFileSync('chattr', ['-i', file]) };
 }
 
 function describeRun(r: CliResult): string {
@@ -135,16 +147,17 @@ describe('a store the bot must not start on', () => {
     expect(refused.stderr).toContain('docs/runbook.md');
   });
 
-  it.runIf(process.platform === 'linux')('a database this user cannot write: refused at start instead of reporting ready', async () => {
+  it('a database this user cannot write: refused at start instead of reporting ready', async () => {
     e = await startE2e();
     await e.bot.stop('SIGTERM');
     const file = join(e.dir, 'kd.db');
-    // The file is read-only for the serving user; as root (who may write anything) the bot runs as
-    // `nobody`, who can read the file and its directory but not write the file.
-    chmodSync(file, 0o444);
-    chmodSync(e.dir, 0o777);
-    chmodSync(e.configPath, 0o444);
-    const refused = await serveAgain(e, process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {});
+    const unwritable = makeUnwritable(file);
+    let refused: CliResult;
+    try {
+      refused = await serveAgain(e);
+    } finally {
+      unwritable.undo();
+    }
     expect(refused.code, describeRun(refused)).toBe(2);
     expect(refused.stderr).toContain('cannot be written');
     expect(refused.stderr).toContain('does not start on a store it cannot write');
