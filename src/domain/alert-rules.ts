@@ -1,10 +1,9 @@
-import type { AlertSettings } from '../config/schema.ts';
+import type { AlertSettings } from './release-settings.ts';
 import type { Alert, AlertChannelName, AlertFacts, AlertKind, AlertLevel } from './alert.ts';
 import type { Deployment, DeploymentEvent } from './deployment.ts';
 import { versionLabel } from './deployment.ts';
+import { SYSTEM_ACTOR } from './actors.ts';
 
-/** The system actor, as decide() records it (kept here so the rules do not depend on decide). */
-const SYSTEM_ACTOR = 'kevin-deploy';
 
 /**
  * What the outbox must do for one committed status change:

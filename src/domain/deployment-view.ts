@@ -1,5 +1,6 @@
 import type { Deployment, DeploymentEvent, VersionInfo } from './deployment.ts';
-import type { FreezeLock } from '../ports/store.ts';
+import type { FreezeLock } from './freeze-lock.ts';
+import { allowedActions, stateOf, type ActionName } from './release-state.ts';
 
 /**
  * A deployment as the API and `--json` show it. These field names are the external contract:
@@ -30,6 +31,12 @@ export interface DeploymentView {
   rollbackReady: { ready: boolean; detail: string; checkedAt: string } | null;
   /** Why the window paused (metrics inconclusive) and waits for a person. */
   pausedBecause: string | null;
+  /**
+   * What people may do now, as allowedActions() says (the same answer the Slack card's buttons
+   * come from): each with whether it needs --override and what it means here when that differs
+   * from its name ("accept", "retry", "new-rollback").
+   */
+  actions: Array<{ action: ActionName; needsOverride: boolean; meaning?: 'accept' | 'retry' | 'new-rollback' }>;
   nextCheckAt: string | null;
   queuePosition?: number | null;
   createdAt: string;
@@ -52,6 +59,7 @@ export function toDeploymentView(
 ): DeploymentView {
   const steps = extra.steps ?? [];
   const step = d.progress.canaryStep;
+  const state = stateOf(d);
   return {
     id: d.id,
     kind: d.kind,
@@ -71,10 +79,13 @@ export function toDeploymentView(
     checks: d.progress.lastChecks ?? [],
     evaluations: d.progress.lastEvaluations ?? [],
     ...(steps.length > 1 && step !== undefined
-      ? { canary: { step: step + 1, steps: steps.length, percent: steps[step] ?? 100, awaitingPromotion: Boolean(d.progress.awaitingPromotion) } }
+      ? { canary: { step: step + 1, steps: steps.length, percent: steps[step] ?? 100, awaitingPromotion: state.stage === 'monitoring' && state.phase === 'at-gate' } }
       : {}),
     rollbackReady: d.progress.rollbackReady ?? null,
-    pausedBecause: d.progress.pausedBecause ?? null,
+    pausedBecause: state.stage === 'monitoring' && state.phase === 'paused' ? state.because : null,
+    actions: allowedActions(d)
+      .filter((a) => a.offered)
+      .map((a) => ({ action: a.action, needsOverride: a.needsOverride, ...(a.meaning ? { meaning: a.meaning } : {}) })),
     nextCheckAt: d.wakeAt,
     ...(extra.queuePosition !== undefined ? { queuePosition: extra.queuePosition } : {}),
     createdAt: d.createdAt,

@@ -1,4 +1,4 @@
-import type { MetricReading } from '../ports/metrics-source.ts';
+import type { MetricReading } from './metric-reading.ts';
 import type { CheckResult, Split, VersionInfo } from './deployment.ts';
 
 /** A platform call that did not succeed, as the domain sees it: a code, words, and whether to try again. */
@@ -6,13 +6,27 @@ export interface PlatformFailure {
   code: string;
   message: string;
   retryable: boolean;
+  /**
+   * The platform refused the change outright and says nothing moved (e.g. it will not serve an
+   * old version with new secrets): a switch refused this way ends the release with traffic
+   * untouched instead of rolling back.
+   */
+  nothingChanged?: boolean | undefined;
 }
 
 /** The live deployment on the platform: its split and what is known about each version in it. */
 export interface LiveTraffic {
   split: Split;
   versions: VersionInfo[];
+  /** What to do when nothing is live yet, in the platform's terms ("deploy a first version with `wrangler deploy`"). */
+  emptyAdvice?: string | undefined;
 }
+
+/**
+ * How green is reached before it has traffic, as the platform does it: as part of the live
+ * split at 0 % (staging changes the split), or on its own (staging changes nothing).
+ */
+export type GreenReach = 'in-split' | 'on-its-own';
 
 /**
  * Everything that can happen to a deployment: the outcome of a step the runner executed, the
@@ -21,7 +35,7 @@ export interface LiveTraffic {
 export type Input =
   | { type: 'claimed' }
   | { type: 'tick' }
-  | { type: 'resolved'; version: VersionInfo; live: LiveTraffic }
+  | { type: 'resolved'; version: VersionInfo; live: LiveTraffic; greenReach: GreenReach }
   | { type: 'platform-error'; error: PlatformFailure }
   | { type: 'split-verified'; split: Split }
   | { type: 'checks'; results: CheckResult[]; metrics?: { green: MetricReading; blue?: MetricReading | undefined } | undefined }

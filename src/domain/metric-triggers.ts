@@ -1,6 +1,6 @@
-import { formatDuration } from '../config/duration.ts';
-import type { TargetSettings } from '../config/schema.ts';
-import type { MetricReading } from '../ports/metrics-source.ts';
+import { formatDuration } from './format-duration.ts';
+import type { ReleaseSettings } from './release-settings.ts';
+import type { MetricReading } from './metric-reading.ts';
 
 /** One monitoring sample's figures: green's, and blue's when blue still has traffic to compare with. */
 export interface MetricSample {
@@ -49,7 +49,7 @@ function judged(reading: MetricReading | undefined, figure: number | null | unde
 }
 
 /** The metric signals configured for this target; none when the metrics source is `none`. */
-export function metricSignals(settings: TargetSettings, blueHasTraffic: boolean): Signal[] {
+export function metricSignals(settings: ReleaseSettings, blueHasTraffic: boolean): Signal[] {
   if (settings.monitor.metrics.source === 'none') return [];
   const t = settings.monitor.triggers;
   const signals: Signal[] = [
@@ -115,11 +115,11 @@ function atMost(value: number, unit: Evaluation['unit']): string {
  * interval after the previous probe ended, and a probe of a slow green can take up to the health
  * timeout; one more interval is slack. A longer gap means nobody was watching (the bot was down).
  */
-export function maxSampleGapMs(settings: TargetSettings): number {
+export function maxSampleGapMs(settings: ReleaseSettings): number {
   return 2 * settings.monitor.interval + settings.health.timeout;
 }
 
-export function evaluateSignal(signal: Signal, samples: readonly MetricSample[], settings: TargetSettings): Evaluation {
+export function evaluateSignal(signal: Signal, samples: readonly MetricSample[], settings: ReleaseSettings): Evaluation {
   const interval = settings.monitor.interval;
   const maxGap = maxSampleGapMs(settings);
   const min = settings.monitor.minRequests;
@@ -178,7 +178,7 @@ export function evaluateSignal(signal: Signal, samples: readonly MetricSample[],
  * to at least its sustainedFor — otherwise a sustained breach could have gone unseen, and the
  * window is inconclusive rather than a pass.
  */
-export function inconclusiveSignals(samples: readonly MetricSample[], settings: TargetSettings, blueHasTraffic: boolean): string[] {
+export function inconclusiveSignals(samples: readonly MetricSample[], settings: ReleaseSettings, blueHasTraffic: boolean): string[] {
   const interval = settings.monitor.interval;
   const problems: string[] = [];
   for (const signal of metricSignals(settings, blueHasTraffic)) {

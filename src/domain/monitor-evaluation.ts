@@ -1,5 +1,5 @@
-import type { TargetSettings } from '../config/schema.ts';
-import type { MetricReading } from '../ports/metrics-source.ts';
+import type { ReleaseSettings } from './release-settings.ts';
+import type { MetricReading } from './metric-reading.ts';
 import type { CheckResult, Progress } from './deployment.ts';
 import { evaluateSignal, metricSignals, type Evaluation, type MetricSample } from './metric-triggers.ts';
 
@@ -32,7 +32,7 @@ export interface EvaluationContext {
 export type MonitorTrigger = (
   memory: Progress,
   sample: MonitorSample,
-  settings: TargetSettings,
+  settings: ReleaseSettings,
   context: EvaluationContext,
 ) => { memory: Progress; finding?: TriggerFinding; evaluations?: Evaluation[] };
 
@@ -104,7 +104,7 @@ export const metricTriggers: MonitorTrigger = (memory, sample, settings, context
 };
 
 /** Enough history for the longest sustained window (and the whole monitoring window), bounded. */
-function maxSamples(settings: TargetSettings): number {
+function maxSamples(settings: ReleaseSettings): number {
   const t = settings.monitor.triggers;
   const longest = Math.max(t.errorRate.sustainedFor, t.responseTime.sustainedFor, t.relativeErrorRate?.sustainedFor ?? 0, settings.monitor.window);
   return Math.min(500, Math.ceil(longest / settings.monitor.interval) + 2);
@@ -116,7 +116,7 @@ export const MONITOR_TRIGGERS: readonly MonitorTrigger[] = [contentTrigger, heal
 export function evaluateMonitorSample(
   memory: Progress,
   sample: MonitorSample,
-  settings: TargetSettings,
+  settings: ReleaseSettings,
   context: EvaluationContext = { blueHasTraffic: false },
   triggers: readonly MonitorTrigger[] = MONITOR_TRIGGERS,
 ): { memory: Progress; finding?: TriggerFinding; evaluations: Evaluation[] } {

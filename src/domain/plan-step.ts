@@ -1,5 +1,6 @@
-import type { TargetSettings } from '../config/schema.ts';
+import type { ReleaseSettings } from './release-settings.ts';
 import { rollbackTargetOf, type Deployment, type Split, type VersionInfo } from './deployment.ts';
+import { stateOf, waitsForPromotion } from './release-state.ts';
 import { isTerminal } from './stages.ts';
 
 /** Which version a probe run looks at, and how it reaches it. */
@@ -33,7 +34,7 @@ export type Step =
       metrics?: { green: string; blue?: string | undefined } | undefined;
     };
 
-export function planStep(d: Deployment, now: Date, settings: TargetSettings): Step {
+export function planStep(d: Deployment, now: Date, settings: ReleaseSettings): Step {
   if (isTerminal(d.stage)) return { type: 'none' };
   const due = d.wakeAt === null || Date.parse(d.wakeAt) <= now.getTime();
   const waitUntil: Step = { type: 'wait', until: d.wakeAt };
@@ -46,12 +47,14 @@ export function planStep(d: Deployment, now: Date, settings: TargetSettings): St
     case 'staging':
       if (!d.progress.targetSplit) return { type: 'wait', until: null };
       return due ? { type: 'apply-split', split: d.progress.targetSplit } : waitUntil;
-    case 'switching':
+    case 'switching': {
       if (!d.progress.targetSplit) return { type: 'wait', until: null };
       if (!due) return waitUntil;
       // Rollback readiness first, once per switch; then the split.
-      if (!d.progress.rollbackReady && d.previousVersion) return { type: 'check-readiness', versionId: d.previousVersion.id };
+      const state = stateOf(d);
+      if (state.stage === 'switching' && state.phase === 'checking-rollback-readiness') return { type: 'check-readiness', versionId: d.previousVersion!.id };
       return { type: 'apply-split', split: d.progress.targetSplit };
+    }
     case 'verifying':
       if (!due) return waitUntil;
       return d.version
@@ -61,7 +64,7 @@ export function planStep(d: Deployment, now: Date, settings: TargetSettings): St
       return due ? { type: 'tick' } : waitUntil;
     case 'monitoring': {
       // A canary gate or a paused window waits for a person.
-      if (d.progress.awaitingPromotion || d.progress.pausedBecause) return { type: 'wait', until: null };
+      if (waitsForPromotion(stateOf(d))) return { type: 'wait', until: null };
       if (!d.version) return { type: 'wait', until: null };
       if (!due) return waitUntil;
       const blue = d.previousVersion;
@@ -77,7 +80,8 @@ export function planStep(d: Deployment, now: Date, settings: TargetSettings): St
     }
     case 'rolling_back': {
       if (!due) return waitUntil;
-      if ((d.progress.rollbackPhase ?? 'switch') === 'switch' && d.progress.targetSplit) {
+      const state = stateOf(d);
+      if (state.stage === 'rolling_back' && state.phase === 'switching-back' && d.progress.targetSplit) {
         return { type: 'apply-split', split: d.progress.targetSplit };
       }
       const target = rollbackTargetOf(d);

@@ -1,4 +1,7 @@
-import type { Role, TargetSettings } from '../config/schema.ts';
+import type { ReleaseSettings } from './release-settings.ts';
+
+export const ROLES = ['deployer', 'approver', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
 
 /** Someone acting on kevin-deploy: an API token's actor, later a Slack or Discord user. */
 export interface Actor {
@@ -15,7 +18,7 @@ export type Permission = 'deploy' | 'approve' | 'rollback' | 'lock' | 'read';
 export type Authorization = { allowed: true } | { allowed: false; message: string };
 
 /** The principals allowed to do `permission` on a target, from its settings. */
-export function principalsFor(permission: Permission, settings: TargetSettings): readonly string[] {
+export function principalsFor(permission: Permission, settings: ReleaseSettings): readonly string[] {
   switch (permission) {
     case 'deploy':
       return settings.access.deploy;
@@ -43,7 +46,7 @@ export function matchesPrincipal(actor: Actor, principal: string): boolean {
 export function authorize(
   actor: Actor,
   permission: Permission,
-  settings: TargetSettings,
+  settings: ReleaseSettings,
   knownActors: ReadonlyArray<{ actor: string; roles: readonly Role[] }> = [],
 ): Authorization {
   if (actor.roles.includes('admin')) return { allowed: true };

@@ -24,6 +24,11 @@ const PREDICATES: Record<Stage, string> = {
   cancelled: 'was cancelled',
 };
 
+/** A stage as a label: "awaiting approval", "rolled back" (tables and --json keep the contract's names). */
+export function stageLabel(stage: Stage): string {
+  return stage.replaceAll('_', ' ');
+}
+
 export function stageInWords(stage: Stage): string {
-  return PREDICATES[stage] ?? `is ${String(stage).replace(/_/g, ' ')}`;
+  return PREDICATES[stage] ?? `is ${stageLabel(stage)}`;
 }

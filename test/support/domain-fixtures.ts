@@ -1,11 +1,13 @@
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { TargetSettings, TargetSettingsInput } from '../../src/config/schema.ts';
 import type { CheckResult, Deployment, Split, VersionInfo } from '../../src/domain/deployment.ts';
-import type { Decision } from '../../src/domain/decide.ts';
+import { decide, type Decision } from '../../src/domain/decide/index.ts';
+import { planStep, type Step } from '../../src/domain/plan-step.ts';
+import type { ReleaseSettings } from '../../src/domain/release-settings.ts';
 import type { Input } from '../../src/domain/inputs.ts';
 import type { MetricSample } from '../../src/domain/metric-triggers.ts';
 import type { Stage } from '../../src/domain/stages.ts';
-import type { MetricReading } from '../../src/ports/metrics-source.ts';
+import type { MetricReading } from '../../src/domain/metric-reading.ts';
 
 /**
  * Fixtures for the pure domain tests: target settings produced by the real config loader (so
@@ -208,10 +210,22 @@ export function inStage(stage: Stage, overrides: Partial<Deployment> = {}): Depl
   return { ...base, ...perStage, ...overrides };
 }
 
+/** A decision together with the step the runner would plan next from the new status. */
+export type PlannedDecision = Extract<Decision, { ok: false }> | (Extract<Decision, { ok: true }> & { intents: Step[] });
+
+/**
+ * decide(), plus what the runner would do next: planStep() on the new status at the same instant
+ * and with the same settings — so a test of a rule also says which step the release takes next.
+ */
+export function decideAndPlan(d: Deployment, input: Input, now: Date, s: ReleaseSettings): PlannedDecision {
+  const r = decide(d, input, now, s);
+  return r.ok ? { ...r, intents: [planStep(r.deployment, now, s)] } : r;
+}
+
 /** The successful branch of a decision; fails the test with the refusal otherwise. */
-export function accepted(decision: Decision): Extract<Decision, { ok: true }> {
+export function accepted<T extends Decision>(decision: T): Extract<T, { ok: true }> {
   if (!decision.ok) throw new Error(`expected the input to be accepted, got ${decision.refusal.code}: ${decision.refusal.message}`);
-  return decision;
+  return decision as Extract<T, { ok: true }>;
 }
 
 /** The refusal of a decision; fails the test when the input was accepted. */

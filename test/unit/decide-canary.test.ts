@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetSettings } from '../../src/config/schema.ts';
-import { SYSTEM_ACTOR, decide, stepsOf, type Decision } from '../../src/domain/decide.ts';
+import { SYSTEM_ACTOR } from '../../src/domain/actors.ts';
+import { stepsOf } from '../../src/domain/canary-steps.ts';
 import type { Deployment, Split } from '../../src/domain/deployment.ts';
 import type { Input } from '../../src/domain/inputs.ts';
 import { planStep } from '../../src/domain/plan-step.ts';
 import {
+  type PlannedDecision,
+  decideAndPlan,
   BLUE,
   GREEN,
   HEALTHY_CHECKS,
@@ -47,7 +50,7 @@ const notReady: Input = { type: 'readiness', ready: false, detail: NOT_READY_DET
 const clean: Input = { type: 'checks', results: HEALTHY_CHECKS };
 const verified = (s: Split): Input => ({ type: 'split-verified', split: s });
 
-type Ok = Extract<Decision, { ok: true }>;
+type Ok = Extract<PlannedDecision, { ok: true }>;
 
 /** A tiny runner: applies inputs in order, each at its time, and keeps every decision. */
 class Run {
@@ -58,7 +61,7 @@ class Run {
   ) {}
 
   apply(input: Input, ms: number): Ok {
-    const r = accepted(decide(this.d, input, at(ms), this.s));
+    const r = accepted(decideAndPlan(this.d, input, at(ms), this.s));
     this.decisions.push(r);
     this.d = r.deployment;
     return r;
@@ -155,13 +158,13 @@ describe('canary: steps [10, 50, 100], bake 2m, no gate', () => {
 
   it('steps [10, 50] without 100: 100 is the appended last step', () => {
     const s = settings({ strategy: { type: 'canary', steps: [10, 50], bakeTime: '2m' } });
-    const r = accepted(decide(inStage('awaiting_approval'), approve('bob'), at(MINUTE), s));
+    const r = accepted(decideAndPlan(inStage('awaiting_approval'), approve('bob'), at(MINUTE), s));
     expect(r.deployment.reason).toBe('approved by bob; step 1 of 3: 10 % of traffic to v2 (bbbbbbbb)');
     const lastSwitch = inStage('monitoring', {
       split: split(50),
       progress: { attempt: 0, canaryStep: 1, monitorStartedAt: iso(), monitorEndsAt: iso(BAKE) },
     });
-    const next = accepted(decide(lastSwitch, clean, at(BAKE), s));
+    const next = accepted(decideAndPlan(lastSwitch, clean, at(BAKE), s));
     expect(next.deployment.stage).toBe('switching');
     expect(next.deployment.progress.targetSplit).toEqual(split(100));
     expect(next.deployment.progress.canaryStep).toBe(2);
@@ -170,7 +173,7 @@ describe('canary: steps [10, 50, 100], bake 2m, no gate', () => {
   it('no bakeTime: each step watches the full monitor.window', () => {
     const s = settings({ strategy: { type: 'canary', steps: [10, 50, 100] } });
     const d = inStage('switching', { progress: { attempt: 0, targetSplit: split(10), canaryStep: 0 } });
-    const r = accepted(decide(d, verified(split(10)), at(SECOND), s));
+    const r = accepted(decideAndPlan(d, verified(split(10)), at(SECOND), s));
     expect(r.deployment.progress.monitorEndsAt).toBe(iso(SECOND + WINDOW));
   });
 
@@ -180,7 +183,7 @@ describe('canary: steps [10, 50, 100], bake 2m, no gate', () => {
       progress: { attempt: 0, canaryStep: 1, monitorStartedAt: iso(), monitorEndsAt: iso(BAKE) },
     });
     const kevinMissing = checksFailing({ name: 'content /', detail: '"KEVIN" missing on /' });
-    const r = accepted(decide(d, { type: 'checks', results: kevinMissing }, at(INTERVAL), CANARY));
+    const r = accepted(decideAndPlan(d, { type: 'checks', results: kevinMissing }, at(INTERVAL), CANARY));
     expect(r.deployment.stage).toBe('rolling_back');
     expect(r.deployment.progress.targetSplit).toEqual(ROLLED_BACK);
     expect(r.deployment.reason).toBe('rolling back to v1 (aaaaaaaa): content trigger (emergency): content check failed — content /: "KEVIN" missing on /');
@@ -202,7 +205,7 @@ describe('canary: steps [10, 50, 100], bake 2m, no gate', () => {
   it('a manual rollback or cancel during a step rolls back to blue 100 %', () => {
     const d = inStage('monitoring', { split: split(10), progress: { attempt: 0, canaryStep: 0, monitorStartedAt: iso(), monitorEndsAt: iso(BAKE) } });
     for (const input of [{ type: 'rollback', actor: 'carol' }, { type: 'cancel', actor: 'carol' }] as Input[]) {
-      const r = accepted(decide(d, input, at(INTERVAL), CANARY));
+      const r = accepted(decideAndPlan(d, input, at(INTERVAL), CANARY));
       expect(r.deployment.stage).toBe('rolling_back');
       expect(r.deployment.progress.targetSplit).toEqual(ROLLED_BACK);
     }
@@ -210,7 +213,7 @@ describe('canary: steps [10, 50, 100], bake 2m, no gate', () => {
 
   it('promote while a step is baking without a gate is refused', () => {
     const d = inStage('monitoring', { split: split(10), progress: { attempt: 0, canaryStep: 0, monitorStartedAt: iso(), monitorEndsAt: iso(BAKE) } });
-    expect(refused(decide(d, promote('carol'), at(INTERVAL), CANARY)).code).toBe('STALE_ACTION');
+    expect(refused(decideAndPlan(d, promote('carol'), at(INTERVAL), CANARY)).code).toBe('STALE_ACTION');
   });
 });
 
@@ -265,14 +268,14 @@ describe('canary with a manual gate', () => {
       split: split(100),
       progress: { attempt: 0, canaryStep: 2, monitorStartedAt: iso(), monitorEndsAt: iso(WINDOW) },
     });
-    const r = accepted(decide(d, clean, at(WINDOW), GATED));
+    const r = accepted(decideAndPlan(d, clean, at(WINDOW), GATED));
     expect(r.deployment.stage).toBe('succeeded');
   });
 
   it('a second promote after the first is refused', () => {
     const run = atGate();
     run.apply(promote('carol'), BAKE + MINUTE);
-    expect(refused(decide(run.d, promote('dave'), at(BAKE + 2 * MINUTE), GATED)).code).toBe('STALE_ACTION');
+    expect(refused(decideAndPlan(run.d, promote('dave'), at(BAKE + 2 * MINUTE), GATED)).code).toBe('STALE_ACTION');
   });
 });
 
@@ -360,7 +363,7 @@ describe('rollback readiness before the first switch', () => {
   const switching = (more: Partial<Deployment> = {}) => inStage('switching', { progress: { attempt: 0, targetSplit: split(100), canaryStep: 0 }, ...more });
 
   it('ready → recorded, then the split', () => {
-    const r = accepted(decide(switching(), ready, at(SECOND), BLUE_GREEN));
+    const r = accepted(decideAndPlan(switching(), ready, at(SECOND), BLUE_GREEN));
     expect(r.deployment.stage).toBe('switching');
     expect(r.deployment.reason).toBe('in switching — rollback ready');
     expect(r.deployment.progress.rollbackReady).toEqual({ ready: true, detail: 'v1 (aaaaaaaa) is deployable', checkedAt: iso(SECOND) });
@@ -374,20 +377,20 @@ describe('rollback readiness before the first switch', () => {
     expect(r.intents).toEqual([{ type: 'apply-split', split: split(100) }]);
   });
 
-  it('blue staged through Cloudflare without --force: the detail adds that no secrets change is pending', () => {
+  it('blue in a split the platform accepted without --force: the detail adds that no secrets change is pending', () => {
     const staged = switching({ stageTimes: { requested: iso(-MINUTE), staging: iso(-30 * SECOND), switching: iso() } });
-    const r = accepted(decide(staged, ready, at(SECOND), BLUE_GREEN));
+    const r = accepted(decideAndPlan(staged, ready, at(SECOND), BLUE_GREEN));
     expect(r.deployment.progress.rollbackReady?.detail).toBe(
-      'v1 (aaaaaaaa) is deployable; Cloudflare accepted blue at staging (no secrets change pending)',
+      'v1 (aaaaaaaa) is deployable; the platform accepted a split with blue in it (no secrets change pending)',
     );
-    const forced = accepted(decide({ ...staged, force: true }, ready, at(SECOND), BLUE_GREEN));
+    const forced = accepted(decideAndPlan({ ...staged, force: true }, ready, at(SECOND), BLUE_GREEN));
     expect(forced.deployment.progress.rollbackReady?.detail).toBe('v1 (aaaaaaaa) is deployable');
   });
 
   it('not ready → awaiting_approval again, approvals cleared, the finding recorded', () => {
     const now = at(SECOND);
     const d = switching({ approvals: [{ actor: 'bob', at: iso() }], progress: { attempt: 0, targetSplit: split(100), canaryStep: 0, lastChecks: HEALTHY_CHECKS } });
-    const r = accepted(decide(d, notReady, now, BLUE_GREEN));
+    const r = accepted(decideAndPlan(d, notReady, now, BLUE_GREEN));
     const expiresAt = iso(SECOND + HOUR);
     const rollbackReady = { ready: false, detail: NOT_READY_DETAIL, checkedAt: iso(SECOND) };
     expect(r.deployment.stage).toBe('awaiting_approval');
@@ -410,17 +413,17 @@ describe('rollback readiness before the first switch', () => {
   });
 
   describe('then', () => {
-    const reopened = () => accepted(decide(switching({ approvals: [{ actor: 'bob', at: iso() }] }), notReady, at(SECOND), BLUE_GREEN)).deployment;
+    const reopened = () => accepted(decideAndPlan(switching({ approvals: [{ actor: 'bob', at: iso() }] }), notReady, at(SECOND), BLUE_GREEN)).deployment;
 
     it('a plain approve is refused: ROLLBACK_NOT_READY', () => {
-      expect(refused(decide(reopened(), approve('bob'), at(MINUTE), BLUE_GREEN))).toEqual({
+      expect(refused(decideAndPlan(reopened(), approve('bob'), at(MINUTE), BLUE_GREEN))).toEqual({
         code: 'ROLLBACK_NOT_READY',
         message: `a rollback to v1 (aaaaaaaa) would not be possible (${NOT_READY_DETAIL}); approve with override to switch anyway`,
       });
     });
 
     it('four-eyes still applies to an approve with override', () => {
-      expect(refused(decide(reopened(), approve('alice', true), at(MINUTE), BLUE_GREEN)).code).toBe('FOUR_EYES');
+      expect(refused(decideAndPlan(reopened(), approve('alice', true), at(MINUTE), BLUE_GREEN)).code).toBe('FOUR_EYES');
     });
 
     it('approve with override → switching green alone (Cloudflare refuses any deployment listing blue); the readiness step then proceeds although not ready', () => {
@@ -448,31 +451,31 @@ describe('rollback readiness before the first switch', () => {
     });
 
     it('reject is still possible', () => {
-      expect(accepted(decide(reopened(), { type: 'reject', actor: 'bob' }, at(MINUTE), BLUE_GREEN)).deployment.stage).toBe('rejected');
+      expect(accepted(decideAndPlan(reopened(), { type: 'reject', actor: 'bob' }, at(MINUTE), BLUE_GREEN)).deployment.stage).toBe('rejected');
     });
 
     it('the re-opened approval expires like any other', () => {
-      const r = accepted(decide(reopened(), { type: 'tick' }, at(SECOND + HOUR), BLUE_GREEN));
+      const r = accepted(decideAndPlan(reopened(), { type: 'tick' }, at(SECOND + HOUR), BLUE_GREEN));
       expect(r.deployment.stage).toBe('expired');
     });
 
     it('with auto approval the policy does not override by itself: a person must', () => {
       const auto = settings({ approval: { mode: 'auto' } });
-      const r = accepted(decide(switching(), notReady, at(SECOND), auto));
+      const r = accepted(decideAndPlan(switching(), notReady, at(SECOND), auto));
       expect(r.deployment.stage).toBe('awaiting_approval');
       expect(r.deployment.approvals).toEqual([]);
     });
   });
 
   it('a readiness answer outside switching means nothing', () => {
-    expect(refused(decide(inStage('monitoring'), ready, at(SECOND), BLUE_GREEN)).code).toBe('IGNORED_INPUT');
-    expect(refused(decide(inStage('awaiting_approval'), notReady, at(SECOND), BLUE_GREEN)).code).toBe('IGNORED_INPUT');
+    expect(refused(decideAndPlan(inStage('monitoring'), ready, at(SECOND), BLUE_GREEN)).code).toBe('IGNORED_INPUT');
+    expect(refused(decideAndPlan(inStage('awaiting_approval'), notReady, at(SECOND), BLUE_GREEN)).code).toBe('IGNORED_INPUT');
   });
 
   it('a platform retry during the switch does not re-check readiness', () => {
-    const checked = accepted(decide(switching(), ready, at(SECOND), BLUE_GREEN)).deployment;
+    const checked = accepted(decideAndPlan(switching(), ready, at(SECOND), BLUE_GREEN)).deployment;
     const retried = accepted(
-      decide(checked, { type: 'platform-error', error: { code: 'CLOUDFLARE_UNAVAILABLE', message: 'Cloudflare answered 503', retryable: true } }, at(2 * SECOND), BLUE_GREEN),
+      decideAndPlan(checked, { type: 'platform-error', error: { code: 'CLOUDFLARE_UNAVAILABLE', message: 'Cloudflare answered 503', retryable: true } }, at(2 * SECOND), BLUE_GREEN),
     );
     expect(retried.deployment.progress.rollbackReady).toEqual(checked.progress.rollbackReady);
     expect(planStep(retried.deployment, at(HOUR), BLUE_GREEN)).toEqual({ type: 'apply-split', split: split(100) });
@@ -508,7 +511,7 @@ describe('rollback readiness before a later canary step', () => {
   });
 
   it('a plain promote is refused: ROLLBACK_NOT_READY', () => {
-    expect(refused(decide(onHold().d, promote('carol'), at(MINUTE), CANARY))).toEqual({
+    expect(refused(decideAndPlan(onHold().d, promote('carol'), at(MINUTE), CANARY))).toEqual({
       code: 'ROLLBACK_NOT_READY',
       message: `a rollback would not be possible (${NOT_READY_DETAIL}); promote with override to go on`,
     });
@@ -527,13 +530,13 @@ describe('rollback readiness before a later canary step', () => {
   });
 
   it('rollback while on hold → rolling_back to blue 100 %', () => {
-    const r = accepted(decide(onHold().d, { type: 'rollback', actor: 'carol' }, at(MINUTE), CANARY));
+    const r = accepted(decideAndPlan(onHold().d, { type: 'rollback', actor: 'carol' }, at(MINUTE), CANARY));
     expect(r.deployment.stage).toBe('rolling_back');
     expect(r.deployment.progress.targetSplit).toEqual(ROLLED_BACK);
   });
 
   it('ready before a later step → it goes on', () => {
-    const r = accepted(decide(switchingStep2(), ready, at(SECOND), CANARY));
+    const r = accepted(decideAndPlan(switchingStep2(), ready, at(SECOND), CANARY));
     expect(r.deployment.stage).toBe('switching');
     expect(r.intents).toEqual([{ type: 'apply-split', split: split(50) }]);
   });

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetSettings } from '../../src/config/schema.ts';
-import { SYSTEM_ACTOR, decide, type Decision } from '../../src/domain/decide.ts';
+import { SYSTEM_ACTOR } from '../../src/domain/actors.ts';
 import { sampleNumberOf } from '../../src/domain/monitor-evaluation.ts';
 import type { Deployment } from '../../src/domain/deployment.ts';
 import type { Input } from '../../src/domain/inputs.ts';
 import type { Evaluation } from '../../src/domain/metric-triggers.ts';
 import { planStep } from '../../src/domain/plan-step.ts';
-import type { MetricReading } from '../../src/ports/metrics-source.ts';
+import type { MetricReading } from '../../src/domain/metric-reading.ts';
 import {
+  type PlannedDecision,
+  decideAndPlan,
   APP_JSON,
   BLUE,
   GREEN,
@@ -27,7 +29,7 @@ import {
 } from '../support/domain-fixtures.ts';
 
 /**
- * decide() while monitoring with a metrics source (app-json): the metric triggers, the
+ * decideAndPlan() while monitoring with a metrics source (app-json): the metric triggers, the
  * inconclusive-window policies, shadow mode, and the persisted sample history. Interval 30 s,
  * window 5m, error rate > 5 % for 2m, response time > 5000 ms for 1m, minRequests 10.
  */
@@ -50,7 +52,7 @@ function reading0(): Partial<MetricReading> {
 const watching = (more: Partial<Deployment> = {}): Deployment => inStage('monitoring', more);
 
 interface Fed {
-  decisions: Array<Extract<Decision, { ok: true }>>;
+  decisions: Array<Extract<PlannedDecision, { ok: true }>>;
   last: Deployment;
 }
 
@@ -59,7 +61,7 @@ function feed(d: Deployment, inputs: Array<[number, Input]>, s: TargetSettings):
   const decisions: Fed['decisions'] = [];
   let current = d;
   for (const [ms, input] of inputs) {
-    const r = accepted(decide(current, input, at(ms), s));
+    const r = accepted(decideAndPlan(current, input, at(ms), s));
     decisions.push(r);
     current = r.deployment;
     if (current.stage !== 'monitoring') break;
@@ -157,7 +159,7 @@ describe('decide + metrics: a trigger fires', () => {
   it('the content trigger still wins over a metric trigger in the same sample', () => {
     const three = feed(watching(), every(0, 60 * SECOND, { errorRatePercent: 20 }), M).last;
     const kevinMissing = checksFailing({ name: 'content /', detail: '"KEVIN" missing on /' });
-    const r = accepted(decide(three, sampled({ errorRatePercent: 20 }, { checks: kevinMissing }), at(90 * SECOND), M));
+    const r = accepted(decideAndPlan(three, sampled({ errorRatePercent: 20 }, { checks: kevinMissing }), at(90 * SECOND), M));
     expect(r.deployment.stage).toBe('rolling_back');
     expect(r.deployment.progress.rollbackCause).toMatch(/^content trigger \(emergency\)/);
   });
@@ -236,7 +238,7 @@ describe('decide + metrics: an inconclusive window is never a silent pass', () =
   it('promote on a paused window → succeeded, accepted by the person, quoting why it had paused', () => {
     const paused = feed(watching(), noTrafficWindow, M).last;
     const now = at(WINDOW_END + 10 * MINUTE);
-    const r = accepted(decide(paused, { type: 'promote', actor: 'carol' }, now, M));
+    const r = accepted(decideAndPlan(paused, { type: 'promote', actor: 'carol' }, now, M));
     expect(r.deployment.stage).toBe('succeeded');
     expect(r.deployment.reason).toBe(`accepted by carol (${paused.progress.pausedBecause}); v2 (bbbbbbbb) is the new last-known-good`);
     expect(r.events).toEqual([
@@ -248,7 +250,7 @@ describe('decide + metrics: an inconclusive window is never a silent pass', () =
 
   it('rollback on a paused window → rolling_back', () => {
     const paused = feed(watching(), noTrafficWindow, M).last;
-    const r = accepted(decide(paused, { type: 'rollback', actor: 'carol' }, at(WINDOW_END + MINUTE), M));
+    const r = accepted(decideAndPlan(paused, { type: 'rollback', actor: 'carol' }, at(WINDOW_END + MINUTE), M));
     expect(r.deployment.stage).toBe('rolling_back');
     expect(r.deployment.progress.targetSplit).toEqual(STAGED);
   });
@@ -301,7 +303,7 @@ describe('decide + metrics: an inconclusive window is never a silent pass', () =
   });
 
   it('promote on a window that is not paused is refused', () => {
-    const r = refused(decide(watching(), { type: 'promote', actor: 'carol' }, at(MINUTE), M));
+    const r = refused(decideAndPlan(watching(), { type: 'promote', actor: 'carol' }, at(MINUTE), M));
     expect(r.code).toBe('STALE_ACTION');
   });
 });
@@ -327,7 +329,7 @@ describe('decide + metrics: shadow mode', () => {
 
   it('a content failure is reported, not acted on', () => {
     const kevinMissing = checksFailing({ name: 'content /', detail: '"KEVIN" missing on /' });
-    const r = accepted(decide(watching(), sampled({}, { checks: kevinMissing }), at(0), SHADOW));
+    const r = accepted(decideAndPlan(watching(), sampled({}, { checks: kevinMissing }), at(0), SHADOW));
     expect(r.deployment.stage).toBe('monitoring');
     expect(r.events[0]).toMatchObject({ action: 'shadow-finding' });
     expect(r.events[0]!.details.shadowFinding).toMatchObject({ trigger: 'content', level: 'emergency' });
@@ -369,18 +371,18 @@ describe('decide + metrics: the sample history is persisted with the status', ()
   it('a restarted bot (status reloaded from storage) continues the run where it was', () => {
     const three = feed(watching(), every(0, 60 * SECOND, { errorRatePercent: 20 }), M).last;
     const reloaded = JSON.parse(JSON.stringify(three)) as Deployment;
-    const r = accepted(decide(reloaded, sampled({ errorRatePercent: 20 }), at(90 * SECOND), M));
+    const r = accepted(decideAndPlan(reloaded, sampled({ errorRatePercent: 20 }), at(90 * SECOND), M));
     expect(r.deployment.stage).toBe('rolling_back');
     // Without the history, the same sample would only start a run.
     const forgotten = { ...reloaded, progress: { ...reloaded.progress, metricSamples: [] } };
-    expect(accepted(decide(forgotten, sampled({ errorRatePercent: 20 }), at(90 * SECOND), M)).deployment.stage).toBe('monitoring');
+    expect(accepted(decideAndPlan(forgotten, sampled({ errorRatePercent: 20 }), at(90 * SECOND), M)).deployment.stage).toBe('monitoring');
   });
 
   it('time the bot did not watch (down 4 min mid-window) is added to the window, and the event says so', () => {
     const before = feed(watching(), every(0, INTERVAL, { errorRatePercent: 1 }), M).last;
     expect(before.progress.lastWatchedAt).toBe(iso(INTERVAL));
     const back = 4 * MINUTE + INTERVAL;
-    const resumed = accepted(decide(before, sampled({ errorRatePercent: 1 }), at(back), M));
+    const resumed = accepted(decideAndPlan(before, sampled({ errorRatePercent: 1 }), at(back), M));
     // The previous sample was 4 min back; one interval of that was a normal wait, the rest unwatched.
     const unwatchedMs = back - INTERVAL - INTERVAL;
     expect(resumed.deployment.progress).toMatchObject({ monitorEndsAt: iso(WINDOW_END + unwatchedMs), unwatchedMs, lastWatchedAt: iso(back) });
@@ -401,7 +403,7 @@ describe('decide + metrics: the sample history is persisted with the status', ()
   it('a late sample within one watch (two intervals plus the health timeout) moves nothing', () => {
     const before = feed(watching(), every(0, INTERVAL, { errorRatePercent: 1 }), M).last;
     const late = INTERVAL + 2 * INTERVAL + 2 * SECOND; // exactly the allowed gap
-    const r = accepted(decide(before, sampled({ errorRatePercent: 1 }), at(late), M));
+    const r = accepted(decideAndPlan(before, sampled({ errorRatePercent: 1 }), at(late), M));
     expect(r.deployment.progress.monitorEndsAt).toBe(iso(WINDOW_END));
     expect(r.deployment.progress.unwatchedMs).toBeUndefined();
     expect(r.events[0]).toMatchObject({ action: 'monitor-sample' });
@@ -411,12 +413,12 @@ describe('decide + metrics: the sample history is persisted with the status', ()
     const switching = inStage('switching', {
       progress: { attempt: 0, targetSplit: { [GREEN.id]: 100, [BLUE.id]: 0 }, metricSamples: [{ at: iso(), green: { source: APP_JSON, errorRatePercent: 50, avgResponseMs: 1, requests: 100 } }] },
     });
-    const r = accepted(decide(switching, { type: 'split-verified', split: { [GREEN.id]: 100, [BLUE.id]: 0 } }, at(SECOND), M));
+    const r = accepted(decideAndPlan(switching, { type: 'split-verified', split: { [GREEN.id]: 100, [BLUE.id]: 0 } }, at(SECOND), M));
     expect(r.deployment.progress.metricSamples).toBeUndefined();
   });
 
   it('the probe planned while monitoring asks for green\'s figures', () => {
-    const r = accepted(decide(watching(), sampled(), at(0), M));
+    const r = accepted(decideAndPlan(watching(), sampled(), at(0), M));
     expect(r.intents).toEqual([{ type: 'wait', until: iso(INTERVAL) }]);
     expect(planStep(r.deployment, at(INTERVAL), M)).toEqual({
       type: 'probe',

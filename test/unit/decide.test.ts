@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { stageInWords } from '../../src/domain/stage-words.ts';
 import type { TargetSettings } from '../../src/config/schema.ts';
-import { AUTO_APPROVER, SYSTEM_ACTOR, decide, type Decision } from '../../src/domain/decide.ts';
+import { AUTO_APPROVER, SYSTEM_ACTOR } from '../../src/domain/actors.ts';
 import type { CheckResult, Deployment, DeploymentEvent, Split, VersionInfo } from '../../src/domain/deployment.ts';
-import type { Input, PlatformFailure } from '../../src/domain/inputs.ts';
+import type { GreenReach, Input, PlatformFailure } from '../../src/domain/inputs.ts';
 import { planStep } from '../../src/domain/plan-step.ts';
 import { STAGES, TERMINAL_STAGES, type Stage } from '../../src/domain/stages.ts';
 import {
+  type PlannedDecision,
+  decideAndPlan,
   BLUE,
   GREEN,
   HEALTHY_CHECKS,
@@ -33,11 +35,11 @@ const ID = 'dep-0001';
 
 const claimed: Input = { type: 'claimed' };
 const tick: Input = { type: 'tick' };
-function resolved(version: VersionInfo, split: Split, versions: VersionInfo[] = [BLUE, GREEN, OTHER]): Input {
-  return { type: 'resolved', version, live: { split, versions } };
+function resolved(version: VersionInfo, split: Split, versions: VersionInfo[] = [BLUE, GREEN, OTHER], greenReach: GreenReach = 'in-split'): Input {
+  return { type: 'resolved', version, live: { split, versions }, greenReach };
 }
-function platformError(retryable: boolean, code = 'CLOUDFLARE_UNAVAILABLE', message = 'Cloudflare answered 503'): Input {
-  const error: PlatformFailure = { code, message, retryable };
+function platformError(retryable: boolean, code = 'CLOUDFLARE_UNAVAILABLE', message = 'Cloudflare answered 503', nothingChanged = false): Input {
+  const error: PlatformFailure = { code, message, retryable, ...(nothingChanged ? { nothingChanged } : {}) };
   return { type: 'platform-error', error };
 }
 function splitVerified(split: Split): Input {
@@ -62,7 +64,7 @@ const SWITCHED: Split = { [GREEN.id]: 100, [BLUE.id]: 0 };
 const HEALTH_503 = checksFailing({ name: 'health', detail: '503 from /health' });
 const KEVIN_MISSING = checksFailing({ name: 'content /', detail: '"KEVIN" missing on /' });
 
-/** The audit event decide() writes, with `details.reason` taken from the deployment it produced. */
+/** The audit event decideAndPlan() writes, with `details.reason` taken from the deployment it produced. */
 function event(
   now: Date,
   action: string,
@@ -83,7 +85,7 @@ function event(
 }
 
 /** Every accepted decision names exactly one next step: the one planStep derives from the new status. */
-function expectPlannedStep(decision: Extract<Decision, { ok: true }>, now: Date, s: TargetSettings = S): void {
+function expectPlannedStep(decision: Extract<PlannedDecision, { ok: true }>, now: Date, s: TargetSettings = S): void {
   expect(decision.intents).toEqual([planStep(decision.deployment, now, s)]);
 }
 
@@ -93,7 +95,7 @@ describe('decide: requested', () => {
   it('claimed → resolving, due at once, counters fresh, one stage-changed event, next step resolve', () => {
     const d = inStage('requested');
     const now = at(2 * SECOND);
-    const r = accepted(decide(d, claimed, now, S));
+    const r = accepted(decideAndPlan(d, claimed, now, S));
     expect(r.deployment).toEqual({
       ...d,
       stage: 'resolving',
@@ -115,7 +117,7 @@ describe('decide: resolving + resolved', () => {
 
   it('a release in version-override mode → staging with blue 100 / green 0 as the target split', () => {
     const d = inStage('resolving');
-    const r = accepted(decide(d, resolved(GREEN, { [BLUE.id]: 100 }), now, S));
+    const r = accepted(decideAndPlan(d, resolved(GREEN, { [BLUE.id]: 100 }), now, S));
     const n = r.deployment;
     expect(n.stage).toBe('staging');
     expect(n.version).toEqual(GREEN);
@@ -130,20 +132,20 @@ describe('decide: resolving + resolved', () => {
   });
 
   it('names blue by id alone when the platform did not describe the live version', () => {
-    const r = accepted(decide(inStage('resolving'), resolved(GREEN, { [BLUE.id]: 100 }, [GREEN]), now, S));
+    const r = accepted(decideAndPlan(inStage('resolving'), resolved(GREEN, { [BLUE.id]: 100 }, [GREEN]), now, S));
     expect(r.deployment.previousVersion).toEqual({ id: BLUE.id, tag: null });
   });
 
   it('blue listed at 100 beside versions at 0 % still counts as the one live version', () => {
-    const r = accepted(decide(inStage('resolving'), resolved(GREEN, { [BLUE.id]: 100, [OTHER.id]: 0 }), now, S));
+    const r = accepted(decideAndPlan(inStage('resolving'), resolved(GREEN, { [BLUE.id]: 100, [OTHER.id]: 0 }), now, S));
     expect(r.deployment.stage).toBe('staging');
     expect(r.deployment.previousVersion).toEqual(BLUE);
   });
 
-  it('preview-url mode passes through staging straight to verifying, recording both stages and why staging did nothing', () => {
+  it('a platform that reaches green on its own (preview URLs): staging passes straight to verifying, recording both stages and why staging did nothing', () => {
     const s = settings({ platform: { reach: { mode: 'preview-url' } } });
     const d = inStage('resolving');
-    const r = accepted(decide(d, resolved(GREEN, { [BLUE.id]: 100 }), now, s));
+    const r = accepted(decideAndPlan(d, resolved(GREEN, { [BLUE.id]: 100 }, undefined, 'on-its-own'), now, s));
     const n = r.deployment;
     expect(n.stage).toBe('verifying');
     expect(n.version).toEqual(GREEN);
@@ -156,8 +158,8 @@ describe('decide: resolving + resolved', () => {
     expect(n.reason).toBe('checking green before any traffic (attempt 1 of 3)');
     // Exactly one event per stage entered, in order: the skipped staging, then verifying.
     expect(r.events).toEqual([
-      event(now, 'stage-changed', 'resolving', 'staging', 'green is reachable at its preview URL; no split change needed', {
-        details: { skipped: 'split change', why: 'preview-url reach mode' },
+      event(now, 'stage-changed', 'resolving', 'staging', 'green is reachable on its own; no split change needed', {
+        details: { skipped: 'split change', why: 'the platform reaches green without a split' },
       }),
       event(now, 'stage-changed', 'staging', 'verifying', n.reason),
     ]);
@@ -165,7 +167,7 @@ describe('decide: resolving + resolved', () => {
   });
 
   it('the requested version already live → failed, saying so', () => {
-    const r = accepted(decide(inStage('resolving'), resolved(GREEN, { [GREEN.id]: 100 }), now, S));
+    const r = accepted(decideAndPlan(inStage('resolving'), resolved(GREEN, { [GREEN.id]: 100 }), now, S));
     expect(r.deployment.stage).toBe('failed');
     expect(r.deployment.reason).toBe('v2 (bbbbbbbb) is already live on kevinstamp/production');
     expect(r.deployment.version).toEqual(GREEN);
@@ -186,7 +188,7 @@ describe('decide: resolving + resolved', () => {
       words: 'v1 (aaaaaaaa) 50 %, v2 (bbbbbbbb) 50 %',
     },
   ])('traffic split between $name with none at 100 → failed naming the split', ({ split, words }) => {
-    const r = accepted(decide(inStage('resolving'), resolved(GREEN, split), now, S));
+    const r = accepted(decideAndPlan(inStage('resolving'), resolved(GREEN, split), now, S));
     expect(r.deployment.stage).toBe('failed');
     expect(r.deployment.reason).toBe(
       `traffic is split (${words}); finish or roll back that rollout before starting another`,
@@ -201,7 +203,7 @@ describe('decide: resolving + resolved', () => {
 
     it('→ rolling_back with the old version at 100 and the replaced one at 0', () => {
       const d = rollbackDeployment();
-      const r = accepted(decide(d, resolved(BLUE, { [GREEN.id]: 100 }), now, S));
+      const r = accepted(decideAndPlan(d, resolved(BLUE, { [GREEN.id]: 100 }), now, S));
       const n = r.deployment;
       expect(n.stage).toBe('rolling_back');
       expect(n.version).toEqual(BLUE);
@@ -220,7 +222,7 @@ describe('decide: resolving + resolved', () => {
     });
 
     it('goes ahead whatever the split: the biggest share is the one replaced', () => {
-      const r = accepted(decide(rollbackDeployment(), resolved(BLUE, { [OTHER.id]: 30, [GREEN.id]: 70 }), now, S));
+      const r = accepted(decideAndPlan(rollbackDeployment(), resolved(BLUE, { [OTHER.id]: 30, [GREEN.id]: 70 }), now, S));
       expect(r.deployment.stage).toBe('rolling_back');
       expect(r.deployment.previousVersion).toEqual(GREEN);
       expect(r.deployment.progress.targetSplit).toEqual({ [BLUE.id]: 100, [GREEN.id]: 0 });
@@ -229,21 +231,21 @@ describe('decide: resolving + resolved', () => {
     it('when the version rolled back to already has the biggest (not full) share, the replaced one is another version', () => {
       // Live: blue 60 / green 40 (a half-finished rollout). Rolling back to blue must give blue 100,
       // and replace green — never list blue as both the target and the version replaced at 0 %.
-      const r = accepted(decide(rollbackDeployment(), resolved(BLUE, { [BLUE.id]: 60, [GREEN.id]: 40 }), now, S));
+      const r = accepted(decideAndPlan(rollbackDeployment(), resolved(BLUE, { [BLUE.id]: 60, [GREEN.id]: 40 }), now, S));
       expect(r.deployment.stage).toBe('rolling_back');
       expect(r.deployment.progress.targetSplit).toEqual({ [BLUE.id]: 100, [GREEN.id]: 0 });
       expect(r.deployment.previousVersion).toEqual(GREEN);
     });
 
     it('a retried resolve does not leak the retry words into the rollback cause', () => {
-      const retried = accepted(decide(rollbackDeployment(), platformError(true), now, S)).deployment;
-      const r = accepted(decide(retried, resolved(BLUE, { [GREEN.id]: 100 }), at(10 * SECOND), S));
+      const retried = accepted(decideAndPlan(rollbackDeployment(), platformError(true), now, S)).deployment;
+      const r = accepted(decideAndPlan(retried, resolved(BLUE, { [GREEN.id]: 100 }), at(10 * SECOND), S));
       expect(r.deployment.stage).toBe('rolling_back');
       expect(r.deployment.progress.rollbackCause).toBe('manual rollback by bob: errors up');
     });
 
     it('the version rolled back to already live → failed', () => {
-      const r = accepted(decide(rollbackDeployment(), resolved(BLUE, { [BLUE.id]: 100 }), now, S));
+      const r = accepted(decideAndPlan(rollbackDeployment(), resolved(BLUE, { [BLUE.id]: 100 }), now, S));
       expect(r.deployment.stage).toBe('failed');
       expect(r.deployment.reason).toBe('v1 (aaaaaaaa) is already live on kevinstamp/production');
     });
@@ -261,13 +263,13 @@ describe('decide: platform errors and retries (resolving, staging, switching, ro
     'resolving, retryable, attempt $attempt of 4 → stays, wakes after $delay ms (exponential from the 2s backoff)',
     ({ before, attempt, delay, next }) => {
       const d = inStage('resolving', { progress: { attempt: before } });
-      const r = accepted(decide(d, platformError(true), now, S));
+      const r = accepted(decideAndPlan(d, platformError(true), now, S));
       const n = r.deployment;
       expect(n.stage).toBe('resolving');
       expect(n.progress).toEqual({ attempt, lastError: 'Cloudflare answered 503', stageReason: d.reason });
       expect(n.wakeAt).toBe(new Date(now.getTime() + delay).toISOString());
       expect(n.stageTimes).toEqual(d.stageTimes);
-      expect(n.reason).toContain(`Cloudflare: Cloudflare answered 503; retrying (attempt ${next} of 4)`);
+      expect(n.reason).toContain(` — Cloudflare answered 503; retrying (attempt ${next} of 4)`);
       expect(r.events).toEqual([
         event(now, 'platform-retry', 'resolving', 'resolving', n.reason, {
           details: { error: { code: 'CLOUDFLARE_UNAVAILABLE', message: 'Cloudflare answered 503', retryable: true }, attempt },
@@ -280,16 +282,16 @@ describe('decide: platform errors and retries (resolving, staging, switching, ro
   it('the backoff is capped at one minute', () => {
     const s = settings({ switch: { attempts: 100, backoff: '20s' } });
     const d = inStage('resolving', { progress: { attempt: 5 } });
-    const r = accepted(decide(d, platformError(true), now, s));
+    const r = accepted(decideAndPlan(d, platformError(true), now, s));
     expect(r.deployment.wakeAt).toBe(new Date(now.getTime() + MINUTE).toISOString());
   });
 
   it('the reason does not pile up "retrying" clauses retry after retry', () => {
-    const first = accepted(decide(inStage('resolving'), platformError(true), now, S)).deployment;
-    const second = accepted(decide(first, platformError(true), at(10 * SECOND), S)).deployment;
+    const first = accepted(decideAndPlan(inStage('resolving'), platformError(true), now, S)).deployment;
+    const second = accepted(decideAndPlan(first, platformError(true), at(10 * SECOND), S)).deployment;
     expect(second.progress.attempt).toBe(2);
     expect(second.reason).toContain('retrying (attempt 3 of 4)');
-    expect(second.reason.match(/Cloudflare:/g)).toHaveLength(1);
+    expect(second.reason.match(/Cloudflare answered 503/g)).toHaveLength(1);
     expect(second.reason).not.toContain('attempt 2 of 4');
   });
 
@@ -298,7 +300,7 @@ describe('decide: platform errors and retries (resolving, staging, switching, ro
     { name: 'retryable but attempts exhausted', retryable: true, before: 3 },
   ])('resolving, $name → failed with the platform message', ({ retryable, before }) => {
     const d = inStage('resolving', { progress: { attempt: before } });
-    const r = accepted(decide(d, platformError(retryable, 'VERSION_NOT_FOUND', 'no version matches v2'), now, S));
+    const r = accepted(decideAndPlan(d, platformError(retryable, 'VERSION_NOT_FOUND', 'no version matches v2'), now, S));
     expect(r.deployment.stage).toBe('failed');
     expect(r.deployment.reason).toBe('no version matches v2');
     expect(r.deployment.wakeAt).toBeNull();
@@ -308,7 +310,7 @@ describe('decide: platform errors and retries (resolving, staging, switching, ro
 
   it('staging, retryable → stays, keeping the target split for the next attempt', () => {
     const d = inStage('staging');
-    const r = accepted(decide(d, platformError(true), now, S));
+    const r = accepted(decideAndPlan(d, platformError(true), now, S));
     expect(r.deployment.stage).toBe('staging');
     expect(r.deployment.progress).toEqual({ attempt: 1, targetSplit: STAGED, lastError: 'Cloudflare answered 503', stageReason: d.reason });
     expect(r.deployment.wakeAt).toBe(new Date(now.getTime() + 2 * SECOND).toISOString());
@@ -320,7 +322,7 @@ describe('decide: platform errors and retries (resolving, staging, switching, ro
     { name: 'retryable but attempts exhausted', retryable: true, before: 3 },
   ])('staging, $name → failed, traffic untouched', ({ retryable, before }) => {
     const d = inStage('staging', { progress: { attempt: before, targetSplit: STAGED } });
-    const r = accepted(decide(d, platformError(retryable, 'CLOUDFLARE_FORBIDDEN', 'the token lacks Workers Scripts:Edit'), now, S));
+    const r = accepted(decideAndPlan(d, platformError(retryable, 'CLOUDFLARE_FORBIDDEN', 'the token lacks Workers Scripts:Edit'), now, S));
     expect(r.deployment.stage).toBe('failed');
     expect(r.deployment.reason).toBe('could not make green reachable: the token lacks Workers Scripts:Edit; traffic untouched');
     expect(r.events).toEqual([event(now, 'failed', 'staging', 'failed', r.deployment.reason)]);
@@ -328,16 +330,16 @@ describe('decide: platform errors and retries (resolving, staging, switching, ro
 
   it('switching, retryable → stays, keeping the target split', () => {
     const d = inStage('switching', { progress: { attempt: 1, targetSplit: SWITCHED } });
-    const r = accepted(decide(d, platformError(true), now, S));
+    const r = accepted(decideAndPlan(d, platformError(true), now, S));
     expect(r.deployment.stage).toBe('switching');
     expect(r.deployment.progress).toEqual({ attempt: 2, targetSplit: SWITCHED, lastError: 'Cloudflare answered 503', stageReason: d.reason });
     expect(r.deployment.wakeAt).toBe(new Date(now.getTime() + 4 * SECOND).toISOString());
     expect(r.intents).toEqual([{ type: 'wait', until: r.deployment.wakeAt }]);
   });
 
-  it.each([true, false])('switching, CLOUDFLARE_SECRETS_CHANGED (retryable: %s) → failed at once, traffic untouched', (retryable) => {
+  it.each([true, false])('switching, refused by the platform with nothing changed (retryable: %s) → failed at once, traffic untouched', (retryable) => {
     const message = 'secrets changed since this version was uploaded (10220); redeploy or use --force';
-    const r = accepted(decide(inStage('switching'), platformError(retryable, 'CLOUDFLARE_SECRETS_CHANGED', message), now, S));
+    const r = accepted(decideAndPlan(inStage('switching'), platformError(retryable, 'CLOUDFLARE_SECRETS_CHANGED', message, true), now, S));
     expect(r.deployment.stage).toBe('failed');
     expect(r.deployment.reason).toBe(`${message}; traffic untouched`);
     expect(r.events).toEqual([event(now, 'failed', 'switching', 'failed', r.deployment.reason)]);
@@ -348,7 +350,7 @@ describe('decide: platform errors and retries (resolving, staging, switching, ro
     { name: 'non-retryable error', retryable: false, before: 0 },
   ])('switching, $name → rolling_back to blue', ({ retryable, before }) => {
     const d = inStage('switching', { progress: { attempt: before, targetSplit: SWITCHED } });
-    const r = accepted(decide(d, platformError(retryable, 'CLOUDFLARE_UNAVAILABLE', 'Cloudflare answered 503'), now, S));
+    const r = accepted(decideAndPlan(d, platformError(retryable, 'CLOUDFLARE_UNAVAILABLE', 'Cloudflare answered 503'), now, S));
     const n = r.deployment;
     const cause = 'the switch to green failed: Cloudflare answered 503';
     expect(n.stage).toBe('rolling_back');
@@ -368,7 +370,7 @@ describe('decide: staging', () => {
   it('split-verified → verifying with the verified split, due at once, next step probing green by version', () => {
     const now = at(5 * SECOND);
     const d = inStage('staging');
-    const r = accepted(decide(d, splitVerified(STAGED), now, S));
+    const r = accepted(decideAndPlan(d, splitVerified(STAGED), now, S));
     const n = r.deployment;
     expect(n.stage).toBe('verifying');
     expect(n.split).toEqual(STAGED);
@@ -388,7 +390,7 @@ describe('decide: verifying', () => {
 
   it('every check ok → awaiting_approval, waking at the approval expiry', () => {
     const d = inStage('verifying', { progress: { attempt: 1 } });
-    const r = accepted(decide(d, checks(HEALTHY_CHECKS), now, S));
+    const r = accepted(decideAndPlan(d, checks(HEALTHY_CHECKS), now, S));
     const n = r.deployment;
     const expiresAt = new Date(now.getTime() + HOUR).toISOString();
     expect(n.stage).toBe('awaiting_approval');
@@ -405,7 +407,7 @@ describe('decide: verifying', () => {
   it('every check ok with approval.mode auto → straight to switching, approved by policy:auto', () => {
     const s = settings({ approval: { mode: 'auto' } });
     const d = inStage('verifying');
-    const r = accepted(decide(d, checks(HEALTHY_CHECKS), now, s));
+    const r = accepted(decideAndPlan(d, checks(HEALTHY_CHECKS), now, s));
     const n = r.deployment;
     expect(n.stage).toBe('switching');
     expect(n.approvals).toEqual([{ actor: AUTO_APPROVER, at: now.toISOString() }]);
@@ -429,7 +431,7 @@ describe('decide: verifying', () => {
 
   it('a failing check before the last attempt → stays, attempt+1, waking after the health interval', () => {
     const d = inStage('verifying');
-    const r = accepted(decide(d, checks(HEALTH_503), now, S));
+    const r = accepted(decideAndPlan(d, checks(HEALTH_503), now, S));
     const n = r.deployment;
     expect(n.stage).toBe('verifying');
     expect(n.progress).toEqual({ attempt: 1, lastChecks: HEALTH_503 });
@@ -444,7 +446,7 @@ describe('decide: verifying', () => {
 
   it('failing at the last attempt → failed, traffic untouched, naming what failed and who keeps the traffic', () => {
     const d = inStage('verifying', { progress: { attempt: 2, lastChecks: HEALTH_503 } });
-    const r = accepted(decide(d, checks(KEVIN_MISSING), now, S));
+    const r = accepted(decideAndPlan(d, checks(KEVIN_MISSING), now, S));
     const n = r.deployment;
     expect(n.stage).toBe('failed');
     expect(n.reason).toBe(
@@ -464,7 +466,7 @@ describe('decide: verifying', () => {
 
 describe('decide: awaiting_approval', () => {
   it('a tick before the expiry is ignored', () => {
-    const refusal = refused(decide(inStage('awaiting_approval'), tick, at(HOUR - 1), S));
+    const refusal = refused(decideAndPlan(inStage('awaiting_approval'), tick, at(HOUR - 1), S));
     expect(refusal.code).toBe('IGNORED_INPUT');
     expect(refusal.message).toBe(`tick means nothing to ${ID} while it is awaiting approval`);
   });
@@ -474,7 +476,7 @@ describe('decide: awaiting_approval', () => {
     { name: 'after', offset: HOUR + 5 * MINUTE },
   ])('a tick $name the expiry → expired, traffic untouched', ({ offset }) => {
     const now = at(offset);
-    const r = accepted(decide(inStage('awaiting_approval'), tick, now, S));
+    const r = accepted(decideAndPlan(inStage('awaiting_approval'), tick, now, S));
     expect(r.deployment.stage).toBe('expired');
     expect(r.deployment.reason).toBe('nobody approved within 1h; traffic untouched');
     expect(r.deployment.wakeAt).toBeNull();
@@ -484,7 +486,7 @@ describe('decide: awaiting_approval', () => {
 
   it('approve → switching with green 100 / blue 0 as the target split', () => {
     const now = at(10 * MINUTE);
-    const r = accepted(decide(inStage('awaiting_approval'), approve('bob'), now, S));
+    const r = accepted(decideAndPlan(inStage('awaiting_approval'), approve('bob'), now, S));
     const n = r.deployment;
     expect(n.stage).toBe('switching');
     expect(n.approvals).toEqual([{ actor: 'bob', at: now.toISOString() }]);
@@ -499,7 +501,7 @@ describe('decide: awaiting_approval', () => {
   it('with approval.required 2 the first approval keeps it waiting (same expiry); the second switches', () => {
     const s = settings({ approval: { required: 2 } });
     const first = at(2 * MINUTE);
-    const one = accepted(decide(inStage('awaiting_approval'), approve('bob'), first, s));
+    const one = accepted(decideAndPlan(inStage('awaiting_approval'), approve('bob'), first, s));
     expect(one.deployment.stage).toBe('awaiting_approval');
     expect(one.deployment.approvals).toEqual([{ actor: 'bob', at: first.toISOString() }]);
     expect(one.deployment.reason).toBe('1 of 2 approvals');
@@ -514,7 +516,7 @@ describe('decide: awaiting_approval', () => {
     expect(one.intents).toEqual([{ type: 'wait', until: iso(HOUR) }]);
 
     const second = at(3 * MINUTE);
-    const two = accepted(decide(one.deployment, approve('carol'), second, s));
+    const two = accepted(decideAndPlan(one.deployment, approve('carol'), second, s));
     expect(two.deployment.stage).toBe('switching');
     expect(two.deployment.approvals).toEqual([
       { actor: 'bob', at: first.toISOString() },
@@ -533,7 +535,7 @@ describe('decide: awaiting_approval', () => {
     { comment: undefined, reason: 'rejected by bob; traffic untouched' },
   ])('reject (comment: $comment) → rejected, quoting the comment', ({ comment, reason }) => {
     const now = at(MINUTE);
-    const r = accepted(decide(inStage('awaiting_approval'), reject('bob', comment), now, S));
+    const r = accepted(decideAndPlan(inStage('awaiting_approval'), reject('bob', comment), now, S));
     expect(r.deployment.stage).toBe('rejected');
     expect(r.deployment.reason).toBe(reason);
     expect(r.deployment.wakeAt).toBeNull();
@@ -548,7 +550,7 @@ describe('decide: switching', () => {
   it('split-verified → monitoring, window ending now + monitor.window, first sample due at once', () => {
     const now = at(7 * SECOND);
     const d = inStage('switching');
-    const r = accepted(decide(d, splitVerified(SWITCHED), now, S));
+    const r = accepted(decideAndPlan(d, splitVerified(SWITCHED), now, S));
     const n = r.deployment;
     const endsAt = new Date(now.getTime() + 5 * MINUTE).toISOString();
     expect(n.stage).toBe('monitoring');
@@ -571,7 +573,7 @@ describe('decide: monitoring', () => {
   it('a clean sample before the window ends → stays, next sample after the interval', () => {
     const now = at(MINUTE);
     const d = inStage('monitoring');
-    const r = accepted(decide(d, checks(HEALTHY_CHECKS), now, S));
+    const r = accepted(decideAndPlan(d, checks(HEALTHY_CHECKS), now, S));
     const n = r.deployment;
     expect(n.stage).toBe('monitoring');
     expect(n.progress).toEqual({
@@ -592,7 +594,7 @@ describe('decide: monitoring', () => {
   });
 
   it('a clean sample less than one interval before the end → wakes exactly at the window end', () => {
-    const r = accepted(decide(inStage('monitoring'), checks(HEALTHY_CHECKS), at(5 * MINUTE - 10 * SECOND), S));
+    const r = accepted(decideAndPlan(inStage('monitoring'), checks(HEALTHY_CHECKS), at(5 * MINUTE - 10 * SECOND), S));
     expect(r.deployment.stage).toBe('monitoring');
     expect(r.deployment.wakeAt).toBe(endsAt);
   });
@@ -605,7 +607,7 @@ describe('decide: monitoring', () => {
     const d = inStage('monitoring', {
       progress: { attempt: 0, monitorStartedAt: iso(), monitorEndsAt: endsAt, samplesTaken: 10, consecutiveHealthFailures: 0 },
     });
-    const r = accepted(decide(d, checks(HEALTHY_CHECKS), now, S));
+    const r = accepted(decideAndPlan(d, checks(HEALTHY_CHECKS), now, S));
     const n = r.deployment;
     expect(n.stage).toBe('succeeded');
     expect(n.reason).toBe('monitoring window of 5m passed clean (11 samples); v2 (bbbbbbbb) is the new last-known-good');
@@ -619,23 +621,23 @@ describe('decide: monitoring', () => {
   });
 
   it('failing health samples are counted while consecutive and the count resets on a clean one', () => {
-    const s1 = accepted(decide(inStage('monitoring'), checks(HEALTH_503), at(30 * SECOND), S)).deployment;
+    const s1 = accepted(decideAndPlan(inStage('monitoring'), checks(HEALTH_503), at(30 * SECOND), S)).deployment;
     expect(s1.stage).toBe('monitoring');
     expect(s1.progress.consecutiveHealthFailures).toBe(1);
     expect(s1.reason).toBe('watching: 1 consecutive failing sample(s) — health: 503 from /health');
     expect(s1.wakeAt).toBe(iso(60 * SECOND));
 
-    const s2 = accepted(decide(s1, checks(HEALTH_503), at(60 * SECOND), S)).deployment;
+    const s2 = accepted(decideAndPlan(s1, checks(HEALTH_503), at(60 * SECOND), S)).deployment;
     expect(s2.stage).toBe('monitoring');
     expect(s2.progress.consecutiveHealthFailures).toBe(2);
     expect(s2.progress.samplesTaken).toBe(2);
 
-    const s3 = accepted(decide(s2, checks(HEALTHY_CHECKS), at(90 * SECOND), S)).deployment;
+    const s3 = accepted(decideAndPlan(s2, checks(HEALTHY_CHECKS), at(90 * SECOND), S)).deployment;
     expect(s3.stage).toBe('monitoring');
     expect(s3.progress.consecutiveHealthFailures).toBe(0);
     expect(s3.progress.samplesTaken).toBe(3);
 
-    const s4 = accepted(decide(s3, checks(HEALTH_503), at(120 * SECOND), S)).deployment;
+    const s4 = accepted(decideAndPlan(s3, checks(HEALTH_503), at(120 * SECOND), S)).deployment;
     expect(s4.stage).toBe('monitoring');
     expect(s4.progress.consecutiveHealthFailures).toBe(1);
   });
@@ -645,7 +647,7 @@ describe('decide: monitoring', () => {
     const d = inStage('monitoring', {
       progress: { attempt: 0, monitorStartedAt: iso(), monitorEndsAt: endsAt, samplesTaken: 4, consecutiveHealthFailures: 2 },
     });
-    const r = accepted(decide(d, checks(HEALTH_503), now, S));
+    const r = accepted(decideAndPlan(d, checks(HEALTH_503), now, S));
     const n = r.deployment;
     const cause = 'health-failures trigger (critical): 3 consecutive health-check failures (limit 3) — health: 503 from /health';
     expect(n.stage).toBe('rolling_back');
@@ -670,7 +672,7 @@ describe('decide: monitoring', () => {
 
   it('a failing content check → rolling_back at once as an emergency', () => {
     const now = at(30 * SECOND);
-    const r = accepted(decide(inStage('monitoring'), checks(KEVIN_MISSING), now, S));
+    const r = accepted(decideAndPlan(inStage('monitoring'), checks(KEVIN_MISSING), now, S));
     const n = r.deployment;
     const cause = 'content trigger (emergency): content check failed — content /: "KEVIN" missing on /';
     expect(n.stage).toBe('rolling_back');
@@ -690,7 +692,7 @@ describe('decide: monitoring', () => {
     const d = inStage('monitoring', {
       progress: { attempt: 0, monitorStartedAt: iso(), monitorEndsAt: endsAt, samplesTaken: 10, consecutiveHealthFailures: 1 },
     });
-    const r = accepted(decide(d, checks(HEALTH_503), now, S));
+    const r = accepted(decideAndPlan(d, checks(HEALTH_503), now, S));
     // Green is failing its health checks right now: it must not become the last-known-good.
     expect(r.deployment.stage).not.toBe('succeeded');
     expect(r.deployment.stage).toBe('monitoring');
@@ -713,7 +715,7 @@ describe('decide: rolling_back', () => {
     const d = inStage('rolling_back', {
       progress: { attempt: 2, targetSplit: STAGED, rollbackPhase: 'switch', rollbackCause: 'manual rollback by bob', lastError: 'x' },
     });
-    const r = accepted(decide(d, splitVerified(STAGED), now, S));
+    const r = accepted(decideAndPlan(d, splitVerified(STAGED), now, S));
     const n = r.deployment;
     expect(n.stage).toBe('rolling_back');
     expect(n.split).toEqual(STAGED);
@@ -728,7 +730,7 @@ describe('decide: rolling_back', () => {
 
   it('phase switch + retryable error → stays, retrying with backoff', () => {
     const now = at(2 * SECOND);
-    const r = accepted(decide(inStage('rolling_back'), platformError(true), now, S));
+    const r = accepted(decideAndPlan(inStage('rolling_back'), platformError(true), now, S));
     expect(r.deployment.stage).toBe('rolling_back');
     expect(r.deployment.progress).toMatchObject({ attempt: 1, rollbackPhase: 'switch', lastError: 'Cloudflare answered 503' });
     expect(r.deployment.wakeAt).toBe(new Date(now.getTime() + 2 * SECOND).toISOString());
@@ -743,12 +745,12 @@ describe('decide: rolling_back', () => {
       progress: { attempt: before, targetSplit: STAGED, rollbackPhase: 'switch', rollbackCause: 'manual rollback by bob' },
     });
     const error: PlatformFailure = { code: 'CLOUDFLARE_UNAVAILABLE', message: 'Cloudflare answered 503', retryable };
-    const r = accepted(decide(d, { type: 'platform-error', error }, now, S));
+    const r = accepted(decideAndPlan(d, { type: 'platform-error', error }, now, S));
     const n = r.deployment;
     expect(n.stage).toBe('needs_attention');
     expect(n.reason).toBe(
       'the switch back to v1 (aaaaaaaa) failed: Cloudflare answered 503. Traffic as last verified: v2 (bbbbbbbb) 100 %, v1 (aaaaaaaa) 0 %. ' +
-        'Retry with `kevin-deploy rollback kevinstamp --env production` or switch in the Cloudflare dashboard',
+        'Retry with `kevin-deploy rollback kevinstamp --env production` or set the split by hand on the platform',
     );
     expect(n.progress.lastError).toBe('Cloudflare answered 503');
     expect(n.wakeAt).toBeNull();
@@ -758,7 +760,7 @@ describe('decide: rolling_back', () => {
 
   it('phase verify + every check ok → rolled_back, quoting the cause', () => {
     const now = at(4 * SECOND);
-    const r = accepted(decide(verifyPhase(), checks(HEALTHY_CHECKS), now, S));
+    const r = accepted(decideAndPlan(verifyPhase(), checks(HEALTHY_CHECKS), now, S));
     const n = r.deployment;
     expect(n.stage).toBe('rolled_back');
     expect(n.reason).toBe('rolled back to v1 (aaaaaaaa) (manual rollback by bob); it is verified healthy');
@@ -772,7 +774,7 @@ describe('decide: rolling_back', () => {
 
   it('phase verify + failing checks before verifyAttempts → stays, waking after verifyInterval', () => {
     const now = at(4 * SECOND);
-    const r = accepted(decide(verifyPhase(), checks(HEALTH_503), now, S));
+    const r = accepted(decideAndPlan(verifyPhase(), checks(HEALTH_503), now, S));
     const n = r.deployment;
     expect(n.stage).toBe('rolling_back');
     expect(n.progress).toMatchObject({ attempt: 1, rollbackPhase: 'verify', lastChecks: HEALTH_503 });
@@ -787,7 +789,7 @@ describe('decide: rolling_back', () => {
 
   it('phase verify + failing at verifyAttempts → needs_attention', () => {
     const now = at(4 * SECOND);
-    const r = accepted(decide(verifyPhase({ attempt: 2 }), checks(HEALTH_503), now, S));
+    const r = accepted(decideAndPlan(verifyPhase({ attempt: 2 }), checks(HEALTH_503), now, S));
     const n = r.deployment;
     expect(n.stage).toBe('needs_attention');
     expect(n.reason).toBe('traffic is 100 % on v1 (aaaaaaaa) but it fails its checks after 3 attempts — health: 503 from /health');
@@ -805,9 +807,9 @@ describe('decide: rolling_back', () => {
       previousVersion: GREEN,
       progress: { attempt: 0, targetSplit: STAGED, rollbackPhase: 'switch', rollbackCause: 'manual rollback by bob' },
     });
-    const r = accepted(decide(d, splitVerified(STAGED), at(1), S));
+    const r = accepted(decideAndPlan(d, splitVerified(STAGED), at(1), S));
     expect(r.intents).toEqual([{ type: 'probe', subject: { kind: 'live', expectVersion: BLUE.id }, purpose: 'verify-rollback' }]);
-    const done = accepted(decide(r.deployment, checks(HEALTHY_CHECKS), at(2), S));
+    const done = accepted(decideAndPlan(r.deployment, checks(HEALTHY_CHECKS), at(2), S));
     expect(done.deployment.stage).toBe('rolled_back');
     expect(done.deployment.reason).toBe('rolled back to v1 (aaaaaaaa) (manual rollback by bob); it is verified healthy');
   });
@@ -819,7 +821,7 @@ describe('decide: needs_attention', () => {
   it('rollback → rolling_back again (a retry), by the person who asked', () => {
     const now = at(MINUTE);
     const d = inStage('needs_attention', { progress: { attempt: 3, rollbackCause: 'manual rollback by bob', lastError: 'Cloudflare answered 503' } });
-    const r = accepted(decide(d, rollback('ops', 'retry'), now, S));
+    const r = accepted(decideAndPlan(d, rollback('ops', 'retry'), now, S));
     const n = r.deployment;
     const cause = 'manual rollback by ops: retry';
     expect(n.stage).toBe('rolling_back');
@@ -840,7 +842,7 @@ describe('decide: needs_attention', () => {
 
   it('cancel → cancelled, stating the traffic left behind', () => {
     const now = at(MINUTE);
-    const r = accepted(decide(inStage('needs_attention'), cancel('ops'), now, S));
+    const r = accepted(decideAndPlan(inStage('needs_attention'), cancel('ops'), now, S));
     expect(r.deployment.stage).toBe('cancelled');
     expect(r.deployment.reason).toBe(
       'closed by ops after needing attention; traffic left as last verified: v2 (bbbbbbbb) 100 %, v1 (aaaaaaaa) 0 %',
@@ -853,7 +855,7 @@ describe('decide: needs_attention', () => {
   it('with no version to roll back to known, a rollback lands in needs_attention saying so', () => {
     const now = at(MINUTE);
     const d = inStage('monitoring', { previousVersion: null });
-    const r = accepted(decide(d, rollback('bob'), now, S));
+    const r = accepted(decideAndPlan(d, rollback('bob'), now, S));
     expect(r.deployment.stage).toBe('needs_attention');
     expect(r.deployment.reason).toBe('manual rollback by bob; but no version to roll back to is known');
     expect(r.events).toEqual([
@@ -888,7 +890,7 @@ describe('decide refusals', () => {
     'any input on a terminal stage → STALE_ACTION ($stage, $type)',
     ({ stage, input }) => {
       const d = inStage(stage, { reason: 'it ended' });
-      const refusal = refused(decide(d, input, at(MINUTE), S));
+      const refusal = refused(decideAndPlan(d, input, at(MINUTE), S));
       expect(refusal.code).toBe('STALE_ACTION');
       expect(refusal.message).toBe(`${ID} already ended: it ${stageInWords(stage)} (it ended)`);
     },
@@ -896,20 +898,20 @@ describe('decide refusals', () => {
 
   it.each(NON_TERMINAL.filter((s) => s !== 'awaiting_approval'))('approve while %s → STALE_ACTION naming the real stage', (stage) => {
     const d = inStage(stage, { reason: 'busy' });
-    const refusal = refused(decide(d, approve('bob'), at(MINUTE), S));
+    const refusal = refused(decideAndPlan(d, approve('bob'), at(MINUTE), S));
     expect(refusal.code).toBe('STALE_ACTION');
     expect(refusal.message).toBe(`nothing to approve: ${ID} ${stageInWords(stage)} since ${iso()} (busy)`);
   });
 
   it('the stale message falls back to updatedAt when the stage has no recorded time', () => {
     const d = inStage('verifying', { stageTimes: {}, updatedAt: iso(-5 * SECOND), reason: 'busy' });
-    const refusal = refused(decide(d, approve('bob'), at(MINUTE), S));
+    const refusal = refused(decideAndPlan(d, approve('bob'), at(MINUTE), S));
     expect(refusal.message).toBe(`nothing to approve: ${ID} is verifying green since ${iso(-5 * SECOND)} (busy)`);
   });
 
   it('four-eyes on (protected production): the requester may not approve', () => {
     expect(S.approval.fourEyes).toBe(true);
-    const refusal = refused(decide(inStage('awaiting_approval'), approve('alice'), at(MINUTE), S));
+    const refusal = refused(decideAndPlan(inStage('awaiting_approval'), approve('alice'), at(MINUTE), S));
     expect(refusal).toEqual({
       code: 'FOUR_EYES',
       message: `alice requested ${ID}; four-eyes is on for kevinstamp/production, so someone else must approve it`,
@@ -923,7 +925,7 @@ describe('decide refusals', () => {
     const target = s();
     expect(target.approval.fourEyes).toBe(false);
     const now = at(MINUTE);
-    const r = accepted(decide(inStage('awaiting_approval'), approve('alice'), now, target));
+    const r = accepted(decideAndPlan(inStage('awaiting_approval'), approve('alice'), now, target));
     expect(r.deployment.stage).toBe('switching');
     expect(r.deployment.approvals).toEqual([{ actor: 'alice', at: now.toISOString() }]);
   });
@@ -931,19 +933,19 @@ describe('decide refusals', () => {
   it('the same approver twice → ALREADY_APPROVED', () => {
     const s = settings({ approval: { required: 2 } });
     const d = inStage('awaiting_approval', { approvals: [{ actor: 'bob', at: iso(MINUTE) }] });
-    const refusal = refused(decide(d, approve('bob'), at(2 * MINUTE), s));
+    const refusal = refused(decideAndPlan(d, approve('bob'), at(2 * MINUTE), s));
     expect(refusal).toEqual({ code: 'ALREADY_APPROVED', message: `bob already approved ${ID}; it needs another approver` });
   });
 
   it.each(NON_TERMINAL)('promote while %s with no gate and no pause → STALE_ACTION naming the real stage', (stage) => {
     const d = inStage(stage, { reason: 'busy' });
-    const refusal = refused(decide(d, promote('bob'), at(MINUTE), S));
+    const refusal = refused(decideAndPlan(d, promote('bob'), at(MINUTE), S));
     expect(refusal).toEqual({ code: 'STALE_ACTION', message: `nothing to promote: ${ID} ${stageInWords(stage)} since ${iso()} (busy)` });
   });
 
   it.each(NON_TERMINAL.filter((s) => s !== 'awaiting_approval'))('reject while %s → STALE_ACTION', (stage) => {
     const d = inStage(stage, { reason: 'busy' });
-    const refusal = refused(decide(d, reject('bob', 'no'), at(MINUTE), S));
+    const refusal = refused(decideAndPlan(d, reject('bob', 'no'), at(MINUTE), S));
     expect(refusal.code).toBe('STALE_ACTION');
     expect(refusal.message).toBe(`nothing to reject: ${ID} ${stageInWords(stage)} since ${iso()} (busy)`);
   });
@@ -951,7 +953,7 @@ describe('decide refusals', () => {
   it.each(PRE_TRAFFIC)('cancel while %s → cancelled, traffic untouched', (stage) => {
     const now = at(MINUTE);
     const d = inStage(stage);
-    const r = accepted(decide(d, cancel('bob'), now, S));
+    const r = accepted(decideAndPlan(d, cancel('bob'), now, S));
     const reason = `cancelled by bob while ${stage.replace('_', ' ')}; traffic untouched`;
     expect(r.deployment.stage).toBe('cancelled');
     expect(r.deployment.reason).toBe(reason);
@@ -963,7 +965,7 @@ describe('decide refusals', () => {
 
   it.each(['switching', 'monitoring'] as const)('cancel while %s → rolling_back to blue', (stage) => {
     const now = at(MINUTE);
-    const r = accepted(decide(inStage(stage), cancel('bob'), now, S));
+    const r = accepted(decideAndPlan(inStage(stage), cancel('bob'), now, S));
     const cause = 'cancelled by bob after the switch';
     expect(r.deployment.stage).toBe('rolling_back');
     expect(r.deployment.reason).toBe(`rolling back to v1 (aaaaaaaa): ${cause}`);
@@ -975,13 +977,13 @@ describe('decide refusals', () => {
   });
 
   it('cancel while rolling_back → STALE_ACTION', () => {
-    const refusal = refused(decide(inStage('rolling_back', { reason: 'busy' }), cancel('bob'), at(MINUTE), S));
+    const refusal = refused(decideAndPlan(inStage('rolling_back', { reason: 'busy' }), cancel('bob'), at(MINUTE), S));
     expect(refusal).toEqual({ code: 'STALE_ACTION', message: `cannot cancel now: ${ID} is rolling back since ${iso()} (busy)` });
   });
 
   it.each(['switching', 'monitoring'] as const)('rollback while %s → rolling_back (manual)', (stage) => {
     const now = at(MINUTE);
-    const r = accepted(decide(inStage(stage), rollback('bob', 'error rate up'), now, S));
+    const r = accepted(decideAndPlan(inStage(stage), rollback('bob', 'error rate up'), now, S));
     const cause = 'manual rollback by bob: error rate up';
     expect(r.deployment.stage).toBe('rolling_back');
     expect(r.deployment.progress).toMatchObject({ targetSplit: STAGED, rollbackPhase: 'switch', rollbackCause: cause });
@@ -995,7 +997,7 @@ describe('decide refusals', () => {
 
   it.each(PRE_TRAFFIC)('rollback while %s (before the switch) → NOTHING_TO_ROLL_BACK', (stage) => {
     const d = inStage(stage, { reason: 'busy' });
-    const refusal = refused(decide(d, rollback('bob'), at(MINUTE), S));
+    const refusal = refused(decideAndPlan(d, rollback('bob'), at(MINUTE), S));
     expect(refusal).toEqual({
       code: 'NOTHING_TO_ROLL_BACK',
       message: `nothing to roll back: ${ID} ${stageInWords(stage)} since ${iso()} (busy); traffic has not moved to green — cancel it instead`,
@@ -1003,7 +1005,7 @@ describe('decide refusals', () => {
   });
 
   it('rollback while rolling_back → STALE_ACTION', () => {
-    const refusal = refused(decide(inStage('rolling_back', { reason: 'busy' }), rollback('bob'), at(MINUTE), S));
+    const refusal = refused(decideAndPlan(inStage('rolling_back', { reason: 'busy' }), rollback('bob'), at(MINUTE), S));
     expect(refusal).toEqual({ code: 'STALE_ACTION', message: `already rolling back: ${ID} is rolling back since ${iso()} (busy)` });
   });
 
@@ -1025,7 +1027,7 @@ describe('decide refusals', () => {
 
   it.each(misfits)('$type while $stage → IGNORED_INPUT', ({ stage, input }) => {
     // awaiting_approval: the tick comes before the expiry, so it is a misfit too.
-    const refusal = refused(decide(inStage(stage), input, at(MINUTE), S));
+    const refusal = refused(decideAndPlan(inStage(stage), input, at(MINUTE), S));
     expect(refusal).toEqual({ code: 'IGNORED_INPUT', message: `${input.type} means nothing to ${ID} while it ${stageInWords(stage)}` });
   });
 
@@ -1038,7 +1040,7 @@ describe('decide refusals', () => {
     { phase: 'verify' as const, input: tick },
   ])('$input.type while rolling_back in phase $phase → IGNORED_INPUT', ({ phase, input }) => {
     const d = inStage('rolling_back', { progress: { attempt: 0, targetSplit: STAGED, rollbackPhase: phase } });
-    const refusal = refused(decide(d, input, at(MINUTE), S));
+    const refusal = refused(decideAndPlan(d, input, at(MINUTE), S));
     expect(refusal).toEqual({
       code: 'IGNORED_INPUT',
       message: `${input.type} means nothing to ${ID} while it is rolling back (${phase})`,
@@ -1096,10 +1098,10 @@ describe('decide is pure', () => {
     const frozenInput = deepFreeze(structuredClone(input));
     const nowSnapshot = now.getTime();
 
-    const first = decide(frozen, frozenInput, now, frozenSettings);
-    const second = decide(frozen, frozenInput, new Date(nowSnapshot), frozenSettings);
+    const first = decideAndPlan(frozen, frozenInput, now, frozenSettings);
+    const second = decideAndPlan(frozen, frozenInput, new Date(nowSnapshot), frozenSettings);
     expect(second).toEqual(first);
-    expect(decide(original, input, now, s)).toEqual(first);
+    expect(decideAndPlan(original, input, now, s)).toEqual(first);
 
     expect(frozen).toEqual(snapshot);
     expect(original).toEqual(snapshot);
@@ -1131,6 +1133,6 @@ describe('decide: every accepted decision plans exactly the step planStep derive
     { name: 'rolled back switch', d: inStage('rolling_back'), input: splitVerified(STAGED) },
   ])('$name', ({ d, input }) => {
     const now = at(MINUTE);
-    expectPlannedStep(accepted(decide(d, input, now, S)), now);
+    expectPlannedStep(accepted(decideAndPlan(d, input, now, S)), now);
   });
 });
