@@ -1,4 +1,4 @@
-import { parseDiscordWebhookUrl } from '../adapters/discord/discord-webhook-url.ts';
+import { parseDiscordWebhookUrl } from './discord-webhook-url.ts';
 import type { ProblemList } from './problem-list.ts';
 
 export interface CheckAlertingEnvInput {
@@ -23,7 +23,7 @@ export function checkAlertingEnv({ file, env, problems }: CheckAlertingEnvInput)
   for (const name of URL_VARIABLES) {
     const value = env[name];
     if (!value) continue;
-    let ok = false;
+    let ok: boolean;
     try {
       ok = ['http:', 'https:'].includes(new URL(value).protocol);
     } catch {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatDuration } from '../domain/format-duration.ts';
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
@@ -18,13 +19,6 @@ export function parseDuration(text: string): number | undefined {
   return Number.isFinite(ms) ? ms : Number.MAX_VALUE;
 }
 
-/** Formats milliseconds the way a person would write them in the config file. */
-export function formatDuration(ms: number): string {
-  if (ms % 3_600_000 === 0 && ms >= 3_600_000) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0 && ms >= 60_000) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0 && ms >= 1000) return `${ms / 1000}s`;
-  return `${ms}ms`;
-}
 
 /**
  * The longest duration of each kind. Every duration has one: a value nobody means ("99999999999h")

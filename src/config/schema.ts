@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { durationOf } from './duration.ts';
 import { ALERT_CHANNELS } from '../domain/alert.ts';
+import { ROLES } from '../domain/policy.ts';
+import type { ReleaseSettings } from '../domain/release-settings.ts';
 
 /**
  * The configuration file's schema. Every object is strict so a typo ("helth:") is an error that
@@ -10,9 +12,6 @@ import { ALERT_CHANNELS } from '../domain/alert.ts';
  * loader deep-merges the raw YAML (environment over service) and validates each merged
  * environment against `targetSettingsSchema`. Defaults are the seed strategy's numbers.
  */
-
-export const ROLES = ['deployer', 'approver', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 const nameMessage = 'use lowercase letters, digits and dashes, starting with a letter or digit';
@@ -362,6 +361,11 @@ export interface TargetSettings extends Omit<TargetSettingsParsed, 'protected' |
   platform: TargetSettingsParsed['platform'] & { accountId: string };
   approval: TargetSettingsParsed['approval'] & { fourEyes: boolean };
 }
+
+// The domain reads these settings through its own type; this fails to compile if the file's
+// resolved settings ever stop giving the domain what it relies on.
+type Satisfies<T, _Wanted extends T> = true;
+export type TargetSettingsGiveTheDomainItsSettings = Satisfies<ReleaseSettings, TargetSettings>;
 
 export interface ServiceConfig {
   name: string;

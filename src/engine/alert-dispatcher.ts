@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import { formatDuration } from '../config/duration.ts';
-import type { AlertingConfig, KevinDeployConfig } from '../config/schema.ts';
-import { settingsOf } from '../config/target-lookup.ts';
+import { formatDuration } from '../domain/format-duration.ts';
 import { nextLevel, type Alert, type AlertChannelName, type AlertLevel } from '../domain/alert.ts';
 import type { AlertChannel, DeliveryOutcome } from '../ports/alert-channel.ts';
 import type { AlertOutbox, DeliveryCompletion, DeliveryJob, StoredAlert } from '../ports/alert-outbox.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { TargetCatalog } from '../ports/target-catalog.ts';
+import { backoffAfter } from '../domain/backoff.ts';
 
 export interface AlertDispatcherOptions {
   outbox: AlertOutbox;
@@ -13,11 +13,14 @@ export interface AlertDispatcherOptions {
   channels: readonly AlertChannel[];
   /** Why each unconfigured channel is missing, e.g. "set PAGERDUTY_ROUTING_KEY". */
   missing: Partial<Record<AlertChannelName, string>>;
-  config: KevinDeployConfig;
+  /** Each target's alert settings (escalation times, routes). */
+  targets: TargetCatalog;
+  /** Delivery retries: the first wait, doubling up to the longest (a 429's Retry-After wins when longer). */
+  retry: { initialBackoff: number; maxBackoff: number };
   clock: Clock;
   logger: Logger;
-  /** This replica's name for leases; read when needed (the port is known only once listening). */
-  owner: () => string;
+  /** This replica's name for leases. */
+  owner: string;
   /** How often the outbox is scanned when nothing pokes the dispatcher. */
   pollMs?: number;
   /** How long a delivery attempt may hold its lease (longer than any channel's timeout). */
@@ -50,14 +53,14 @@ export class AlertDispatcher {
   private readonly pollMs: number;
   private readonly leaseMs: number;
   private readonly attemptTimeoutMs: number;
-  private readonly retry: AlertingConfig['retry'];
+  private readonly retry: { initialBackoff: number; maxBackoff: number };
 
   constructor(private readonly o: AlertDispatcherOptions) {
     this.channels = new Map(o.channels.map((c) => [c.name, c]));
     this.pollMs = o.pollMs ?? 1_000;
     this.leaseMs = o.leaseMs ?? 60_000;
     this.attemptTimeoutMs = Math.min(o.attemptTimeoutMs ?? 30_000, Math.floor(this.leaseMs / 2));
-    this.retry = o.config.alerting.retry;
+    this.retry = o.retry;
   }
 
   start(): void {
@@ -102,7 +105,7 @@ export class AlertDispatcher {
       ]);
       clearTimeout(timer);
     }
-    if (drained) await this.o.outbox.releaseLeases(this.o.owner()).catch(() => undefined);
+    if (drained) await this.o.outbox.releaseLeases(this.o.owner).catch(() => undefined);
     else this.o.logger.warn('stopping while an alert delivery is still in flight; it is retried on the next start');
   }
 
@@ -127,7 +130,7 @@ export class AlertDispatcher {
           return;
         }
         const at = this.o.clock.now();
-        const jobs = await this.o.outbox.leaseDue(this.o.owner(), at.toISOString(), new Date(at.getTime() + this.leaseMs).toISOString());
+        const jobs = await this.o.outbox.leaseDue(this.o.owner, at.toISOString(), new Date(at.getTime() + this.leaseMs).toISOString());
         if (jobs.length === 0) return;
         const outcomes = await Promise.all(jobs.map((job) => this.attempt(job)));
         if (!outcomes.some((status) => status === 'delivered' || status === 'skipped' || status === 'failed')) return;
@@ -151,7 +154,7 @@ export class AlertDispatcher {
     }
     const now = this.o.clock.now();
     const completion = this.completionOf(outcome, job, now);
-    const kept = await this.o.outbox.complete(job, this.o.owner(), completion, now.toISOString());
+    const kept = await this.o.outbox.complete(job, this.o.owner, completion, now.toISOString());
     this.o.onAttempt?.(name, outcome.status);
     if (!kept) log.warn('lost the lease on an alert delivery while sending; another replica carries on');
     else if (outcome.status === 'failed') log.error({ error: outcome.error }, 'alert channel refused the alert (a configuration error); not retried');
@@ -205,7 +208,7 @@ export class AlertDispatcher {
       case 'failed':
         return { status: 'failed', error: outcome.error };
       case 'retry': {
-        const backoff = Math.min(this.retry.maxBackoff, this.retry.initialBackoff * 2 ** Math.min(job.attempts, 20));
+        const backoff = backoffAfter(job.attempts + 1, this.retry.initialBackoff, this.retry.maxBackoff);
         const wait = Math.max(backoff, outcome.retryAfterMs ?? 0);
         return { status: 'retry', error: outcome.error, nextAttemptAt: new Date(now.getTime() + wait).toISOString() };
       }
@@ -217,7 +220,7 @@ export class AlertDispatcher {
     const candidates = await this.o.outbox.escalationCandidates(['warning', 'critical']);
     const now = this.o.clock.now();
     for (const alert of candidates) {
-      const settings = settingsOf(this.o.config, alert.facts.service, alert.facts.environment);
+      const settings = this.o.targets.find(alert.facts.service, alert.facts.environment);
       if (!settings) continue;
       const within = settings.alerts.acknowledgeWithin[alert.level as 'warning' | 'critical'];
       const next = nextLevel(alert.level);

@@ -2,20 +2,16 @@ import type { Logger } from 'pino';
 import type { AlertChannelName } from '../domain/alert.ts';
 import type { Deployment, DeploymentEvent } from '../domain/deployment.ts';
 import type { AlertFilter, AlertOutbox, StoredAlert } from '../ports/alert-outbox.ts';
+import type { AcknowledgeResult, Alerts } from '../ports/alerts.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
-
-export type AcknowledgeResult =
-  | { status: 'acknowledged'; alert: StoredAlert }
-  | { status: 'already'; by: string | null; at: string | null; resolvedAt: string | null }
-  | { status: 'unknown' };
 
 /**
  * What people and PagerDuty do to alerts: acknowledge and resolve. Each is recorded on the alert
  * (first one wins), told to the incident's other channels through the outbox, and written to the
  * deployment's audit trail with who did it and from where.
  */
-export class AlertService {
+export class AlertService implements Alerts {
   constructor(
     private readonly o: {
       outbox: AlertOutbox;

@@ -1,16 +1,12 @@
-import type { TargetSettings } from '../config/schema.ts';
+import type { ReleaseSettings } from '../domain/release-settings.ts';
+import type { TransitionRecord } from '../domain/transition-record.ts';
 import { alertsFor } from '../domain/alert-rules.ts';
-import { decide, type Decision } from '../domain/decide.ts';
+import { decide, type Decision } from '../domain/decide/index.ts';
 import { targetOf, type Deployment, type DeploymentEvent, type Target } from '../domain/deployment.ts';
 import { isTerminal } from '../domain/stages.ts';
-import { lockInForce, type StoreSession } from '../ports/store.ts';
+import { lockInForce } from '../domain/freeze-lock.ts';
+import type { StoreSession } from '../ports/store.ts';
 
-/** One committed status change: what it was, what it is, and the audit events that explain it. */
-export interface TransitionRecord {
-  before: Deployment | null;
-  after: Deployment;
-  events: DeploymentEvent[];
-}
 
 /**
  * Persists a decision: compare-and-set on the revision, the audit events, and — when the
@@ -22,7 +18,7 @@ export async function commitDecision(
   session: StoreSession,
   before: Deployment,
   decision: Extract<Decision, { ok: true }>,
-  settings: TargetSettings,
+  settings: ReleaseSettings,
   now: Date,
 ): Promise<TransitionRecord[] | undefined> {
   const stored = await session.updateDeployment(decision.deployment, before.revision);
@@ -46,7 +42,7 @@ export async function commitDecision(
 export async function promoteNextQueued(
   session: StoreSession,
   target: Target,
-  settings: TargetSettings,
+  settings: ReleaseSettings,
   now: Date,
 ): Promise<TransitionRecord | undefined> {
   if (await session.getClaim(target)) return undefined;
@@ -73,6 +69,6 @@ export async function promoteNextQueued(
  * The alerts a status change causes, written into the outbox in the same transaction: if the
  * change is committed its alerts are too, and if it is not, neither is.
  */
-export async function recordAlerts(session: StoreSession, after: Deployment, events: readonly DeploymentEvent[], settings: TargetSettings, now: Date): Promise<void> {
+export async function recordAlerts(session: StoreSession, after: Deployment, events: readonly DeploymentEvent[], settings: ReleaseSettings, now: Date): Promise<void> {
   await session.recordAlerts(alertsFor(after, events, settings), now.toISOString());
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { ROLES, type KevinDeployConfig, type Role, type TargetSettings } from '../config/schema.ts';
-import { lookupTarget, settingsOf } from '../config/target-lookup.ts';
-import { decide, stepsOf, type Refusal } from '../domain/decide.ts';
+import { DEPLOYMENT_ID_RANDOM_BYTES, deploymentIdFrom } from '../domain/deployment-id.ts';
+import { stepsOf } from '../domain/canary-steps.ts';
+import { decide, type Refusal } from '../domain/decide/index.ts';
 import { toDeploymentView, type DeploymentView } from '../domain/deployment-view.ts';
 import {
   targetLabel,
@@ -14,45 +14,30 @@ import {
 } from '../domain/deployment.ts';
 import type { CommandInput } from '../domain/inputs.ts';
 import { authorize, type Actor, type Permission } from '../domain/policy.ts';
+import type { ReleaseSettings } from '../domain/release-settings.ts';
 import { soleVersion } from '../domain/split.ts';
-import { PRE_TRAFFIC_STAGES, TRAFFIC_STAGES } from '../domain/stages.ts';
+import { allowed } from '../domain/release-state.ts';
+import { stageInWords, stageLabel } from '../domain/stage-words.ts';
+import { PRE_TRAFFIC_STAGES } from '../domain/stages.ts';
 import { KevinDeployError, type ErrorCode } from '../errors.ts';
 import type { Clock } from '../ports/clock.ts';
-import { lockInForce, type FreezeLock, type QueueEntry, type Store, type TargetClaim } from '../ports/store.ts';
+import { lockInForce, type FreezeLock } from '../domain/freeze-lock.ts';
+import type { QueueEntry, Store, TargetClaim } from '../ports/store.ts';
+import type { LockRequest, ReleaseRequest, Releases, RollbackRequest, TargetStatus } from '../ports/releases.ts';
+import type { RoleHolder, TargetCatalog } from '../ports/target-catalog.ts';
 import { PlatformError, type TrafficPlatform } from '../ports/traffic-platform.ts';
-import { commitDecision, promoteNextQueued, recordAlerts, type TransitionRecord } from './commit-decision.ts';
+import type { TransitionRecord } from '../domain/transition-record.ts';
+import { commitDecision, promoteNextQueued, recordAlerts } from './commit-decision.ts';
 import type { LiveTraffic } from '../domain/inputs.ts';
 import type { TransitionBus } from './transition-bus.ts';
-
-export interface ReleaseRequest {
-  service: string;
-  environment?: string | undefined;
-  version: string;
-  note?: string | undefined;
-  queue?: boolean | undefined;
-  force?: boolean | undefined;
-}
-
-export interface RollbackRequest {
-  service: string;
-  environment?: string | undefined;
-  to?: string | undefined;
-  note?: string | undefined;
-}
-
-export interface TargetStatus extends Target {
-  protected: boolean;
-  active: Deployment | null;
-  queue: Deployment[];
-  lock: FreezeLock | null;
-  lastFinished: Deployment | null;
-}
 
 export interface ReleaseServiceDeps {
   store: Store;
   platform: TrafficPlatform;
   clock: Clock;
-  config: KevinDeployConfig;
+  targets: TargetCatalog;
+  /** Everyone holding a role, so a refusal can name who may. */
+  roleHolders: () => RoleHolder[];
   bus: TransitionBus;
   /** Tells the runner to look at a deployment now. */
   poke: (id: string) => void;
@@ -66,47 +51,27 @@ const COMMAND_RETRIES = 5;
  * conflicting requests before writing anything, and records requests and commands through the
  * same decide() + commit path the runner uses.
  */
-export class ReleaseService {
+export class ReleaseService implements Releases {
   private readonly newId: () => string;
 
   constructor(private readonly deps: ReleaseServiceDeps) {
     this.newId = deps.newId ?? newDeploymentId;
   }
 
-  get config(): KevinDeployConfig {
-    return this.deps.config;
-  }
-
   /** A deployment as the API and --json show it, with its canary steps when it has them. */
   view(d: Deployment, extra: { events?: DeploymentEvent[]; queuePosition?: number | null } = {}): DeploymentView {
-    const settings = settingsOf(this.deps.config, d.service, d.environment);
+    const settings = this.deps.targets.find(d.service, d.environment);
     return toDeploymentView(d, { ...extra, ...(settings ? { steps: stepsOf(settings) } : {}) });
   }
 
   /** Settings for a service/environment, with the rule that protected environments are named explicitly. */
-  target(service: string, environment?: string | null): TargetSettings {
-    return lookupTarget(this.deps.config, service, environment);
+  target(service: string, environment?: string | null): ReleaseSettings {
+    return this.deps.targets.lookup(service, environment);
   }
 
-  authorizeOn(actor: Actor, permission: Permission, settings: TargetSettings): void {
-    const verdict = authorize(actor, permission, settings, this.knownActors());
+  authorizeOn(actor: Actor, permission: Permission, settings: ReleaseSettings): void {
+    const verdict = authorize(actor, permission, settings, this.deps.roleHolders());
     if (!verdict.allowed) throw new KevinDeployError('FORBIDDEN', verdict.message);
-  }
-
-  /** Everyone holding a role, for refusals that say who may: API token actors and Slack users and groups. */
-  private knownActors(): Array<{ actor: string; roles: Role[] }> {
-    const known = this.deps.config.apiTokens.map((t) => ({ actor: t.actor, roles: [...t.roles] }));
-    const slack = this.deps.config.slack.roles;
-    for (const role of ROLES) {
-      for (const id of slack[role]) {
-        // A Slack user mapped to an actor is that actor: one person, listed once.
-        const actor = id.startsWith('S') ? `slack-group:${id}` : (this.deps.config.slack.users[id] ?? `slack:${id}`);
-        const entry = known.find((k) => k.actor === actor);
-        if (entry) entry.roles.push(role);
-        else known.push({ actor, roles: [role] });
-      }
-    }
-    return known;
   }
 
   /**
@@ -150,7 +115,7 @@ export class ReleaseService {
           { active: active.id },
         );
       }
-      if (TRAFFIC_STAGES.has(active.stage) || active.stage === 'needs_attention') {
+      if (allowed(active, 'rollback')) {
         return this.command(actor, active.id, { type: 'rollback', actor: actor.name, comment: request.note });
       }
       throw new KevinDeployError(
@@ -189,14 +154,23 @@ export class ReleaseService {
     return this.command(actor, id, { type: 'cancel', actor: actor.name });
   }
 
-  rollbackDeployment(actor: Actor, id: string, comment?: string): Promise<Deployment> {
-    return this.command(actor, id, { type: 'rollback', actor: actor.name, comment });
+  /**
+   * Rolls a release back: while it has traffic, that release itself; once it succeeded, a new
+   * rollback to the version it replaced — but only while it is still what is live (a click on an
+   * old card, or an old id, must not roll back a newer release).
+   */
+  async rollbackDeployment(actor: Actor, id: string, comment?: string): Promise<Deployment> {
+    const d = await this.mustGet(id);
+    if (allowed(d, 'rollback')?.meaning !== 'new-rollback') return this.command(actor, id, { type: 'rollback', actor: actor.name, comment });
+    const [target] = (await this.status(d.service)).filter((t) => t.environment === d.environment);
+    if (!target || target.active || target.lastFinished?.id !== d.id || !d.previousVersion) {
+      const newer = target?.active ? ` (${target.active.id} ${stageInWords(target.active.stage)})` : target?.lastFinished ? ` (${target.lastFinished.id} came after it)` : '';
+      throw new KevinDeployError('STALE_ACTION', `${d.id} is no longer the live release of ${d.service}/${d.environment}${newer}; nothing was changed`);
+    }
+    return this.requestRollback(actor, { service: d.service, environment: d.environment, to: d.previousVersion.id, note: comment });
   }
 
-  async lock(
-    actor: Actor,
-    request: { service: string; environment?: string | undefined; reason: string; expiresAfterMs?: number | undefined },
-  ): Promise<FreezeLock> {
+  async lock(actor: Actor, request: LockRequest): Promise<FreezeLock> {
     const settings = this.target(request.service, request.environment);
     this.authorizeOn(actor, 'lock', settings);
     const now = this.deps.clock.now();
@@ -246,43 +220,41 @@ export class ReleaseService {
   async list(filter: { service?: string | undefined; environment?: string | undefined; limit?: number | undefined }): Promise<Deployment[]> {
     // Unknown names are an error, not an empty list: a typo should not look like "no releases yet".
     if (filter.service && filter.environment) this.target(filter.service, filter.environment);
-    else if (filter.service && !this.deps.config.services.has(filter.service)) this.target(filter.service);
+    else if (filter.service && !this.deps.targets.hasService(filter.service)) this.target(filter.service);
     return this.deps.store.listDeployments({ ...filter, limit: Math.min(filter.limit ?? 20, 200) });
   }
 
   async status(service?: string): Promise<TargetStatus[]> {
-    if (service && !this.deps.config.services.has(service)) this.target(service);
+    if (service && !this.deps.targets.hasService(service)) this.target(service);
     const { store } = this.deps;
     const [claims, locks, queue] = await Promise.all([store.listClaims(), store.listLocks(), store.listQueue()]);
     const result: TargetStatus[] = [];
-    for (const svc of this.deps.config.services.values()) {
-      if (service && svc.name !== service) continue;
-      for (const settings of svc.environments.values()) {
-        const target = { service: settings.service, environment: settings.environment };
-        const same = (t: Target) => t.service === target.service && t.environment === target.environment;
-        const claim = claims.find(same);
-        const finished = await store.listDeployments({
-          ...target,
-          stages: ['succeeded', 'rolled_back', 'failed', 'rejected', 'expired', 'cancelled'],
-          limit: 1,
-        });
-        const queued = await Promise.all(queue.filter(same).map((q: QueueEntry) => this.mustGet(q.deploymentId)));
-        result.push({
-          ...target,
-          protected: settings.protected,
-          active: claim ? ((await store.getDeployment(claim.deploymentId)) ?? null) : null,
-          queue: queued,
-          lock: lockInForce(locks.find(same), this.deps.clock.now()) ?? null,
-          lastFinished: finished[0] ?? null,
-        });
-      }
+    for (const settings of this.deps.targets.all()) {
+      if (service && settings.service !== service) continue;
+      const target = { service: settings.service, environment: settings.environment };
+      const same = (t: Target) => t.service === target.service && t.environment === target.environment;
+      const claim = claims.find(same);
+      const finished = await store.listDeployments({
+        ...target,
+        stages: ['succeeded', 'rolled_back', 'failed', 'rejected', 'expired', 'cancelled'],
+        limit: 1,
+      });
+      const queued = await Promise.all(queue.filter(same).map((q: QueueEntry) => this.mustGet(q.deploymentId)));
+      result.push({
+        ...target,
+        protected: settings.protected,
+        active: claim ? ((await store.getDeployment(claim.deploymentId)) ?? null) : null,
+        queue: queued,
+        lock: lockInForce(locks.find(same), this.deps.clock.now()) ?? null,
+        lastFinished: finished[0] ?? null,
+      });
     }
     return result;
   }
 
   private async command(actor: Actor, id: string, input: CommandInput): Promise<Deployment> {
     let d = await this.mustGet(id);
-    const settings = settingsOf(this.deps.config, d.service, d.environment);
+    const settings = this.deps.targets.find(d.service, d.environment);
     if (!settings) throw new KevinDeployError('UNKNOWN_SERVICE', `${d.service}/${d.environment} is no longer configured`);
     const ownCancel = input.type === 'cancel' && actor.name === d.requestedBy && PRE_TRAFFIC_STAGES.has(d.stage);
     if (!ownCancel) this.authorizeOn(actor, permissionFor(input.type), settings);
@@ -308,7 +280,7 @@ export class ReleaseService {
    * one. Atomic. An active one whose version and live traffic were just read goes on at once from
    * them (the same decide() step the runner would take), in the same transaction.
    */
-  private async admit(d: Deployment, actor: Actor, settings: TargetSettings, queue: boolean, live: LiveTraffic | undefined): Promise<Deployment> {
+  private async admit(d: Deployment, actor: Actor, settings: ReleaseSettings, queue: boolean, live: LiveTraffic | undefined): Promise<Deployment> {
     const target = { service: d.service, environment: d.environment };
     const event = (action: string, reason: string): DeploymentEvent =>
       withIdentity(
@@ -334,7 +306,7 @@ export class ReleaseService {
         await recordAlerts(session, d, requested, settings, new Date(d.createdAt));
         const admitted: TransitionRecord = { before: null, after: d, events: requested };
         if (!live || !d.version) return [admitted];
-        const resolved = decide(d, { type: 'resolved', version: d.version, live }, new Date(d.createdAt), settings);
+        const resolved = decide(d, { type: 'resolved', version: d.version, live, greenReach: this.deps.platform.greenReach(settings) }, new Date(d.createdAt), settings);
         if (!resolved.ok) return [admitted];
         return [admitted, ...((await commitDecision(session, d, resolved, settings, new Date(d.createdAt))) ?? [])];
       }
@@ -361,7 +333,7 @@ export class ReleaseService {
   private newDeployment(
     kind: DeploymentKind,
     actor: Actor,
-    settings: TargetSettings,
+    settings: ReleaseSettings,
     versionRef: string,
     note: string | null,
     force: boolean,
@@ -471,7 +443,7 @@ function busy(active: Deployment | undefined, target: Target): KevinDeployError 
   return new KevinDeployError(
     'TARGET_BUSY',
     `${targetLabel(target)} already has an active release: ${active.id} (${describeVersion(active)}) ` +
-      `requested by ${active.requestedBy} at ${active.createdAt}, ${active.stage.replace('_', ' ')} since ${since}. ` +
+      `requested by ${active.requestedBy} at ${active.createdAt}, ${stageLabel(active.stage)} since ${since}. ` +
       'Wait for it, cancel it, or add --queue to run after it.',
     { active: active.id, activeStage: active.stage, activeRequestedBy: active.requestedBy },
   );
@@ -485,12 +457,7 @@ function matchesRef(v: VersionInfo, ref: string): boolean {
   return v.id === ref || v.id.startsWith(ref) || v.tag === ref;
 }
 
-/** Short, typeable, unguessable enough: "kd-" plus 10 base32 characters (50 bits). */
 export function newDeploymentId(): string {
-  const alphabet = 'abcdefghijkmnpqrstuvwxyz23456789';
-  const bytes = randomBytes(10);
-  let id = 'kd-';
-  for (const b of bytes) id += alphabet[b % alphabet.length];
-  return id;
+  return deploymentIdFrom(randomBytes(DEPLOYMENT_ID_RANDOM_BYTES));
 }
 

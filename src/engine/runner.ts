@@ -1,11 +1,10 @@
 import type { Logger } from 'pino';
-import type { KevinDeployConfig } from '../config/schema.ts';
-import { settingsOf } from '../config/target-lookup.ts';
-import { decide } from '../domain/decide.ts';
+import { decide } from '../domain/decide/index.ts';
 import { planStep } from '../domain/plan-step.ts';
 import { isTerminal } from '../domain/stages.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
+import type { TargetCatalog } from '../ports/target-catalog.ts';
 import { commitDecision, promoteNextQueued } from './commit-decision.ts';
 import type { StepExecutor } from './step-executor.ts';
 import type { TransitionBus } from './transition-bus.ts';
@@ -14,7 +13,7 @@ export interface RunnerOptions {
   store: Store;
   executor: StepExecutor;
   bus: TransitionBus;
-  config: KevinDeployConfig;
+  targets: TargetCatalog;
   clock: Clock;
   logger: Logger;
   /** Stable per replica (host:port by default) so a restarted replica takes its own leases back at once. */
@@ -122,7 +121,7 @@ export class Runner {
       const key = `${entry.service}/${entry.environment}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const settings = settingsOf(this.o.config, entry.service, entry.environment);
+      const settings = this.o.targets.find(entry.service, entry.environment);
       if (!settings) continue;
       const promoted = await this.o.store.transaction((session) => promoteNextQueued(session, entry, settings, this.o.clock.now()));
       if (promoted) {
@@ -167,7 +166,7 @@ export class Runner {
       for (let steps = 0; steps < MAX_STEPS_PER_TURN && !this.stopping; steps++) {
         const d = await store.getDeployment(id);
         if (!d || isTerminal(d.stage)) return;
-        const settings = settingsOf(this.o.config, d.service, d.environment);
+        const settings = this.o.targets.find(d.service, d.environment);
         const log = logger.child({ deploymentId: d.id, service: d.service, env: d.environment, stage: d.stage });
         if (!settings) {
           log.error('skipped: the configuration no longer has this service/environment; fix the config and restart');

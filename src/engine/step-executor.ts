@@ -1,9 +1,10 @@
-import type { TargetSettings } from '../config/schema.ts';
+import type { ReleaseSettings } from '../domain/release-settings.ts';
 import type { Deployment } from '../domain/deployment.ts';
 import type { Input } from '../domain/inputs.ts';
 import type { Step } from '../domain/plan-step.ts';
 import { systemClock, type Clock } from '../ports/clock.ts';
-import type { MetricReading, MetricsSource } from '../ports/metrics-source.ts';
+import type { MetricReading } from '../domain/metric-reading.ts';
+import type { MetricsSource } from '../ports/metrics-source.ts';
 import type { Probe } from '../ports/probe.ts';
 import { PlatformError, type TrafficPlatform } from '../ports/traffic-platform.ts';
 
@@ -16,11 +17,11 @@ export class StepExecutor {
     private readonly platform: TrafficPlatform,
     private readonly probe: Probe,
     /** The metrics source configured for a target (undefined for `source: none`). */
-    private readonly metricsFor: (settings: TargetSettings) => MetricsSource | undefined = () => undefined,
+    private readonly metricsFor: (settings: ReleaseSettings) => MetricsSource | undefined = () => undefined,
     private readonly clock: Clock = systemClock,
   ) {}
 
-  async execute(step: Exclude<Step, { type: 'wait' } | { type: 'none' }>, d: Deployment, settings: TargetSettings): Promise<Input> {
+  async execute(step: Exclude<Step, { type: 'wait' } | { type: 'none' }>, d: Deployment, settings: ReleaseSettings): Promise<Input> {
     switch (step.type) {
       case 'tick':
         return { type: 'tick' };
@@ -29,7 +30,7 @@ export class StepExecutor {
           // Resolved once per release: at admission (recorded on the deployment), not again here.
           const version = step.version ?? (await this.platform.resolveVersion(settings, step.ref));
           const live = await this.platform.readTraffic(settings);
-          return { type: 'resolved', version, live };
+          return { type: 'resolved', version, live, greenReach: this.platform.greenReach(settings) };
         });
       case 'apply-split':
         return this.platformCall(async () => {
@@ -52,7 +53,7 @@ export class StepExecutor {
   }
 
   /** Green's figures (and blue's, to compare with during a canary), each through its own routing. */
-  private async readMetrics(versions: { green: string; blue?: string | undefined }, settings: TargetSettings) {
+  private async readMetrics(versions: { green: string; blue?: string | undefined }, settings: ReleaseSettings) {
     const source = this.metricsFor(settings);
     if (!source) return undefined;
     const read = async (versionId: string, role: 'green' | 'blue'): Promise<MetricReading> => {
@@ -68,7 +69,7 @@ export class StepExecutor {
     return { green, ...(blue ? { blue } : {}) };
   }
 
-  private async runProbe(subject: Extract<Step, { type: 'probe' }>['subject'], settings: TargetSettings) {
+  private async runProbe(subject: Extract<Step, { type: 'probe' }>['subject'], settings: ReleaseSettings) {
     const common = {
       paths: settings.health.paths,
       contentChecks: settings.contentChecks,

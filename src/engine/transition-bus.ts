@@ -1,14 +1,13 @@
 import type { Logger } from 'pino';
-import type { TransitionRecord } from './commit-decision.ts';
-
-export type TransitionObserver = (record: TransitionRecord) => void | Promise<void>;
+import type { TransitionRecord } from '../domain/transition-record.ts';
+import type { TransitionFeed, TransitionObserver } from '../ports/transition-feed.ts';
 
 /**
  * The one place where effects of a status change are derived from the old→new diff (metrics,
  * logs, and later chat cards and alerts). Observers run only after the status was committed; one
  * failing observer never blocks another, nor the release.
  */
-export class TransitionBus {
+export class TransitionBus implements TransitionFeed {
   private readonly observers: TransitionObserver[] = [];
 
   constructor(private readonly logger: Logger) {}

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { TransitionRecord } from './commit-decision.ts';
+import type { TransitionRecord } from '../domain/transition-record.ts';
 
 /**
  * Logs every committed transition, whoever caused it (the runner, a person's command, a new

@@ -1,6 +1,11 @@
 import type { Alert, AlertChannelName, AlertLevel } from '../domain/alert.ts';
 
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'skipped';
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed', 'skipped'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export function isDeliveryStatus(text: string): text is DeliveryStatus {
+  return (DELIVERY_STATUSES as readonly string[]).includes(text);
+}
 
 export interface DeliveryRecord {
   channel: AlertChannelName;

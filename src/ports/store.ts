@@ -1,20 +1,8 @@
 import type { AlertIntent } from '../domain/alert-rules.ts';
 import type { Deployment, DeploymentEvent, Target } from '../domain/deployment.ts';
+import type { FreezeLock } from '../domain/freeze-lock.ts';
 import type { Stage } from '../domain/stages.ts';
 
-/** A freeze lock: while it is in force, deploys to the target are refused (rollbacks never are). */
-export interface FreezeLock extends Target {
-  holder: string;
-  reason: string;
-  since: string;
-  /** When it lifts by itself; null = until someone unlocks. */
-  expiresAt: string | null;
-}
-
-/** The lock if it is in force at `now` (not expired), else undefined. */
-export function lockInForce(lock: FreezeLock | undefined, now: Date): FreezeLock | undefined {
-  return lock && (lock.expiresAt === null || Date.parse(lock.expiresAt) > now.getTime()) ? lock : undefined;
-}
 
 /** The claim that makes a deployment the one active deployment of its target. */
 export interface TargetClaim extends Target {
@@ -33,6 +21,21 @@ export interface DeploymentFilter {
   stages?: readonly Stage[] | undefined;
   kind?: Deployment['kind'] | undefined;
   limit?: number | undefined;
+}
+
+/**
+ * Where a deployment's chat card is and how current it is, so a restarted bot brings it up to
+ * date instead of posting it again.
+ */
+export interface ChatCard {
+  deploymentId: string;
+  channel: string;
+  /** The message's reference in the chat (Slack's ts); null while the first post is in flight (or was lost in a crash). */
+  ref: string | null;
+  /** The deployment revision the card shows. */
+  renderedRevision: number;
+  /** How many audit events have been considered for the card's thread. */
+  threadCursor: number;
 }
 
 /** What the runner needs to schedule work: when to look, and whether someone else holds it. */
@@ -91,6 +94,10 @@ export interface Store extends StoreSession {
    * forgotten (the replay window has passed for them).
    */
   recordInboundDelivery(key: string, receivedAt: string, forgetBefore: string): Promise<boolean>;
+  getCard(deploymentId: string): Promise<ChatCard | undefined>;
+  putCard(card: ChatCard, now: Date): Promise<void>;
+  /** Deployments whose card is missing or behind, updated since `since`: the catch-up list after a start. */
+  cardsBehind(since: string): Promise<string[]>;
   /** Deployment counts by stage (for /metrics). */
   countByStage(): Promise<Partial<Record<Stage, number>>>;
   ping(): Promise<void>;

@@ -1,6 +1,5 @@
-import type { TargetSettings } from '../config/schema.ts';
-import type { Split, VersionInfo } from '../domain/deployment.ts';
-import type { LiveTraffic, PlatformFailure } from '../domain/inputs.ts';
+import type { Split, Target, VersionInfo } from '../domain/deployment.ts';
+import type { GreenReach, LiveTraffic, PlatformFailure } from '../domain/inputs.ts';
 import type { ErrorCode } from '../errors.ts';
 
 /** A version as a chooser shows it: what it is, who uploaded it, when, and why. */
@@ -17,24 +16,27 @@ export interface VersionEndpoint {
 }
 
 /**
- * Where traffic is split between versions. The Cloudflare Workers adapter implements it; so could
+ * Where traffic is split between versions. Targets are named by service and environment; the
+ * adapter knows its own settings for each (account, script, how green is reached). The Cloudflare Workers adapter implements it; so could
  * a load balancer or DNS adapter. Every call is idempotent: `applySplit` reads the current split
  * first and does nothing when it is already in place, so a retried or repeated call never doubles
  * a switch.
  */
 export interface TrafficPlatform {
   /** A version by id, 8-character id prefix, tag (`workers/tag`) or message. */
-  resolveVersion(target: TargetSettings, ref: string): Promise<VersionInfo>;
+  resolveVersion(target: Target, ref: string): Promise<VersionInfo>;
   /** The live deployment: its split and the versions in it. */
-  readTraffic(target: TargetSettings): Promise<LiveTraffic>;
+  readTraffic(target: Target): Promise<LiveTraffic>;
   /** Sets the split unless already set, then reads it back; returns the verified split. */
-  applySplit(target: TargetSettings, split: Split, options: { force: boolean; message: string }): Promise<Split>;
+  applySplit(target: Target, split: Split, options: { force: boolean; message: string }): Promise<Split>;
+  /** How green is reached before it has traffic: in the live split at 0 %, or on its own (decides what staging does). */
+  greenReach(target: Target): GreenReach;
   /** How to reach a version that has no traffic (preview URL or version-override header). */
-  reachVersion(target: TargetSettings, versionId: string): Promise<VersionEndpoint>;
+  reachVersion(target: Target, versionId: string): Promise<VersionEndpoint>;
   /** Could traffic go back to this version (the rollback target) right now? Checked before every switch. */
-  checkRollbackReadiness(target: TargetSettings, versionId: string): Promise<{ ready: boolean; detail: string }>;
+  checkRollbackReadiness(target: Target, versionId: string): Promise<{ ready: boolean; detail: string }>;
   /** Recent versions, newest first (for choosers). */
-  listVersions(target: TargetSettings, limit: number): Promise<VersionSummary[]>;
+  listVersions(target: Target, limit: number): Promise<VersionSummary[]>;
 }
 
 /** A platform call that failed, with the words a person needs and whether retrying can help. */
@@ -43,12 +45,14 @@ export class PlatformError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly retryable: boolean,
+    /** The platform refused the change outright and nothing moved (see PlatformFailure). */
+    readonly nothingChanged = false,
   ) {
     super(message);
     this.name = 'PlatformError';
   }
 
   toFailure(): PlatformFailure {
-    return { code: this.code, message: this.message, retryable: this.retryable };
+    return { code: this.code, message: this.message, retryable: this.retryable, ...(this.nothingChanged ? { nothingChanged: true } : {}) };
   }
 }

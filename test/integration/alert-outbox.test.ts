@@ -5,7 +5,7 @@ import type { KyselyAlertOutbox } from '../../src/adapters/store/kysely-alert-ou
 import { recordAlertIntents } from '../../src/adapters/store/kysely-alert-outbox.ts';
 import type { AlertChannelName } from '../../src/domain/alert.ts';
 import { alertsFor } from '../../src/domain/alert-rules.ts';
-import { SYSTEM_ACTOR } from '../../src/domain/decide.ts';
+import { SYSTEM_ACTOR } from '../../src/domain/actors.ts';
 import type { DeploymentEvent } from '../../src/domain/deployment.ts';
 import type { DeliveryJob, StoredAlert } from '../../src/ports/alert-outbox.ts';
 import {

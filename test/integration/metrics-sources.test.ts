@@ -6,13 +6,14 @@ import { AppJsonSource } from '../../src/adapters/metrics/app-json-source.ts';
 import { analyticsWindow, CloudflareAnalyticsSource, VERSION_METRICS_QUERY } from '../../src/adapters/metrics/cloudflare-analytics-source.ts';
 import { PrometheusSource } from '../../src/adapters/metrics/prometheus-source.ts';
 import type { TargetSettings } from '../../src/config/schema.ts';
-import type { MetricReading, MetricSubject } from '../../src/ports/metrics-source.ts';
+import type { MetricReading } from '../../src/domain/metric-reading.ts';
+import type { MetricSubject } from '../../src/ports/metrics-source.ts';
 import type { VersionEndpoint } from '../../src/ports/traffic-platform.ts';
-import type { CloudflareStandIn } from '../../src/sandbox/cloudflare-stand-in.ts';
-import { freePort } from '../../src/sandbox/free-port.ts';
+import type { CloudflareStandIn } from '../../sandbox/cloudflare-stand-in.ts';
+import { freePort } from '../../sandbox/free-port.ts';
 import { startFakePrometheus, type FakePrometheus } from '../fakes/prometheus-api.ts';
 import { manualClock, STAND_IN_ACCOUNT, STAND_IN_SCRIPT, STAND_IN_TOKEN, standInClient, startTestStandIn } from '../support/stand-in-helpers.ts';
-import { withPlatform, workersTarget } from '../support/workers-target.ts';
+import { settingsCarriedByTarget, withPlatform, workersTarget } from '../support/workers-target.ts';
 
 /**
  * The three metrics sources over real HTTP: app-json against the Cloudflare stand-in's edge (the
@@ -94,7 +95,7 @@ async function startMetricsApp(): Promise<{ url: string; answer(status: number, 
 }
 
 describe('AppJsonSource', () => {
-  const source = new AppJsonSource();
+  const source = new AppJsonSource({ settingsOf: settingsCarriedByTarget });
   let target: TargetSettings;
   let platform: WorkersPlatform;
   let blue: string;
@@ -107,7 +108,7 @@ describe('AppJsonSource', () => {
     green = standIn.addVersion(STAND_IN_SCRIPT, { tag: 'v2', behavior: { errorPercent: 20 } }).id;
     standIn.deploy(STAND_IN_SCRIPT, { [blue]: 100, [green]: 0 });
     target = workersTarget({ productionUrl: standIn.trafficUrl(STAND_IN_SCRIPT) });
-    platform = new WorkersPlatform({ apiToken: STAND_IN_TOKEN, baseUrl: standIn.apiBaseUrl });
+    platform = new WorkersPlatform({ settingsOf: settingsCarriedByTarget, apiToken: STAND_IN_TOKEN, baseUrl: standIn.apiBaseUrl });
   });
 
   it("reads green's own figures through the version override while blue keeps all traffic, and blue's apart", async () => {
@@ -209,7 +210,7 @@ describe('PrometheusSource', () => {
   const REQUESTS = 'sum(increase(worker_requests_total{version="{version}"}[1m]))';
   const expand = (query: string): string => query.replaceAll('{version}', VERSION).replaceAll('{script}', STAND_IN_SCRIPT);
   const NOW = new Date('2026-11-26T09:00:30.250Z');
-  const source = new PrometheusSource();
+  const source = new PrometheusSource({ settingsOf: settingsCarriedByTarget });
   let prom: FakePrometheus;
   let settings: TargetSettings;
   const the = subject(VERSION, { baseUrl: 'https://kevinstamp.example', headers: {} });
@@ -330,8 +331,8 @@ describe('CloudflareAnalyticsSource against the stand-in GraphQL endpoint', () =
     green = standIn.addVersion(STAND_IN_SCRIPT, { tag: 'v2', behavior: { errorPercent: 20 } }).id;
     standIn.deploy(STAND_IN_SCRIPT, { [blue]: 100, [green]: 0 });
     target = withMetrics(workersTarget({ productionUrl: standIn.trafficUrl(STAND_IN_SCRIPT) }), { source: 'cloudflare-analytics', lag: LAG });
-    source = new CloudflareAnalyticsSource({ apiToken: STAND_IN_TOKEN, baseUrl: standIn.apiBaseUrl, maxRetries: 0 });
-    platform = new WorkersPlatform({ apiToken: STAND_IN_TOKEN, baseUrl: standIn.apiBaseUrl });
+    source = new CloudflareAnalyticsSource({ settingsOf: settingsCarriedByTarget, apiToken: STAND_IN_TOKEN, baseUrl: standIn.apiBaseUrl, maxRetries: 0 });
+    platform = new WorkersPlatform({ settingsOf: settingsCarriedByTarget, apiToken: STAND_IN_TOKEN, baseUrl: standIn.apiBaseUrl });
   });
 
   it('reads the interval that ended `lag` ago: [now − lag − interval, now − lag]', () => {
@@ -391,7 +392,7 @@ describe('CloudflareAnalyticsSource against the stand-in GraphQL endpoint', () =
   });
 
   it('a rejected token, or Cloudflare failing, becomes the problem', async () => {
-    const wrongToken = new CloudflareAnalyticsSource({ apiToken: 'not-the-token', baseUrl: standIn!.apiBaseUrl, maxRetries: 0 });
+    const wrongToken = new CloudflareAnalyticsSource({ settingsOf: settingsCarriedByTarget, apiToken: 'not-the-token', baseUrl: standIn!.apiBaseUrl, maxRetries: 0 });
     const the = subject(green, { baseUrl: target.productionUrl, headers: {} });
     expect((await wrongToken.read(target, the, new Date(T0))).problem).toContain('(401)');
 
@@ -400,7 +401,7 @@ describe('CloudflareAnalyticsSource against the stand-in GraphQL endpoint', () =
     expectNoFigures(failed);
     expect(failed.problem).toContain('HTTP 503');
 
-    const closedPort = new CloudflareAnalyticsSource({ apiToken: STAND_IN_TOKEN, baseUrl: `http://127.0.0.1:${await freePort()}/client/v4`, maxRetries: 0 });
+    const closedPort = new CloudflareAnalyticsSource({ settingsOf: settingsCarriedByTarget, apiToken: STAND_IN_TOKEN, baseUrl: `http://127.0.0.1:${await freePort()}/client/v4`, maxRetries: 0 });
     expect((await closedPort.read(target, the, new Date(T0))).problem).toMatch(/^Cloudflare analytics unreachable/);
   });
 });

@@ -10,7 +10,7 @@ import { KyselyStore } from '../../src/adapters/store/kysely-store.ts';
 import type { Deployment, DeploymentEvent } from '../../src/domain/deployment.ts';
 import type { Stage } from '../../src/domain/stages.ts';
 import { KevinDeployError } from '../../src/errors.ts';
-import type { FreezeLock } from '../../src/ports/store.ts';
+import type { FreezeLock } from '../../src/domain/freeze-lock.ts';
 
 /** The SQLite store through openStore, as the bot opens it, in a temp directory. */
 
@@ -79,7 +79,7 @@ afterEach(async () => {
 describe('openStore', () => {
   it('runs the migrations once; re-opening migrates nothing', async () => {
     const first = await open();
-    expect(first.migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox', '0005-store-meta', '0006-inbound-deliveries']);
+    expect(first.migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox', '0005-store-meta', '0006-inbound-deliveries', '0007-drop-sandbox-state']);
     expect(first.description).toBe(`sqlite:${file}`);
     await first.store.ping();
     await closeAll();
@@ -87,6 +87,30 @@ describe('openStore', () => {
     const second = await open();
     expect(second.migrated).toEqual([]);
     await second.store.ping();
+  });
+
+  it('drops the sandbox table a store migrated by an earlier version still has, and keeps everything else', async () => {
+    // As an earlier kevin-deploy left it: 0001 to 0006 recorded, 0002 having created sandbox_state.
+    const { store } = await open();
+    const d = deployment();
+    await store.insertDeployment(d);
+    await closeAll();
+    const earlier = new BetterSqlite3(file);
+    earlier.exec("CREATE TABLE sandbox_state (name varchar(64) PRIMARY KEY, state_json text NOT NULL, updated_at varchar(32) NOT NULL)");
+    earlier.prepare('INSERT INTO sandbox_state VALUES (?, ?, ?)').run('edge', '{}', d.createdAt);
+    earlier.prepare('DELETE FROM kysely_migration WHERE name = ?').run('0007-drop-sandbox-state');
+    earlier.close();
+
+    const again = await open();
+    expect(again.migrated).toEqual(['0007-drop-sandbox-state']);
+    expect(await again.store.getDeployment(d.id)).toEqual(d);
+    await closeAll();
+    const after = new BetterSqlite3(file, { readonly: true });
+    try {
+      expect(after.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sandbox_state'").get()).toBeUndefined();
+    } finally {
+      after.close();
+    }
   });
 
   it('keeps what was written across close and re-open of the same file', async () => {
@@ -128,7 +152,7 @@ describe('openStore', () => {
   it('opens an in-memory database with sqlite::memory:', async () => {
     const { store, migrated } = await openStore('sqlite::memory:');
     opened.push(store);
-    expect(migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox', '0005-store-meta', '0006-inbound-deliveries']);
+    expect(migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox', '0005-store-meta', '0006-inbound-deliveries', '0007-drop-sandbox-state']);
     const d = deployment();
     await store.insertDeployment(d);
     expect(await store.getDeployment(d.id)).toEqual(d);

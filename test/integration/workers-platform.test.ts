@@ -2,11 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WorkersPlatform } from '../../src/adapters/cloudflare/workers-platform.ts';
 import type { TargetSettings } from '../../src/config/schema.ts';
 import { PlatformError } from '../../src/ports/traffic-platform.ts';
-import type { CloudflareStandIn, FaultSpec, StandInStateSnapshot } from '../../src/sandbox/cloudflare-stand-in.ts';
-import { STATE_FORMAT } from '../../src/sandbox/stand-in-state.ts';
+import type { CloudflareStandIn, FaultSpec, StandInStateSnapshot } from '../../sandbox/cloudflare-stand-in.ts';
+import { STATE_FORMAT } from '../../sandbox/stand-in-state.ts';
 import { edgeGet, rejectionOf, STAND_IN_ACCOUNT, STAND_IN_SCRIPT, startTestStandIn } from '../support/stand-in-helpers.ts';
 import { waitFor } from '../support/wait-for.ts';
-import { withPlatform, workersTarget } from '../support/workers-target.ts';
+import { settingsCarriedByTarget, withPlatform, workersTarget } from '../support/workers-target.ts';
 
 /**
  * The Workers adapter against the Cloudflare stand-in: real HTTP, the real `cloudflare` SDK
@@ -39,7 +39,7 @@ async function start(options: { subdomain?: string; state?: StandInStateSnapshot
 }
 
 function adapter(apiToken: string): WorkersPlatform {
-  return new WorkersPlatform({ apiToken, baseUrl: standIn.apiBaseUrl });
+  return new WorkersPlatform({ settingsOf: settingsCarriedByTarget, apiToken, baseUrl: standIn.apiBaseUrl });
 }
 
 async function platformError(promise: Promise<unknown>): Promise<PlatformError> {
@@ -205,7 +205,8 @@ describe('WorkersPlatform.readTraffic and listVersions', () => {
 
   it('returns an empty split when the script has no deployment yet', async () => {
     upload('v1.0.0');
-    expect(await platform.readTraffic(target)).toEqual({ split: {}, versions: [] });
+    // The advice for an empty script is Cloudflare's to give (wrangler), so the adapter carries it.
+    expect(await platform.readTraffic(target)).toEqual({ split: {}, versions: [], emptyAdvice: expect.stringContaining('wrangler deploy') });
   });
 
   it('lists recent versions newest first, up to the limit', async () => {
@@ -333,7 +334,7 @@ describe('WorkersPlatform.applySplit', () => {
   }
 
   it('does not double a switch whose POST timed out and landed later', async () => {
-    const slow = new WorkersPlatform({ apiToken: TOKEN, baseUrl: standIn.apiBaseUrl, timeoutMs: 300 });
+    const slow = new WorkersPlatform({ settingsOf: settingsCarriedByTarget, apiToken: TOKEN, baseUrl: standIn.apiBaseUrl, timeoutMs: 300 });
     const wanted = { [green]: 100, [blue]: 0 };
     const switchesBefore = standIn.effectiveSwitches(STAND_IN_SCRIPT).length;
     standIn.injectFault({ method: 'POST', path: '/deployments', kind: 'latency', latencyMs: 1_500 });
@@ -377,6 +378,8 @@ describe('WorkersPlatform.applySplit', () => {
 
     const error = await platformError(platform.applySplit(target, wanted, { force: false, message: 'stage v2.0.1' }));
     expect(error.code).toBe('CLOUDFLARE_SECRETS_CHANGED');
+    // The domain ends the release with traffic untouched on such a refusal, instead of rolling back.
+    expect(error.nothingChanged).toBe(true);
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('--force');
     expect(error.message).toContain(STAND_IN_SCRIPT);
@@ -456,7 +459,7 @@ describe('WorkersPlatform errors a person must fix', () => {
   it('answers an unreachable API with a retryable CLOUDFLARE_UNAVAILABLE', async () => {
     const baseUrl = standIn.apiBaseUrl;
     await standIn.close();
-    const gone = new WorkersPlatform({ apiToken: TOKEN, baseUrl, timeoutMs: 2_000 });
+    const gone = new WorkersPlatform({ settingsOf: settingsCarriedByTarget, apiToken: TOKEN, baseUrl, timeoutMs: 2_000 });
     const error = await platformError(gone.readTraffic(target));
     expect(error.code).toBe('CLOUDFLARE_UNAVAILABLE');
     expect(error.retryable).toBe(true);

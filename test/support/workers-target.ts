@@ -1,5 +1,6 @@
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { TargetSettings } from '../../src/config/schema.ts';
+import type { Target } from '../../src/domain/deployment.ts';
 import { STAND_IN_ACCOUNT, STAND_IN_SCRIPT } from './stand-in-helpers.ts';
 
 /**
@@ -25,6 +26,15 @@ services:
   const target = result.config.services.get('kevinstamp')?.environments.get('production');
   if (!target) throw new Error('kevinstamp/production missing from the test configuration');
   return target;
+}
+
+/**
+ * For adapter tests: the targets a test hands the adapter are the full settings objects (made by
+ * workersTarget, varied by withPlatform), so the adapter reads them off the target itself. The bot
+ * looks them up in its configuration by service and environment instead.
+ */
+export function settingsCarriedByTarget(target: Target): TargetSettings {
+  return target as TargetSettings;
 }
 
 /** The same target on another account or script (the "misconfigured" cases). */

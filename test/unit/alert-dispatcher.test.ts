@@ -2,11 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../src/adapters/store/database-schema.ts';
 import type { KyselyAlertOutbox } from '../../src/adapters/store/kysely-alert-outbox.ts';
-import { formatDuration } from '../../src/config/duration.ts';
+import { formatDuration } from '../../src/domain/format-duration.ts';
 import type { KevinDeployConfig } from '../../src/config/schema.ts';
+import { targetCatalogOf } from '../../src/config/target-catalog.ts';
 import type { AlertChannelName } from '../../src/domain/alert.ts';
 import { alertsFor } from '../../src/domain/alert-rules.ts';
-import { SYSTEM_ACTOR } from '../../src/domain/decide.ts';
+import { SYSTEM_ACTOR } from '../../src/domain/actors.ts';
 import { AlertDispatcher } from '../../src/engine/alert-dispatcher.ts';
 import type { AlertChannel, DeliveryOutcome } from '../../src/ports/alert-channel.ts';
 import type { DeliveryRecord, StoredAlert } from '../../src/ports/alert-outbox.ts';
@@ -63,15 +64,20 @@ interface DispatcherOptions {
   attemptTimeoutMs?: number;
 }
 
+/** The dispatcher's view of a configuration: its targets and the delivery retry timings. */
+function dispatcherConfig(config: KevinDeployConfig) {
+  return { targets: targetCatalogOf(config), retry: config.alerting.retry };
+}
+
 function dispatcher(o: DispatcherOptions): AlertDispatcher {
   const d = new AlertDispatcher({
     outbox: o.store ?? outbox,
     channels: o.channels,
     missing: o.missing ?? {},
-    config: o.config ?? alertConfig(),
+    ...dispatcherConfig(o.config ?? alertConfig()),
     clock,
     logger: silentLogger,
-    owner: () => o.owner ?? 'replica-1',
+    owner: o.owner ?? 'replica-1',
     // No timer runs unless start() is called; the tests poke.
     leaseMs: MINUTE,
     // Real milliseconds (the deadline of one attempt is a timer, not the stored clock).

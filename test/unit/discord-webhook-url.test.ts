@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isWebhookUrlProblem, parseDiscordWebhookUrl } from '../../src/adapters/discord/discord-webhook-url.ts';
+import { isWebhookUrlProblem, parseDiscordWebhookUrl } from '../../src/config/discord-webhook-url.ts';
 
 const ID = '1234567890123456789';
 const TOKEN = 'AbCdEf-_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV_x';

@@ -4,7 +4,7 @@ import { CloudflareAnalyticsSource } from '../../src/adapters/metrics/cloudflare
 import { metricsSourceFor, type MetricsSourceDeps } from '../../src/adapters/metrics/metrics-source-for.ts';
 import { PrometheusSource } from '../../src/adapters/metrics/prometheus-source.ts';
 import type { TargetSettings } from '../../src/config/schema.ts';
-import { workersTarget } from '../support/workers-target.ts';
+import { settingsCarriedByTarget, workersTarget } from '../support/workers-target.ts';
 
 const base = workersTarget({ productionUrl: 'https://kevinstamp.example' });
 
@@ -22,7 +22,7 @@ const prometheus = withMetrics({
 
 describe('metricsSourceFor', () => {
   it('picks the source monitor.metrics names, none for "none"', () => {
-    const deps: MetricsSourceDeps = { cloudflare: { apiToken: 't', baseUrl: 'http://127.0.0.1:1/client/v4' } };
+    const deps: MetricsSourceDeps = { cloudflare: { apiToken: 't', baseUrl: 'http://127.0.0.1:1/client/v4' }, settingsOf: settingsCarriedByTarget };
     expect(base.monitor.metrics.source).toBe('app-json');
     expect(metricsSourceFor(base, deps)).toBeInstanceOf(AppJsonSource);
     expect(metricsSourceFor(prometheus, deps)).toBeInstanceOf(PrometheusSource);
@@ -31,8 +31,8 @@ describe('metricsSourceFor', () => {
   });
 
   it('keeps one source per kind per deps object', () => {
-    const deps: MetricsSourceDeps = { cloudflare: { apiToken: 't' } };
-    const other: MetricsSourceDeps = { cloudflare: { apiToken: 'u' } };
+    const deps: MetricsSourceDeps = { cloudflare: { apiToken: 't' }, settingsOf: settingsCarriedByTarget };
+    const other: MetricsSourceDeps = { cloudflare: { apiToken: 'u' }, settingsOf: settingsCarriedByTarget };
     const cf = withMetrics({ source: 'cloudflare-analytics', lag: 60_000 });
     expect(metricsSourceFor(cf, deps)).toBe(metricsSourceFor(withMetrics({ source: 'cloudflare-analytics', lag: 1_000 }), deps));
     expect(metricsSourceFor(cf, deps)).not.toBe(metricsSourceFor(cf, other));
@@ -40,7 +40,7 @@ describe('metricsSourceFor', () => {
   });
 
   it('a source handed settings of another kind says so instead of guessing', async () => {
-    const source = metricsSourceFor(prometheus, { cloudflare: { apiToken: 't' } })!;
+    const source = metricsSourceFor(prometheus, { cloudflare: { apiToken: 't' }, settingsOf: settingsCarriedByTarget })!;
     const reading = await source.read(base, { versionId: 'v', role: 'green', endpoint: { baseUrl: 'http://x.invalid', headers: {} } }, new Date());
     expect(reading).toEqual({
       source: 'prometheus',
@@ -52,7 +52,7 @@ describe('metricsSourceFor', () => {
   });
 
   it('a Cloudflare analytics source without a token says so at read time', async () => {
-    const source = metricsSourceFor(withMetrics({ source: 'cloudflare-analytics', lag: 120_000 }), { cloudflare: { apiToken: '' } })!;
+    const source = metricsSourceFor(withMetrics({ source: 'cloudflare-analytics', lag: 120_000 }), { cloudflare: { apiToken: '' }, settingsOf: settingsCarriedByTarget })!;
     const reading = await source.read(base, { versionId: 'v', role: 'green', endpoint: { baseUrl: 'http://x.invalid', headers: {} } }, new Date());
     expect(reading.problem).toBe('no Cloudflare API token to read analytics with');
     expect(reading.requests).toBeNull();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { targetSettingsSchema, type Role, type TargetSettings } from '../../src/config/schema.ts';
+import { targetSettingsSchema, type TargetSettings } from '../../src/config/schema.ts';
+import type { Role } from '../../src/domain/policy.ts';
 import {
   authorize,
   describePrincipals,

@@ -39,6 +39,7 @@ export function mapCloudflareError(error: unknown, ctx: CallContext): PlatformEr
       `Cloudflare refused to ${ctx.action}: secrets of ${ctx.scriptName} changed since that version was uploaded (error ${SECRETS_CHANGED_CODE}); ` +
         'it would run old code with the new secrets. If that is intended, deploy again with --force',
       false,
+      true,
     );
   }
   if (error instanceof AuthenticationError) {

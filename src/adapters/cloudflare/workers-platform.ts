@@ -1,13 +1,21 @@
 import Cloudflare from 'cloudflare';
 import type { TargetSettings } from '../../config/schema.ts';
-import type { Split, VersionInfo } from '../../domain/deployment.ts';
-import type { LiveTraffic } from '../../domain/inputs.ts';
+import type { Split, Target, VersionInfo } from '../../domain/deployment.ts';
+import type { GreenReach, LiveTraffic } from '../../domain/inputs.ts';
 import { describeSplit, sameSplit } from '../../domain/split.ts';
 import { PlatformError, type TrafficPlatform, type VersionEndpoint, type VersionSummary } from '../../ports/traffic-platform.ts';
 import { mapCloudflareError, type CallContext } from './map-cloudflare-error.ts';
 
+/** What this adapter reads of a target's settings: its Worker and how green is reached. */
+export type CloudflareTarget = Pick<TargetSettings, 'platform' | 'productionUrl'>;
+
 export interface WorkersPlatformOptions {
   apiToken: string;
+  /**
+   * A target's Cloudflare settings, by service and environment: the engine names targets, this
+   * adapter knows what Cloudflare calls them (account, script, how green is reached).
+   */
+  settingsOf: (target: Target) => CloudflareTarget;
   /** e.g. https://api.cloudflare.com/client/v4, or a local stand-in. */
   baseUrl?: string | undefined;
   /** Injected for tests and proxies; defaults to the global fetch. */
@@ -49,8 +57,10 @@ const VERSION_OVERRIDES_HEADER = 'Cloudflare-Workers-Version-Overrides';
 export class WorkersPlatform implements TrafficPlatform {
   private readonly cf: Cloudflare;
   private readonly subdomains = new Map<string, string>();
+  private readonly settingsOf: (target: Target) => CloudflareTarget;
 
   constructor(options: WorkersPlatformOptions) {
+    this.settingsOf = options.settingsOf;
     this.cf = new Cloudflare({
       apiToken: options.apiToken,
       // Only the token is used; keep the SDK from picking other credentials up from the environment.
@@ -65,7 +75,8 @@ export class WorkersPlatform implements TrafficPlatform {
     });
   }
 
-  async resolveVersion(target: TargetSettings, ref: string): Promise<VersionInfo> {
+  async resolveVersion(of: Target, ref: string): Promise<VersionInfo> {
+    const target = this.settingsOf(of);
     const ctx = this.context(target, `look up version "${ref}" of ${target.platform.scriptName}`);
     const wanted = ref.trim();
     const deployable = await this.deployableVersions(target, ctx);
@@ -99,7 +110,8 @@ export class WorkersPlatform implements TrafficPlatform {
     return toInfo(found[0]!);
   }
 
-  async readTraffic(target: TargetSettings): Promise<LiveTraffic> {
+  async readTraffic(of: Target): Promise<LiveTraffic> {
+    const target = this.settingsOf(of);
     const ctx = this.context(target, `read the deployment of ${target.platform.scriptName}`);
     const split = await this.currentSplit(target, ctx);
     const deployable = await this.deployableVersions(target, ctx);
@@ -107,10 +119,17 @@ export class WorkersPlatform implements TrafficPlatform {
       const known = deployable.find((v) => v.id === id);
       return known ? toInfo(known) : { id, tag: null };
     });
-    return { split, versions };
+    return { split, versions, emptyAdvice: `deploy a first version of ${target.platform.scriptName} with \`wrangler deploy\`` };
   }
 
-  async applySplit(target: TargetSettings, split: Split, options: { force: boolean; message: string }): Promise<Split> {
+  /** With version overrides green joins the deployment at 0 %; a preview URL reaches it without. */
+  greenReach(of: Target): GreenReach {
+    const target = this.settingsOf(of);
+    return target.platform.reach.mode === 'preview-url' ? 'on-its-own' : 'in-split';
+  }
+
+  async applySplit(of: Target, split: Split, options: { force: boolean; message: string }): Promise<Split> {
+    const target = this.settingsOf(of);
     const ctx = this.context(target, `set the traffic split of ${target.platform.scriptName} to ${describeSplit(split)}`);
     const before = await this.currentSplit(target, ctx);
     if (sameSplit(before, split)) return before; // already applied (a repeat after a crash or a lost answer)
@@ -144,7 +163,8 @@ export class WorkersPlatform implements TrafficPlatform {
     return after;
   }
 
-  async reachVersion(target: TargetSettings, versionId: string): Promise<VersionEndpoint> {
+  async reachVersion(of: Target, versionId: string): Promise<VersionEndpoint> {
+    const target = this.settingsOf(of);
     const reach = target.platform.reach;
     if (reach.mode === 'version-override') {
       return {
@@ -167,7 +187,8 @@ export class WorkersPlatform implements TrafficPlatform {
    * while green is released. (A secrets change since blue's upload — error 10220 — shows when a
    * deployment including blue is posted; staging does that, see decide().)
    */
-  async checkRollbackReadiness(target: TargetSettings, versionId: string): Promise<{ ready: boolean; detail: string }> {
+  async checkRollbackReadiness(of: Target, versionId: string): Promise<{ ready: boolean; detail: string }> {
+    const target = this.settingsOf(of);
     const ctx = this.context(target, `check that version ${versionId.slice(0, 8)} can still be deployed`);
     const deployable = await this.deployableVersions(target, ctx);
     return deployable.some((v) => v.id === versionId)
@@ -175,7 +196,8 @@ export class WorkersPlatform implements TrafficPlatform {
       : { ready: false, detail: `${versionId.slice(0, 8)} is older than the newest 100 versions, which are the only ones Cloudflare can deploy` };
   }
 
-  async listVersions(target: TargetSettings, limit: number): Promise<VersionSummary[]> {
+  async listVersions(of: Target, limit: number): Promise<VersionSummary[]> {
+    const target = this.settingsOf(of);
     const ctx = this.context(target, `list versions of ${target.platform.scriptName}`);
     const envelope = await this.call(ctx, () =>
       this.cf.get<Envelope<{ items: RawVersion[] }>>(`${this.scriptPath(target)}/versions`, {
@@ -190,7 +212,7 @@ export class WorkersPlatform implements TrafficPlatform {
     }));
   }
 
-  private async deployableVersions(target: TargetSettings, ctx: CallContext): Promise<RawVersion[]> {
+  private async deployableVersions(target: CloudflareTarget, ctx: CallContext): Promise<RawVersion[]> {
     // One page only: with deployable=true the API ignores pagination, and the SDK's iterator would loop forever.
     const envelope = await this.call(ctx, () =>
       this.cf.get<Envelope<{ items: RawVersion[] }>>(`${this.scriptPath(target)}/versions`, { query: { deployable: true } }),
@@ -198,7 +220,7 @@ export class WorkersPlatform implements TrafficPlatform {
     return envelope.result?.items ?? [];
   }
 
-  private async currentSplit(target: TargetSettings, ctx: CallContext): Promise<Split> {
+  private async currentSplit(target: CloudflareTarget, ctx: CallContext): Promise<Split> {
     const envelope = await this.call(ctx, () =>
       this.cf.get<Envelope<{ deployments: RawDeployment[] }>>(`${this.scriptPath(target)}/deployments`),
     );
@@ -207,7 +229,7 @@ export class WorkersPlatform implements TrafficPlatform {
     return Object.fromEntries(current.versions.map((v) => [v.version_id, v.percentage]));
   }
 
-  private async subdomain(target: TargetSettings, ctx: CallContext): Promise<string> {
+  private async subdomain(target: CloudflareTarget, ctx: CallContext): Promise<string> {
     const cached = this.subdomains.get(target.platform.accountId);
     if (cached) return cached;
     const envelope = await this.call(ctx, () =>
@@ -235,11 +257,11 @@ export class WorkersPlatform implements TrafficPlatform {
     return envelope;
   }
 
-  private scriptPath(target: TargetSettings): string {
+  private scriptPath(target: CloudflareTarget): string {
     return `/accounts/${target.platform.accountId}/workers/scripts/${target.platform.scriptName}`;
   }
 
-  private context(target: TargetSettings, action: string): CallContext {
+  private context(target: CloudflareTarget, action: string): CallContext {
     return { action, accountId: target.platform.accountId, scriptName: target.platform.scriptName };
   }
 }
@@ -248,7 +270,7 @@ function toInfo(v: RawVersion): VersionInfo {
   return { id: v.id, tag: v.annotations?.['workers/tag'] ?? null };
 }
 
-function notFound(target: TargetSettings, ref: string): PlatformError {
+function notFound(target: CloudflareTarget, ref: string): PlatformError {
   return new PlatformError(
     'VERSION_NOT_FOUND',
     `no version of ${target.platform.scriptName} matches "${ref}" (looked for an id, an 8-character id prefix, a workers/tag and a message among the newest 100 versions)`,

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { TargetSettings } from '../../config/schema.ts';
-import type { MetricReading, MetricSubject, MetricsSource } from '../../ports/metrics-source.ts';
+import type { Target } from '../../domain/deployment.ts';
+import type { MetricReading } from '../../domain/metric-reading.ts';
+import type { MetricSubject, MetricsSource } from '../../ports/metrics-source.ts';
 
 /** The header the sandbox's sample site (and any app that wants the check) answers with its version id. */
 export const SERVED_VERSION_HEADER = 'x-kevin-version';
@@ -23,6 +25,8 @@ export const appMetricsSchema = z.object({
 });
 
 export interface AppJsonSourceOptions {
+  /** A target\'s settings by service and environment (the source reads its own section and the health timeout). */
+  settingsOf: (target: Target) => TargetSettings;
   /** Injected for tests and proxies; defaults to the global fetch. */
   fetch?: typeof fetch | undefined;
 }
@@ -43,11 +47,15 @@ export interface AppJsonSourceOptions {
 export class AppJsonSource implements MetricsSource {
   private readonly fetchImpl: typeof fetch;
 
-  constructor(options: AppJsonSourceOptions = {}) {
+  private readonly settingsOf: (target: Target) => TargetSettings;
+
+  constructor(options: AppJsonSourceOptions) {
     this.fetchImpl = options.fetch ?? fetch;
+    this.settingsOf = options.settingsOf;
   }
 
-  async read(settings: TargetSettings, subject: MetricSubject, _now: Date): Promise<MetricReading> {
+  async read(target: Target, subject: MetricSubject, _now: Date): Promise<MetricReading> {
+    const settings = this.settingsOf(target);
     const metrics = settings.monitor.metrics;
     const path = metrics.source === 'app-json' ? metrics.path : DEFAULT_PATH;
     const source = `app-json ${path}`;

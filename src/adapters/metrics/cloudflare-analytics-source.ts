@@ -1,9 +1,13 @@
 import Cloudflare, { APIConnectionError, APIConnectionTimeoutError, APIError, AuthenticationError, PermissionDeniedError } from 'cloudflare';
 import { z } from 'zod';
 import type { TargetSettings } from '../../config/schema.ts';
-import type { MetricReading, MetricSubject, MetricsSource } from '../../ports/metrics-source.ts';
+import type { Target } from '../../domain/deployment.ts';
+import type { MetricReading } from '../../domain/metric-reading.ts';
+import type { MetricSubject, MetricsSource } from '../../ports/metrics-source.ts';
 
 export interface CloudflareAnalyticsSourceOptions {
+  /** A target\'s settings by service and environment (the source reads its own section and the health timeout). */
+  settingsOf: (target: Target) => TargetSettings;
   apiToken: string;
   /** e.g. https://api.cloudflare.com/client/v4 (the default), or a local stand-in. */
   baseUrl?: string | undefined;
@@ -87,7 +91,10 @@ export class CloudflareAnalyticsSource implements MetricsSource {
   private readonly cf: Cloudflare;
   private readonly hasToken: boolean;
 
+  private readonly settingsOf: (target: Target) => TargetSettings;
+
   constructor(options: CloudflareAnalyticsSourceOptions) {
+    this.settingsOf = options.settingsOf;
     this.hasToken = options.apiToken.trim() !== '';
     this.cf = new Cloudflare({
       // The SDK insists on some credential at construction; an empty token is reported per read instead.
@@ -103,7 +110,8 @@ export class CloudflareAnalyticsSource implements MetricsSource {
     });
   }
 
-  async read(settings: TargetSettings, subject: MetricSubject, now: Date): Promise<MetricReading> {
+  async read(target: Target, subject: MetricSubject, now: Date): Promise<MetricReading> {
+    const settings = this.settingsOf(target);
     const source = 'cloudflare-analytics';
     const fail = (problem: string): MetricReading => ({ source, errorRatePercent: null, avgResponseMs: null, requests: null, problem });
     if (!this.hasToken) return fail('no Cloudflare API token to read analytics with');
@@ -138,7 +146,7 @@ export class CloudflareAnalyticsSource implements MetricsSource {
 
     const rows = (account.workersInvocationsAdaptive ?? []).filter(
       // Defensive: the filter already asks for this version only.
-      (row) => row.dimensions?.scriptVersion == null || row.dimensions.scriptVersion === subject.versionId,
+      (row) => row.dimensions?.scriptVersion === undefined || row.dimensions.scriptVersion === null || row.dimensions.scriptVersion === subject.versionId,
     );
     const requests = rows.reduce((n, row) => n + row.sum.requests, 0);
     const errorCount = rows.reduce((n, row) => n + row.sum.errors, 0);

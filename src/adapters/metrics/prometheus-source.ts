@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { TargetSettings } from '../../config/schema.ts';
-import type { MetricReading, MetricSubject, MetricsSource } from '../../ports/metrics-source.ts';
+import type { Target } from '../../domain/deployment.ts';
+import type { MetricReading } from '../../domain/metric-reading.ts';
+import type { MetricSubject, MetricsSource } from '../../ports/metrics-source.ts';
 
 const MAX_BODY_CHARS = 2_000_000;
 
@@ -30,6 +32,8 @@ type Signal = 'errorRate' | 'avgResponseTime' | 'requests';
 type Figure = { value: number } | { value: null; problem: string };
 
 export interface PrometheusSourceOptions {
+  /** A target\'s settings by service and environment (the source reads its own section and the health timeout). */
+  settingsOf: (target: Target) => TargetSettings;
   /** Injected for tests and proxies; defaults to the global fetch. */
   fetch?: typeof fetch | undefined;
 }
@@ -48,11 +52,15 @@ export interface PrometheusSourceOptions {
 export class PrometheusSource implements MetricsSource {
   private readonly fetchImpl: typeof fetch;
 
-  constructor(options: PrometheusSourceOptions = {}) {
+  private readonly settingsOf: (target: Target) => TargetSettings;
+
+  constructor(options: PrometheusSourceOptions) {
     this.fetchImpl = options.fetch ?? fetch;
+    this.settingsOf = options.settingsOf;
   }
 
-  async read(settings: TargetSettings, subject: MetricSubject, now: Date): Promise<MetricReading> {
+  async read(target: Target, subject: MetricSubject, now: Date): Promise<MetricReading> {
+    const settings = this.settingsOf(target);
     const source = 'prometheus';
     const metrics = settings.monitor.metrics;
     if (metrics.source !== 'prometheus') {

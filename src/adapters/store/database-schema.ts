@@ -69,13 +69,6 @@ export interface QueueTable {
   enqueued_at: string;
 }
 
-/** The sandbox edge's own state (its versions and deployments), so restarts never move traffic. */
-export interface SandboxStateTable {
-  name: string;
-  state_json: string;
-  updated_at: string;
-}
-
 /** The Slack message that shows a deployment, and how far it has been brought up to date. */
 export interface SlackCardsTable {
   deployment_id: string;
@@ -146,7 +139,6 @@ export interface Database {
   locks: LocksTable;
   target_claims: TargetClaimsTable;
   deployment_queue: QueueTable;
-  sandbox_state: SandboxStateTable;
   slack_cards: SlackCardsTable;
   alerts: AlertsTable;
   alert_deliveries: AlertDeliveriesTable;

@@ -2,9 +2,10 @@ import type { Kysely, Transaction } from 'kysely';
 import { KevinDeployError } from '../../errors.ts';
 import type { Deployment, DeploymentEvent, Target } from '../../domain/deployment.ts';
 import { TERMINAL_STAGES, type Stage } from '../../domain/stages.ts';
+import type { FreezeLock } from '../../domain/freeze-lock.ts';
 import type {
+  ChatCard,
   DeploymentFilter,
-  FreezeLock,
   QueueEntry,
   Store,
   StoreSession,
@@ -288,6 +289,36 @@ export class KyselyStore extends KyselySession implements Store {
       .onConflict((oc) => oc.column('key').doNothing())
       .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+  }
+
+  async getCard(deploymentId: string): Promise<ChatCard | undefined> {
+    const row = await this.database.selectFrom('slack_cards').selectAll().where('deployment_id', '=', deploymentId).executeTakeFirst();
+    return row
+      ? { deploymentId: row.deployment_id, channel: row.channel, ref: row.ts, renderedRevision: Number(row.rendered_revision), threadCursor: Number(row.thread_cursor) }
+      : undefined;
+  }
+
+  async putCard(card: ChatCard, now: Date): Promise<void> {
+    const values = { channel: card.channel, ts: card.ref, rendered_revision: card.renderedRevision, thread_cursor: card.threadCursor, updated_at: now.toISOString() };
+    await this.database
+      .insertInto('slack_cards')
+      .values({ deployment_id: card.deploymentId, ...values })
+      .onConflict((oc) => oc.column('deployment_id').doUpdateSet(values))
+      .execute();
+  }
+
+  async cardsBehind(since: string): Promise<string[]> {
+    const rows = await this.database
+      .selectFrom('deployments')
+      .leftJoin('slack_cards', 'slack_cards.deployment_id', 'deployments.id')
+      .select(['deployments.id as id'])
+      .where('deployments.updated_at', '>=', since)
+      .where((eb) =>
+        eb.or([eb('slack_cards.deployment_id', 'is', null), eb('slack_cards.ts', 'is', null), eb('slack_cards.rendered_revision', '<', eb.ref('deployments.revision'))]),
+      )
+      .orderBy('deployments.updated_at', 'asc')
+      .execute();
+    return rows.map((r) => r.id);
   }
 
   async countByStage(): Promise<Partial<Record<Stage, number>>> {
