@@ -1,13 +1,17 @@
 import { z } from 'zod';
-import { toDeploymentView } from '../src/domain/deployment-view.ts';
-import { defineCommand, deploymentIdArg } from './define-command.ts';
+import { defineCommand } from './define-command.ts';
+import { deploymentIdArg } from './argument-shapes.ts';
+import { idPositional } from './shared-syntax.ts';
 
 export const cancelCommand = defineCommand({
   name: 'cancel',
   summary: 'Cancel a release; before the switch it just ends, after the switch it rolls back',
-  usage: 'cancel ID',
   permission: 'rollback',
   args: z.strictObject({ id: deploymentIdArg }),
+  syntax: { positionals: [idPositional], flags: [] },
+  cli: { description: 'cancel a release (after the switch this rolls back)' },
+  http: [{ method: 'POST', path: '/deployments/:id/cancel', input: 'body' }],
+  button: { actionId: 'kd_cancel' },
   async run({ actor, releases }, { id }) {
     return releases.view(await releases.cancel(actor, id));
   },

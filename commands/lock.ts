@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { toLockView } from '../src/domain/deployment-view.ts';
 import { durationOf } from '../src/config/duration.ts';
-import { defineCommand, environmentArg, serviceArg, textArg } from './define-command.ts';
+import { defineCommand } from './define-command.ts';
+import { environmentArg, serviceArg, textArg } from './argument-shapes.ts';
+import { envFlag, servicePositional } from './shared-syntax.ts';
 
 export const lockCommand = defineCommand({
   name: 'lock',
   summary: 'Freeze a target: deploys are refused until unlock (rollbacks are never refused)',
-  usage: 'lock SERVICE [--env ENV] --reason TEXT [--for DURATION]',
-  chatUsage: '/deploy lock SERVICE [ENV] REASON… [--for DURATION]',
   permission: 'lock',
   args: z.strictObject({
     service: serviceArg,
@@ -21,6 +21,17 @@ export const lockCommand = defineCommand({
       .refine((ms) => ms > 0, { error: 'must be longer than 0; leave it out for a lock that lasts until unlock' })
       .optional(),
   }),
+  syntax: {
+    positionals: [servicePositional],
+    flags: [
+      envFlag,
+      { arg: 'reason', flag: 'reason', value: 'text', description: 'why (shown to everyone who is refused)', required: true },
+      { arg: 'expiresAfter', flag: 'for', value: 'duration', description: 'lift by itself after this long, e.g. 2h (default: until unlock)' },
+    ],
+  },
+  cli: { description: 'freeze a target: deploys are refused until unlock; rollbacks still work' },
+  chat: { slash: '/deploy', subcommand: 'lock', usage: 'SERVICE [ENV] REASON… [--for DURATION]' },
+  http: [{ method: 'POST', path: '/locks', input: 'body', status: 201 }],
   async run({ actor, releases }, { expiresAfter, ...args }) {
     return toLockView(await releases.lock(actor, { ...args, expiresAfterMs: expiresAfter }));
   },

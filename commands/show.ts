@@ -1,13 +1,16 @@
 import { z } from 'zod';
-import { toDeploymentView } from '../src/domain/deployment-view.ts';
-import { defineCommand, deploymentIdArg } from './define-command.ts';
+import { defineCommand } from './define-command.ts';
+import { deploymentIdArg } from './argument-shapes.ts';
 
 export const showCommand = defineCommand({
   name: 'show',
   summary: 'One deployment with its checks and its whole audit trail',
-  usage: 'status ID',
   permission: 'read',
   args: z.strictObject({ id: deploymentIdArg }),
+  syntax: { positionals: [{ arg: 'id', description: 'a deployment id' }], flags: [] },
+  // No verb of its own: `status ID` (the status verb tells a deployment id from a service).
+  cli: { verb: 'status' },
+  http: [{ method: 'GET', path: '/deployments/:id' }],
   async run({ releases }, { id }) {
     const { deployment, events, queuePosition } = await releases.get(id);
     return releases.view(deployment, { events, queuePosition });

@@ -1,15 +1,21 @@
 import { z } from 'zod';
-import { toDeploymentView, toLockView } from '../src/domain/deployment-view.ts';
+import { toLockView } from '../src/domain/deployment-view.ts';
 import { soleVersion } from '../src/domain/split.ts';
-import { defineCommand, serviceArg } from './define-command.ts';
+import { defineCommand } from './define-command.ts';
+import { serviceArg } from './argument-shapes.ts';
+import { servicePositional } from './shared-syntax.ts';
 
 export const statusCommand = defineCommand({
   name: 'status',
   summary: 'Each target: what is live, the active release, the queue and any freeze lock',
-  usage: 'status [SERVICE | ID]',
-  chatUsage: '/deploy status [SERVICE]',
   permission: 'read',
   args: z.strictObject({ service: serviceArg.optional() }),
+  syntax: { positionals: [{ ...servicePositional, optional: true }], flags: [] },
+  // The verb also shows one deployment (show's form, `status ID`): the usage line says both.
+  usage: 'status [SERVICE | ID]',
+  cli: { description: 'what is live, active, queued and frozen — or one deployment with its timeline' },
+  chat: { slash: '/deploy', subcommand: 'status', usage: '[SERVICE]' },
+  http: [{ method: 'GET', path: '/status', input: 'query' }],
   async run({ releases }, { service }) {
     const targets = await releases.status(service);
     return {

@@ -1,14 +1,19 @@
 import { z } from 'zod';
 import { toLockView } from '../src/domain/deployment-view.ts';
-import { defineCommand, environmentArg, serviceArg } from './define-command.ts';
+import { defineCommand } from './define-command.ts';
+import { environmentArg, serviceArg } from './argument-shapes.ts';
+import { envFlag, servicePositional } from './shared-syntax.ts';
 
 export const unlockCommand = defineCommand({
   name: 'unlock',
   summary: 'Lift a freeze lock; the oldest queued release, if any, starts',
-  usage: 'unlock SERVICE [--env ENV]',
-  chatUsage: '/deploy unlock SERVICE [ENV]',
   permission: 'lock',
   args: z.strictObject({ service: serviceArg, environment: environmentArg.optional() }),
+  syntax: { positionals: [servicePositional], flags: [envFlag] },
+  cli: { description: 'lift a freeze lock; the oldest queued release starts' },
+  chat: { slash: '/deploy', subcommand: 'unlock', usage: 'SERVICE [ENV]' },
+  // A lock is addressed by its target; the CLI finds the one locked environment when --env is left out.
+  http: [{ method: 'DELETE', path: '/locks/:service/:environment' }],
   async run({ actor, releases }, args) {
     return { unlocked: toLockView(await releases.unlock(actor, args)) };
   },

@@ -1,8 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { COMMANDS, runCommand, type CommandName } from '../../commands/index.ts';
+import { pathParamsOf, queryParamsOf } from '../../commands/http-routes.ts';
+import type { HttpRoute } from '../../commands/define-command.ts';
+import { COMMANDS, runCommand } from '../../commands/index.ts';
 import type { Actor } from '../domain/policy.ts';
-import type { AlertService } from '../engine/alert-service.ts';
-import type { ReleaseService } from '../engine/release-service.ts';
+import { DELIVERY_STATUSES, isDeliveryStatus } from '../ports/alert-outbox.ts';
+import type { Alerts } from '../ports/alerts.ts';
+import type { Releases } from '../ports/releases.ts';
 import { KevinDeployError } from '../errors.ts';
 import type { ApiTokens } from './api-tokens.ts';
 import { checkQueryParams } from './query-params.ts';
@@ -18,10 +21,10 @@ declare module 'fastify' {
 }
 
 export interface ApiDeps {
-  releases: ReleaseService;
+  releases: Releases;
   tokens: ApiTokens;
   isDraining: () => boolean;
-  alerts?: AlertService | undefined;
+  alerts?: Alerts | undefined;
   /** The answer for a path or method no route has (404, or 405 naming the methods the path has). */
   notRouted(request: FastifyRequest, reply: FastifyReply): KevinDeployError;
 }
@@ -29,9 +32,10 @@ export interface ApiDeps {
 type Body = Record<string, unknown>;
 
 /**
- * /api/v1: a thin translation of HTTP into commands. Every route authenticates the bearer token,
- * maps path, query and body into the command's arguments, and returns the command's result as
- * JSON — the same objects the CLI prints with --json.
+ * /api/v1: a thin translation of HTTP into commands. Every route authenticates the bearer token;
+ * the command routes are the ones the command table declares (commands/): path, query and body
+ * become the command's arguments, and the command's result is the JSON answer — the same objects
+ * the CLI prints with --json. Locks and alerts, which are not commands, have their routes here.
  */
 export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   await app.register(
@@ -53,52 +57,36 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
         checkQueryParams(request.query, request.routeOptions.config.query ?? [], `${request.method} ${request.routeOptions.url}`);
       });
 
-      const run = (name: CommandName, request: FastifyRequest, args: Body) =>
-        runCommand(COMMANDS[name] as never, args, { actor: request.actor!, releases: deps.releases });
-
-      api.post('/deployments', async (request, reply) => {
-        reply.code(201);
-        return run('deploy', request, bodyOf(request));
-      });
-      api.get('/deployments', { config: { query: ['service', 'environment', 'limit'] } }, async (request) => {
-        const q = request.query as Record<string, string | undefined>;
-        return run('history', request, compact({ service: q.service, environment: q.environment, limit: q.limit }));
-      });
-      api.get<{ Params: { id: string } }>('/deployments/:id', async (request) => run('show', request, { id: request.params.id }));
-      for (const action of ['approve', 'reject', 'cancel', 'rollback', 'promote'] as const) {
-        api.post<{ Params: { id: string } }>(`/deployments/:id/${action}`, async (request) =>
-          run(action, request, { ...bodyOf(request), id: request.params.id }),
-        );
+      // Every command with an HTTP route, as the table declares it: the path's `:name` segments
+      // and the body or the query become the command's arguments; zod checks them all.
+      for (const command of Object.values(COMMANDS)) {
+        for (const route of command.http ?? []) {
+          api.route({
+            method: route.method,
+            url: route.path,
+            config: { query: queryParamsOf(command, route) },
+            handler: async (request, reply) => {
+              const result = await runCommand(command, argsOf(route, request), { actor: request.actor!, releases: deps.releases });
+              reply.code(route.status ?? 200);
+              return result;
+            },
+          });
+        }
       }
-      api.post('/rollbacks', async (request, reply) => {
-        const result = await run('rollback', request, bodyOf(request));
-        reply.code(201);
-        return result;
-      });
-      api.get('/status', { config: { query: ['service'] } }, async (request) => {
-        const q = request.query as Record<string, string | undefined>;
-        return run('status', request, compact({ service: q.service }));
-      });
+      // Not a command: the locks alone, read from the same status the status command reads.
       api.get('/locks', async () => {
         const locks = await deps.releases.status();
         return { locks: locks.filter((t) => t.lock).map((t) => t.lock) };
       });
-      api.post('/locks', async (request, reply) => {
-        reply.code(201);
-        return run('lock', request, bodyOf(request));
-      });
-      api.delete<{ Params: { service: string; environment: string } }>('/locks/:service/:environment', async (request) =>
-        run('unlock', request, { service: request.params.service, environment: request.params.environment }),
-      );
       api.get('/alerts', { config: { query: ['deployment', 'status', 'limit'] } }, async (request) => {
         const q = request.query as Record<string, string | undefined>;
         const status = q.status;
-        if (status !== undefined && !['pending', 'delivered', 'failed', 'skipped'].includes(status)) {
-          throw new KevinDeployError('USAGE', 'status must be one of pending, delivered, failed, skipped');
+        if (status !== undefined && !isDeliveryStatus(status)) {
+          throw new KevinDeployError('USAGE', `status must be one of ${DELIVERY_STATUSES.join(', ')}`);
         }
         const limit = q.limit === undefined ? 50 : Number(q.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new KevinDeployError('USAGE', 'limit must be a whole number from 1 to 500');
-        const alerts = (await deps.alerts?.list({ deploymentId: q.deployment, status: status as never, limit })) ?? [];
+        const alerts = (await deps.alerts?.list({ deploymentId: q.deployment, status, limit })) ?? [];
         return { alerts };
       });
       api.post('/alerts/acknowledge', async (request) => {
@@ -125,6 +113,18 @@ function bodyOf(request: FastifyRequest): Body {
   return body as Body;
 }
 
-function compact(values: Record<string, string | undefined>): Body {
-  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined && v !== ''));
+/**
+ * A request as a command's arguments: the path's arguments, and the body or the query (whose
+ * parameters preValidation has already limited to the route's). An empty query value counts as
+ * not given (`?service=` lists every service). The path wins over a body field of the same name.
+ */
+function argsOf(route: HttpRoute, request: FastifyRequest): unknown {
+  const params = request.params as Record<string, string>;
+  const fromPath = Object.fromEntries(pathParamsOf(route).map((name) => [name, params[name]]));
+  if (route.input === 'body') return { ...bodyOf(request), ...fromPath };
+  if (route.input === 'query') {
+    const query = Object.entries(request.query as Record<string, string | undefined>).filter(([, v]) => v !== undefined && v !== '');
+    return { ...Object.fromEntries(query), ...fromPath };
+  }
+  return fromPath;
 }

@@ -68,6 +68,20 @@ describe('manifest.yml slash commands and commands/ agree', () => {
     }
   });
 
+  it('every option a hint names is a flag the command table gives one of that slash command\'s commands (which chat accepts)', () => {
+    for (const { command, usage_hint } of slashCommands) {
+      const tableFlags = new Set(
+        Object.values(COMMANDS)
+          .filter((c) => c.chat?.slash === command)
+          .flatMap((c) => (c.forms[0]?.flags ?? []).map((f) => `--${f.flag}`)),
+      );
+      for (const option of optionsOf(usage_hint)) expect([...tableFlags], `${command} hint: ${option}`).toContain(option);
+      for (const { name, usage } of chatLines.filter((l) => split(l.usage).slash === command)) {
+        for (const option of optionsOf(usage)) expect([...tableFlags], `${name}: ${option}`).toContain(option);
+      }
+    }
+  });
+
   it('the release form of /deploy in the hint is the one of the deploy command', () => {
     const deployHint = slashCommands.find((c) => c.command === '/deploy')!.usage_hint;
     expect(deployHint.split(' | ')[0]).toBe(split(COMMANDS.deploy.chatUsage!).rest);

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { helpCommand } from '../../commands/help.ts';
 import { COMMANDS } from '../../commands/index.ts';
 import { errorReply, replyFor } from '../../src/adapters/slack/replies.ts';
 import { threadMessage } from '../../src/adapters/slack/thread-messages.ts';
@@ -85,7 +84,7 @@ describe('ephemeral replies to chat commands', () => {
 
   it('help lists every chat command with its usage, the dialog and the buttons', async () => {
     const ctx = { actor: { name: 'x', roles: [], via: 'slack' } as Actor, releases: {} as ReleaseService };
-    const text = replyFor('help', await helpCommand.run(ctx, {}), undefined);
+    const text = replyFor('help', await COMMANDS.help.run(ctx, {}), undefined);
     for (const command of Object.values(COMMANDS)) {
       if (command.chatUsage) expect(text).toContain(`\`${command.chatUsage}\` — ${command.summary}`);
     }

@@ -185,6 +185,27 @@ describe('/deploy subcommands', () => {
     expect(usageOf(parseDeployCommand('lock kevinstamp production --for 2h', environments))).toMatch(/a REASON is required/);
   });
 
+  it('takes the flags the command table gives each subcommand, under the CLI\'s names', () => {
+    expect(run(parseDeployCommand('history kevinstamp --env production --limit 5'))).toEqual({
+      command: 'history',
+      args: { service: 'kevinstamp', environment: 'production', limit: '5' },
+    });
+    expect(run(parseDeployCommand('unlock kevinstamp --env=production')).args).toEqual({ service: 'kevinstamp', environment: 'production' });
+    expect(run(parseDeployCommand('lock kevinstamp --env production --reason "launch day" --for 2h', environments)).args).toEqual({
+      service: 'kevinstamp',
+      environment: 'production',
+      reason: 'launch day',
+      expiresAfter: '2h',
+    });
+    expect(usageOf(parseDeployCommand('status --verbose'))).toMatch(/^unknown option --verbose\. Usage: /);
+  });
+
+  it('lock: any other dashed word stays part of the reason; a reason given both ways is a usage error', () => {
+    expect(run(parseDeployCommand('lock kevinstamp --no-deploys tonight', environments)).args).toEqual({ service: 'kevinstamp', reason: '--no-deploys tonight' });
+    expect(usageOf(parseDeployCommand('lock kevinstamp freeze --reason launch', environments))).toMatch(/give the REASON once/);
+    expect(usageOf(parseDeployCommand('lock kevinstamp --env production', environments))).toMatch(/a REASON is required/);
+  });
+
   it('unlock SERVICE [ENV]', () => {
     expect(run(parseDeployCommand('unlock kevinstamp'))).toEqual({ command: 'unlock', args: { service: 'kevinstamp' } });
     expect(run(parseDeployCommand('unlock kevinstamp production'))).toEqual({

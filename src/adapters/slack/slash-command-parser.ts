@@ -1,3 +1,4 @@
+import type { Flag } from '../../../commands/define-command.ts';
 import { COMMANDS, type CommandName } from '../../../commands/index.ts';
 import { checkDuration } from '../../config/duration.ts';
 
@@ -25,29 +26,103 @@ export function tokenize(text: string): string[] | { error: string } {
   return tokens;
 }
 
-interface Flags {
-  positionals: string[];
-  flags: Record<string, string | true>;
+/** The words of a chat line, and the flags among them as the command's arguments. */
+interface Read {
+  words: string[];
+  args: Record<string, string | true>;
 }
 
-function splitFlags(tokens: string[], withValue: readonly string[], booleans: readonly string[]): Flags | { error: string } {
-  const positionals: string[] = [];
-  const flags: Record<string, string | true> = {};
+/**
+ * The flags chat accepts for a command are the table's, by the same names as on the CLI (its first
+ * form's: `/rollback` names a service). `freeText`: a word that looks like an unknown flag is a word
+ * (a lock reason may contain dashes); otherwise it is refused.
+ */
+function readFlags(name: CommandName, tokens: string[], options: { freeText?: boolean; skip?: readonly string[] } = {}): Read | { error: string } {
+  const flags: readonly Flag[] = (COMMANDS[name].forms[0]?.flags ?? []).filter((f) => !options.skip?.includes(f.arg));
+  const words: string[] = [];
+  const args: Record<string, string | true> = {};
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
     if (!token.startsWith('--')) {
-      positionals.push(token);
+      words.push(token);
       continue;
     }
-    const [name, inline] = token.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    if (booleans.includes(name)) flags[name] = true;
-    else if (withValue.includes(name)) {
-      const value = inline ?? tokens[++i];
-      if (value === undefined || value.startsWith('--')) return { error: `--${name} needs a value` };
-      flags[name] = value;
-    } else return { error: `unknown option --${name}` };
+    const [given, inline] = token.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    const flag = flags.find((f) => f.flag === given);
+    if (!flag) {
+      if (options.freeText) {
+        words.push(token);
+        continue;
+      }
+      return { error: `unknown option --${given}` };
+    }
+    if (!flag.value) {
+      args[flag.arg] = true;
+      continue;
+    }
+    const value = inline ?? tokens[++i];
+    if (value === undefined || value.startsWith('--')) return { error: `--${given} needs a value` };
+    args[flag.arg] = value;
   }
-  return { positionals, flags };
+  return { words, args };
+}
+
+/**
+ * The words in the places the table gives the command's positionals, in its order (its first
+ * form's), and the words after them, which only chat's sugar may use.
+ */
+function placeWords(name: CommandName, words: string[]): { placed: Record<string, string | undefined>; after: string[] } {
+  const positionals = COMMANDS[name].forms[0]?.positionals ?? [];
+  return {
+    placed: Object.fromEntries(positionals.map((p, i) => [p.arg, words[i]])),
+    after: words.slice(positionals.length),
+  };
+}
+
+/**
+ * How each chat command reads its words: the table's positionals in their order and the table's
+ * flags, plus the sugar that only chat has, each said where it is. Keyed by every command the
+ * table gives a chat form (a unit test checks they match).
+ */
+const CHAT_GRAMMAR: Partial<Record<CommandName, (words: string[], environmentsOf: (service: string) => readonly string[]) => ParsedSlashCommand>> = {
+  deploy: parseRelease,
+  help: () => ({ kind: 'help' }),
+  status(words) {
+    const read = readFlags('status', words);
+    if ('error' in read) return usage(line('status'), read.error);
+    const { placed, after } = placeWords('status', read.words);
+    if (after.length > 0) return usage(line('status'));
+    return run('status', { ...read.args, service: placed.service || undefined });
+  },
+  history(words) {
+    const read = readFlags('history', words);
+    if ('error' in read) return usage(line('history'), read.error);
+    const { placed, after } = placeWords('history', read.words);
+    // Chat sugar: the environment may follow the service as a plain word (`history kevinstamp production`).
+    if (after.length > 1) return usage(line('history'));
+    // A chat answer stays short: the last ten unless --limit says otherwise.
+    return run('history', { limit: 10, ...read.args, ...placed, environment: after[0] ?? read.args.environment });
+  },
+  lock: parseLock,
+  rollback: parseRollback,
+  unlock(words) {
+    const read = readFlags('unlock', words);
+    if ('error' in read) return usage(line('unlock'), read.error);
+    const { placed, after } = placeWords('unlock', read.words);
+    // Chat sugar: `unlock SERVICE ENV`, the environment as a plain word.
+    if (placed.service === undefined || after.length > 1) return usage(line('unlock'));
+    return run('unlock', { ...placed, environment: after[0] ?? read.args.environment });
+  },
+};
+
+/** Each slash command of the table: the command its own form runs, and the command each subcommand word names. */
+const CHAT_FORMS = new Map<string, { own: CommandName | undefined; subcommands: Map<string, CommandName> }>();
+for (const [name, command] of Object.entries(COMMANDS) as Array<[CommandName, (typeof COMMANDS)[CommandName]]>) {
+  if (!command.chat) continue;
+  const forms = CHAT_FORMS.get(command.chat.slash) ?? { own: undefined, subcommands: new Map<string, CommandName>() };
+  if (command.chat.subcommand) forms.subcommands.set(command.chat.subcommand, name);
+  else forms.own = name;
+  CHAT_FORMS.set(command.chat.slash, forms);
 }
 
 /**
@@ -59,85 +134,77 @@ export function parseDeployCommand(text: string, environmentsOf: (service: strin
   const tokens = tokenize(text.trim());
   if ('error' in tokens) return { kind: 'usage', message: tokens.error };
   if (tokens.length === 0) return { kind: 'modal' };
+  return parseLine('/deploy', tokens, environmentsOf);
+}
+
+/** A slash command's words: a subcommand the table declares for it (`/deploy status`), else the slash command's own form. */
+function parseLine(slash: string, tokens: string[], environmentsOf: (service: string) => readonly string[]): ParsedSlashCommand {
   const [first, ...rest] = tokens as [string, ...string[]];
-  switch (first.toLowerCase()) {
-    case 'help':
-      return { kind: 'help' };
-    case 'status': {
-      if (rest.length > 1) return usage(line('status'));
-      return { kind: 'run', command: 'status', args: rest[0] ? { service: rest[0] } : {} };
-    }
-    case 'history': {
-      if (rest.length > 2) return usage(line('history'));
-      return { kind: 'run', command: 'history', args: compact({ service: rest[0], environment: rest[1], limit: 10 }) };
-    }
-    case 'lock': {
-      const expiry = takeLockExpiry(rest);
-      if ('problem' in expiry) return usage(line('lock'), expiry.problem);
-      const [service, ...more] = expiry.rest;
-      if (!service || more.length === 0) return usage(line('lock'));
-      // The environment is optional: the word after the service is one only if the service has
-      // an environment of that name.
-      const environment = environmentsOf(service).includes(more[0]!) ? more[0] : undefined;
-      const reason = (environment ? more.slice(1) : more).join(' ');
-      if (!reason) return usage(line('lock'), 'a REASON is required: it is shown to everyone whose deploy is refused');
-      return { kind: 'run', command: 'lock', args: compact({ service, environment, reason, expiresAfter: expiry.expiresAfter }) };
-    }
-    case 'unlock': {
-      if (rest.length < 1 || rest.length > 2) return usage(line('unlock'));
-      return { kind: 'run', command: 'unlock', args: compact({ service: rest[0], environment: rest[1] }) };
-    }
-    default:
-      return parseRelease(tokens);
-  }
+  const forms = CHAT_FORMS.get(slash)!;
+  const subcommand = forms.subcommands.get(first.toLowerCase());
+  if (subcommand) return CHAT_GRAMMAR[subcommand]!(rest, environmentsOf);
+  return CHAT_GRAMMAR[forms.own!]!(tokens, environmentsOf);
 }
 
 /**
- * `--for DURATION` (or `--for=DURATION`) anywhere in a lock: the lock lifts by itself. Only this
- * option is taken out; every other word, dashes included, stays part of the reason. The duration
- * is checked here, with its bound, so a typo is answered with the usage line instead of a lock
- * that never lifts or one that would outlive any plan.
+ * The lock's own words: `SERVICE [ENV] REASON…`. The environment is optional: the word after the
+ * service is one only if the service has an environment of that name. The reason is the rest of
+ * the line, so any word that is not one of lock's flags — dashes included — stays part of it.
+ */
+function parseLock(words: string[], environmentsOf: (service: string) => readonly string[]): ParsedSlashCommand {
+  const expiry = takeLockExpiry(words);
+  if ('problem' in expiry) return usage(line('lock'), expiry.problem);
+  const read = readFlags('lock', expiry.rest, { freeText: true, skip: ['expiresAfter'] });
+  if ('error' in read) return usage(line('lock'), read.error);
+  const { placed, after: more } = placeWords('lock', read.words);
+  const service = placed.service;
+  const flagged = { environment: read.args.environment, reason: read.args.reason };
+  if (!service || (more.length === 0 && flagged.environment === undefined && flagged.reason === undefined)) return usage(line('lock'));
+  const environment = more[0] !== undefined && environmentsOf(service).includes(more[0]) ? more[0] : undefined;
+  const reasonWords = (environment ? more.slice(1) : more).join(' ');
+  if (reasonWords && flagged.reason !== undefined) return usage(line('lock'), 'give the REASON once: as words or with --reason');
+  const reason = reasonWords || flagged.reason;
+  if (!reason) return usage(line('lock'), 'a REASON is required: it is shown to everyone whose deploy is refused');
+  return run('lock', { service, environment: environment ?? flagged.environment, reason, expiresAfter: expiry.expiresAfter });
+}
+
+/**
+ * Lock's duration flag (`--for DURATION` or `--for=DURATION`, anywhere in the line): the lock lifts
+ * by itself. The duration is checked here, with its bound, so a typo is answered with the usage
+ * line and the flag's own words instead of a lock that never lifts or one that would outlive any plan.
  */
 function takeLockExpiry(tokens: string[]): { rest: string[]; expiresAfter: string | undefined } | { problem: string } {
+  const flag = `--${COMMANDS.lock.forms[0]!.flags.find((f) => f.arg === 'expiresAfter')!.flag}`;
   const rest: string[] = [];
   let expiresAfter: string | undefined;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
-    if (token !== '--for' && !token.startsWith('--for=')) {
+    if (token !== flag && !token.startsWith(`${flag}=`)) {
       rest.push(token);
       continue;
     }
-    const value = token === '--for' ? tokens[++i] : token.slice('--for='.length);
-    if (!value || value.startsWith('--')) return { problem: '--for needs a duration such as "2h"' };
-    if (expiresAfter !== undefined) return { problem: '--for may be given once' };
+    const value = token === flag ? tokens[++i] : token.slice(flag.length + 1);
+    if (!value || value.startsWith('--')) return { problem: `${flag} needs a duration such as "2h"` };
+    if (expiresAfter !== undefined) return { problem: `${flag} may be given once` };
     const checked = checkDuration(value, 'lock');
-    if ('problem' in checked) return { problem: `--for ${checked.problem}` };
+    if ('problem' in checked) return { problem: `${flag} ${checked.problem}` };
     expiresAfter = value;
   }
   return { rest, expiresAfter };
 }
 
+/** `/deploy SERVICE VERSION [to ENV] …`: the table's positionals and flags. */
 function parseRelease(tokens: string[]): ParsedSlashCommand {
-  const split = splitFlags(tokens, ['note', 'env'], ['queue', 'force']);
-  if ('error' in split) return usage(line('deploy'), split.error);
-  const { positionals, flags } = split;
-  let environment = typeof flags.env === 'string' ? flags.env : undefined;
-  const [service, version, ...rest] = positionals;
+  const read = readFlags('deploy', tokens);
+  if ('error' in read) return usage(line('deploy'), read.error);
+  const { placed, after: rest } = placeWords('deploy', read.words);
+  let environment = read.args.environment;
+  // Chat sugar: `to ENV` (or `in ENV`) reads as a sentence, as people type it; --env also works.
   if (rest.length === 2 && (rest[0] === 'to' || rest[0] === 'in')) environment ??= rest[1];
   else if (rest.length > 0) return usage(line('deploy'), `unexpected "${rest.join(' ')}"`);
-  if (!service || !version) return usage(line('deploy'), 'SERVICE and VERSION are required');
-  return {
-    kind: 'run',
-    command: 'deploy',
-    args: compact({
-      service,
-      version,
-      environment,
-      note: typeof flags.note === 'string' ? flags.note : undefined,
-      queue: flags.queue === true ? true : undefined,
-      force: flags.force === true ? true : undefined,
-    }),
-  };
+  const missing = Object.values(placed).some((word) => !word);
+  if (missing) return usage(line('deploy'), `${Object.keys(placed).map((arg) => arg.toUpperCase()).join(' and ')} are required`);
+  return run('deploy', { ...read.args, ...placed, environment });
 }
 
 /** `/rollback SERVICE [ENV] [--to VERSION] [--note "…"]` */
@@ -145,26 +212,26 @@ export function parseRollbackCommand(text: string): ParsedSlashCommand {
   const tokens = tokenize(text.trim());
   if ('error' in tokens) return { kind: 'usage', message: tokens.error };
   if (tokens.length === 0 || tokens[0] === 'help') return usage(ROLLBACK_USAGE);
-  const split = splitFlags(tokens, ['to', 'note', 'env'], []);
-  if ('error' in split) return usage(ROLLBACK_USAGE, split.error);
-  const { positionals, flags } = split;
-  if (positionals.length < 1 || positionals.length > 2) return usage(ROLLBACK_USAGE);
-  return {
-    kind: 'run',
-    command: 'rollback',
-    args: compact({
-      service: positionals[0],
-      environment: positionals[1] ?? (typeof flags.env === 'string' ? flags.env : undefined),
-      to: typeof flags.to === 'string' ? flags.to : undefined,
-      note: typeof flags.note === 'string' ? flags.note : undefined,
-    }),
-  };
+  return parseLine('/rollback', tokens, () => []);
+}
+
+/** `/rollback`'s words: a service (rolling back by deployment id is the card's Rollback button). */
+function parseRollback(words: string[]): ParsedSlashCommand {
+  const read = readFlags('rollback', words);
+  if ('error' in read) return usage(ROLLBACK_USAGE, read.error);
+  const { placed, after } = placeWords('rollback', read.words);
+  // Chat sugar: the environment may follow the service as a plain word; it wins over --env.
+  if (placed.service === undefined || after.length > 1) return usage(ROLLBACK_USAGE);
+  return run('rollback', { ...read.args, ...placed, environment: after[0] ?? read.args.environment });
+}
+
+function run(command: CommandName, args: Record<string, unknown>): ParsedSlashCommand {
+  return { kind: 'run', command, args: Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined)) };
 }
 
 function usage(line: string, problem?: string): ParsedSlashCommand {
   return { kind: 'usage', message: problem ? `${problem}. Usage: ${line}` : `Usage: ${line}` };
 }
 
-function compact(values: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
-}
+/** Every command the table gives a chat form has a grammar here (checked by test/unit/command-table.test.ts). */
+export const CHAT_COMMANDS: readonly CommandName[] = Object.keys(CHAT_GRAMMAR) as CommandName[];
