@@ -30,6 +30,7 @@ import { slackLogger } from '../src/adapters/slack/slack-logger.ts';
 import type { Database } from '../src/adapters/store/database-schema.ts';
 import { KyselyAlertOutbox, recordAlertIntents } from '../src/adapters/store/kysely-alert-outbox.ts';
 import { openDatabase } from '../src/adapters/store/open-store.ts';
+import { targetCatalogOf } from '../src/config/target-catalog.ts';
 import { loadConfig } from '../src/config/load-config.ts';
 import { settingsOf } from '../src/config/target-lookup.ts';
 import { ALERT_CHANNELS, type Alert, type AlertChannelName } from '../src/domain/alert.ts';
@@ -186,7 +187,7 @@ async function main(): Promise<void> {
     discord: new DiscordChannel({ mode: 'bot', token: discord.botToken, channelId: DISCORD_CHANNEL, api: discord.api }),
   };
   const dispatcherOn = (on: Kysely<Database>, owner: string, channels: AlertChannel[]) =>
-    new AlertDispatcher({ outbox: new KyselyAlertOutbox(on), channels, missing: {}, config, clock: systemClock, logger, owner: () => owner });
+    new AlertDispatcher({ outbox: new KyselyAlertOutbox(on), channels, missing: {}, targets: targetCatalogOf(config), retry: config.alerting.retry, clock: systemClock, logger, owner });
 
   const spans = Object.fromEntries(ALERT_CHANNELS.map((c) => [c, [] as Span[]])) as Record<AlertChannelName, Span[]>;
   const dispatcher = dispatcherOn(db, 'replica-1', ALERT_CHANNELS.map((c) => timed(adapters[c], spans[c])));

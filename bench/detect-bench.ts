@@ -35,12 +35,12 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadConfig } from '../src/config/load-config.ts';
-import { formatDuration } from '../src/config/duration.ts';
+import { formatDuration } from '../src/domain/format-duration.ts';
 import type { Evaluation } from '../src/domain/metric-triggers.ts';
 import { sampleNumberOf } from '../src/domain/monitor-evaluation.ts';
-import { startCloudflareStandIn } from '../src/sandbox/cloudflare-stand-in.ts';
-import { startTrafficCollector } from '../src/sandbox/traffic-collector.ts';
-import { startBot } from '../src/server/start-bot.ts';
+import { startCloudflareStandIn } from '../sandbox/cloudflare-stand-in.ts';
+import { startTrafficCollector } from '../sandbox/traffic-collector.ts';
+import { startBot } from '../src/app/start-bot.ts';
 
 interface Profile {
   name: string;

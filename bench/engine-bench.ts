@@ -17,11 +17,12 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { WorkersPlatform } from '../src/adapters/cloudflare/workers-platform.ts';
 import { HttpProbe } from '../src/adapters/probe/http-probe.ts';
+import { lookupTarget } from '../src/config/target-lookup.ts';
 import { loadConfig } from '../src/config/load-config.ts';
 import type { Probe } from '../src/ports/probe.ts';
 import type { TrafficPlatform } from '../src/ports/traffic-platform.ts';
-import { startCloudflareStandIn } from '../src/sandbox/cloudflare-stand-in.ts';
-import { startBot } from '../src/server/start-bot.ts';
+import { startCloudflareStandIn } from '../sandbox/cloudflare-stand-in.ts';
+import { startBot } from '../src/app/start-bot.ts';
 
 const { values } = parseArgs({
   options: { releases: { type: 'string', default: '50' }, latency: { type: 'string', default: '0' } },
@@ -86,7 +87,10 @@ services:
 
   const platformSpans: Span[] = [];
   const probeSpans: Span[] = [];
-  const platform: TrafficPlatform = timed(new WorkersPlatform({ apiToken: TOKEN, baseUrl: standIn.apiBaseUrl }), platformSpans);
+  const platform: TrafficPlatform = timed(
+    new WorkersPlatform({ apiToken: TOKEN, baseUrl: standIn.apiBaseUrl, settingsOf: (t) => lookupTarget(loaded.config, t.service, t.environment) }),
+    platformSpans,
+  );
   const probe: Probe = timed(new HttpProbe(), probeSpans);
   const bot = await startBot({
     config: loaded.config,

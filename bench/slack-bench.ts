@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { startCloudflareStandIn } from '../src/sandbox/cloudflare-stand-in.ts';
-import { freePort } from '../src/sandbox/free-port.ts';
+import { startCloudflareStandIn } from '../sandbox/cloudflare-stand-in.ts';
+import { freePort } from '../sandbox/free-port.ts';
 import { startFakeSlack } from '../test/fakes/slack-web-api.ts';
 import { signSlackRequest, slashCommandBody } from '../test/support/slack-requests.ts';
 

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { ApiTokenConfig, Role } from '../config/schema.ts';
-import { ROLES } from '../config/schema.ts';
+import type { ApiTokenConfig } from '../config/schema.ts';
+import { ROLES, type Role } from '../domain/policy.ts';
 import type { Actor } from '../domain/policy.ts';
 
 interface KnownToken {

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { isTerminal } from '../domain/stages.ts';
-import type { TransitionRecord } from '../engine/commit-decision.ts';
+import { isTerminal, STAGES } from '../domain/stages.ts';
+import type { TransitionRecord } from '../domain/transition-record.ts';
 import type { AlertOutbox } from '../ports/alert-outbox.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
@@ -52,9 +52,7 @@ export class BotMetrics {
       async collect() {
         const counts = await store.countByStage();
         this.set(
-          Object.entries(counts)
-            .filter(([stage]) => !isTerminal(stage as never))
-            .reduce((sum, [, n]) => sum + (n ?? 0), 0),
+          STAGES.filter((stage) => !isTerminal(stage)).reduce((sum, stage) => sum + (counts[stage] ?? 0), 0),
         );
       },
     });

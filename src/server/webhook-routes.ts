@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { CommunityStatus } from '../adapters/discord/discord-interactions.ts';
 import { handleDiscordInteraction, verifyDiscordRequest } from '../adapters/discord/discord-interactions.ts';
 import { parsePagerDutyWebhook, verifyPagerDutySignature } from '../adapters/pagerduty/pagerduty-webhook.ts';
-import type { AlertService } from '../engine/alert-service.ts';
+import type { Alerts } from '../ports/alerts.ts';
 import { KevinDeployError } from '../errors.ts';
 import { BODY_LIMIT_BYTES } from './body-limit.ts';
 import { sendProblem } from './problem-handler.ts';
@@ -14,7 +14,7 @@ export interface WebhookDeps {
   pagerDutySecrets: string[];
   /** The Discord application's public key (hex); the route is off without it. */
   discordPublicKey: string | undefined;
-  alerts: AlertService;
+  alerts: Alerts;
   communityStatus(): Promise<CommunityStatus>;
 }
 

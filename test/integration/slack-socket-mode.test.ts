@@ -14,7 +14,7 @@ afterEach(async () => {
 describe('Socket Mode', () => {
   it('connects with the app token; a slash_commands envelope is acked and starts the release; a click envelope approves it', async () => {
     h = await startSlackHarness({ socketMode: true, monitorWindow: '200ms' });
-    expect(h.bot.slack?.mode).toBe('socket');
+    expect(h.bot.slack?.surface.mode).toBe('socket');
     await h.fake.socketMode!.connected();
     const open = h.fake.calls('apps.connections.open');
     expect(open.length).toBeGreaterThanOrEqual(1);

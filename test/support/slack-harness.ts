@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { KevinDeployConfig } from '../../src/config/schema.ts';
 import type { DeploymentView } from '../../src/domain/deployment-view.ts';
 import type { Stage } from '../../src/domain/stages.ts';
-import type { CloudflareStandIn } from '../../src/sandbox/cloudflare-stand-in.ts';
-import { startBot, type RunningBot } from '../../src/server/start-bot.ts';
+import type { CloudflareStandIn } from '../../sandbox/cloudflare-stand-in.ts';
+import { startBot, type RunningBot } from '../../src/app/start-bot.ts';
 import { startFakeSlack, type FakeSlack, type FakeSlackMessage, type FakeSlackOptions } from '../fakes/slack-web-api.ts';
 import { apiCaller, type ApiCaller } from './api-caller.ts';
 import { testConfig, TOKEN_ENV, TOKENS } from './bot-harness.ts';
@@ -300,7 +300,7 @@ export async function startSlackHarness(options: SlackHarnessOptions = {}): Prom
       bot = await launch();
     },
     async idle() {
-      await bot.slack!.publisher.idle();
+      await bot.slack!.outbound.publisher.idle();
     },
     async close() {
       await bot.close();

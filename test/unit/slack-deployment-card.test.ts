@@ -1,10 +1,20 @@
+import type { types } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
-import { ACTIONS, buttonsFor, renderDeploymentCard, type Block } from '../../src/adapters/slack/deployment-card.ts';
+import { buttonActionId } from '../../commands/card-buttons.ts';
+import { buttonsFor, renderDeploymentCard } from '../../src/adapters/slack/deployment-card.ts';
 import type { Deployment } from '../../src/domain/deployment.ts';
 import { STAGES, type Stage } from '../../src/domain/stages.ts';
 import { BLUE, GREEN, HEALTHY_CHECKS, inStage, settings } from '../support/domain-fixtures.ts';
 
 const target = settings();
+
+/** The card's action ids, as the command table declares them. */
+const ACTIONS = {
+  approve: buttonActionId('approve'),
+  reject: buttonActionId('reject'),
+  cancel: buttonActionId('cancel'),
+  rollback: buttonActionId('rollback'),
+};
 
 interface Button {
   action_id: string;
@@ -33,11 +43,11 @@ function textObjects(value: unknown, out: Array<{ type: string; text: string }> 
   return out;
 }
 
-function mrkdwnTexts(blocks: Block[]): string[] {
+function mrkdwnTexts(blocks: types.KnownBlock[]): string[] {
   return textObjects(blocks).filter((t) => t.type === 'mrkdwn').map((t) => t.text);
 }
 
-function plainTexts(blocks: Block[]): string[] {
+function plainTexts(blocks: types.KnownBlock[]): string[] {
   return textObjects(blocks).filter((t) => t.type === 'plain_text').map((t) => t.text);
 }
 

@@ -1,7 +1,8 @@
+import type { types, ViewOutput } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import { appHome, deployModal, DEPLOY_MODAL, MODAL_BLOCKS, MODAL_TARGET_ACTION, parseDeployModal, selectedTarget } from '../../src/adapters/slack/views.ts';
 import type { Deployment } from '../../src/domain/deployment.ts';
-import type { FreezeLock } from '../../src/ports/store.ts';
+import type { FreezeLock } from '../../src/domain/freeze-lock.ts';
 import type { VersionSummary } from '../../src/ports/traffic-platform.ts';
 import { inStage, iso, MINUTE, T0 } from '../support/domain-fixtures.ts';
 
@@ -22,7 +23,7 @@ function versions(n: number): VersionSummary[] {
   }));
 }
 
-function blocksOf(view: Record<string, unknown>): Block[] {
+function blocksOf(view: types.View): Block[] {
   return view.blocks as Block[];
 }
 
@@ -37,12 +38,13 @@ function textObjects(value: unknown, out: Array<{ type: string; text: string }> 
 }
 
 /** state.values as Slack sends them on submission. */
-function values(input: { target?: string; version?: string; note?: string | null; queue?: boolean }) {
+function values(input: { target?: string; version?: string; note?: string | null; queue?: boolean }): ViewOutput['state']['values'] {
+  const option = (value: string) => ({ text: { type: 'plain_text' as const, text: value }, value });
   return {
-    [MODAL_BLOCKS.target]: { [MODAL_TARGET_ACTION]: { type: 'static_select', selected_option: input.target ? { value: input.target } : null } },
-    [MODAL_BLOCKS.version]: { kd_modal_version: { type: 'static_select', selected_option: input.version ? { value: input.version } : null } },
+    [MODAL_BLOCKS.target]: { [MODAL_TARGET_ACTION]: { type: 'static_select', selected_option: input.target ? option(input.target) : null } },
+    [MODAL_BLOCKS.version]: { kd_modal_version: { type: 'static_select', selected_option: input.version ? option(input.version) : null } },
     [MODAL_BLOCKS.note]: { kd_modal_note: { type: 'plain_text_input', value: input.note ?? null } },
-    [MODAL_BLOCKS.queue]: { kd_modal_queue: { type: 'checkboxes', selected_options: input.queue ? [{ value: 'queue' }] : [] } },
+    [MODAL_BLOCKS.queue]: { kd_modal_queue: { type: 'checkboxes', selected_options: input.queue ? [option('queue')] : [] } },
   };
 }
 

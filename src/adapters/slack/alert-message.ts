@@ -1,3 +1,4 @@
+import type { types } from '@slack/bolt';
 import type { Alert, AlertLevel } from '../../domain/alert.ts';
 import { escapeMrkdwn, mrkdwn, neutralizeMrkdwn, plain, truncate } from './mrkdwn.ts';
 
@@ -22,7 +23,7 @@ export interface AlertMessageOptions {
 }
 
 /** One alert in the alerts channel: what happened, the numbers, who should look, and Acknowledge. */
-export function alertMessage(alert: Alert, options: AlertMessageOptions): { text: string; blocks: unknown[] } {
+export function alertMessage(alert: Alert, options: AlertMessageOptions): { text: string; blocks: types.KnownBlock[] } {
   const f = alert.facts;
   const level = alert.level.toUpperCase();
   const headline = options.state
@@ -33,7 +34,7 @@ export function alertMessage(alert: Alert, options: AlertMessageOptions): { text
   const versions = [f.version ? `version \`${f.version.tag ?? f.version.id.slice(0, 8)}\` (${f.version.id.slice(0, 8)})` : undefined, f.previousVersion ? `previous \`${f.previousVersion.tag ?? f.previousVersion.id.slice(0, 8)}\`` : undefined]
     .filter(Boolean)
     .join(' · ');
-  const blocks: unknown[] = [
+  const blocks: types.KnownBlock[] = [
     { type: 'section', text: mrkdwn(headline) },
     {
       type: 'context',
@@ -51,7 +52,7 @@ export function alertMessage(alert: Alert, options: AlertMessageOptions): { text
       type: 'actions',
       elements: [
         { type: 'button', action_id: ALERT_ACK_ACTION, style: 'primary', text: plain('Acknowledge'), value: alert.incidentKey },
-        ...(f.links ?? []).slice(0, 3).map((link, i) => ({ type: 'button', action_id: `kd_alert_link_${i}`, text: plain(link.text, 75), url: link.href })),
+        ...(f.links ?? []).slice(0, 3).map((link, i): types.Button => ({ type: 'button', action_id: `kd_alert_link_${i}`, text: plain(link.text, 75), url: link.href })),
       ],
     });
   }

@@ -4,19 +4,18 @@ import type { Logger } from 'pino';
 import type { KevinDeployConfig } from '../../config/schema.ts';
 import { settingsOf } from '../../config/target-lookup.ts';
 import type { Deployment } from '../../domain/deployment.ts';
-import type { TransitionRecord } from '../../engine/commit-decision.ts';
+import type { TransitionRecord } from '../../domain/transition-record.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { Store } from '../../ports/store.ts';
-import type { CardRecord, CardStore } from './card-store.ts';
+import type { ChatCard, Store } from '../../ports/store.ts';
 import { renderDeploymentCard } from './deployment-card.ts';
 import { peopleOf, type People } from './mrkdwn.ts';
 import { threadMessage } from './thread-messages.ts';
+import { backoffAfter } from '../../domain/backoff.ts';
 
 export interface CardPublisherOptions {
   /** A WebClient that does not retry by itself and rejects on 429: this queue owns pacing and retries. */
   client: webApi.WebClient;
   store: Store;
-  cards: CardStore;
   config: KevinDeployConfig;
   clock: Clock;
   logger: Logger;
@@ -71,10 +70,15 @@ export class CardPublisher {
     this.enqueue(record.after);
   };
 
+  /** Redraws a card whose thread gained an audit event outside a status change (an acknowledgement). */
+  refresh(d: Deployment): void {
+    this.enqueue(d);
+  }
+
   /** Redraws every card that fell behind while the bot was down. */
   async catchUp(): Promise<void> {
     const since = new Date(this.o.clock.now().getTime() - (this.o.catchUpMs ?? 24 * 3_600_000)).toISOString();
-    for (const id of await this.o.cards.behind(since)) {
+    for (const id of await this.o.store.cardsBehind(since)) {
       const d = await this.o.store.getDeployment(id);
       if (d) this.enqueue(d);
     }
@@ -89,7 +93,7 @@ export class CardPublisher {
     this.stopping.abort();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.allSettled([...this.queues.values()].map((q) => q.working)),
+      Promise.allSettled(this.inFlight()),
       new Promise((resolve) => (timer = setTimeout(resolve, graceMs))),
     ]);
     clearTimeout(timer);
@@ -97,9 +101,11 @@ export class CardPublisher {
 
   /** Resolves when every queue is empty (tests and shutdown). */
   async idle(): Promise<void> {
-    while ([...this.queues.values()].some((q) => q.working)) {
-      await Promise.allSettled([...this.queues.values()].map((q) => q.working));
-    }
+    for (let working = this.inFlight(); working.length > 0; working = this.inFlight()) await Promise.allSettled(working);
+  }
+
+  private inFlight(): Array<Promise<void>> {
+    return [...this.queues.values()].flatMap((q) => (q.working ? [q.working] : []));
   }
 
   private channelOf(d: Deployment): string | undefined {
@@ -133,7 +139,7 @@ export class CardPublisher {
           continue;
         }
         queue.failures += 1;
-        const wait = verdict.kind === 'rate-limited' ? verdict.retryAfterMs : Math.min(1000 * 2 ** (queue.failures - 1), 60_000);
+        const wait = verdict.kind === 'rate-limited' ? verdict.retryAfterMs : backoffAfter(queue.failures, 1000, 60_000);
         queue.notBefore = Math.max(queue.notBefore, this.now() + wait);
         this.o.logger.warn({ deploymentId: id, channel: queue.channel, waitMs: wait, err: verdict.error }, 'Slack did not take the card update; trying again');
         // Back at the front: the newest state is redrawn when Slack answers again.
@@ -159,46 +165,46 @@ export class CardPublisher {
   }
 
   private async sync(id: string, queue: ChannelQueue): Promise<void> {
-    const { client, store, cards, config } = this.o;
+    const { client, store, config } = this.o;
     const d = await store.getDeployment(id);
     const settings = d && settingsOf(config, d.service, d.environment);
     if (!d || !settings) return;
     const position = d.stage === 'requested' ? (await store.queueOf(d)).findIndex((q) => q.deploymentId === d.id) + 1 || null : null;
-    const card: CardRecord = (await cards.get(id)) ?? { deploymentId: id, channel: queue.channel, ts: null, renderedRevision: 0, threadCursor: 0 };
+    const card: ChatCard = (await store.getCard(id)) ?? { deploymentId: id, channel: queue.channel, ref: null, renderedRevision: 0, threadCursor: 0 };
     const rendered = renderDeploymentCard(d, settings, { queuePosition: position, people: this.people });
-    if (!card.ts) {
+    if (!card.ref) {
       // Recorded before the post: a crash between the two leaves a card without ts, which the
       // next start posts again (the one case where a card can appear twice).
-      await cards.put(card, this.o.clock.now());
+      await store.putCard(card, this.o.clock.now());
       const posted = await this.call(queue, () =>
-        client.chat.postMessage({ channel: card.channel, text: rendered.text, blocks: rendered.blocks as never, unfurl_links: false, unfurl_media: false }),
+        client.chat.postMessage({ channel: card.channel, text: rendered.text, blocks: rendered.blocks, unfurl_links: false, unfurl_media: false }),
       );
-      card.ts = posted.ts ?? null;
+      card.ref = posted.ts ?? null;
       card.renderedRevision = d.revision;
-      await cards.put(card, this.o.clock.now());
+      await store.putCard(card, this.o.clock.now());
     } else if (card.renderedRevision < d.revision) {
       try {
-        await this.call(queue, () => client.chat.update({ channel: card.channel, ts: card.ts!, text: rendered.text, blocks: rendered.blocks as never }));
+        await this.call(queue, () => client.chat.update({ channel: card.channel, ts: card.ref!, text: rendered.text, blocks: rendered.blocks }));
       } catch (error) {
         if (classify(error).error !== 'message_not_found') throw error;
         // Someone deleted the card: post a new one.
-        card.ts = null;
-        await cards.put(card, this.o.clock.now());
+        card.ref = null;
+        await store.putCard(card, this.o.clock.now());
         return this.sync(id, queue);
       }
       card.renderedRevision = d.revision;
-      await cards.put(card, this.o.clock.now());
+      await store.putCard(card, this.o.clock.now());
     }
     const events = await store.listEvents(id);
     for (let i = card.threadCursor; i < events.length; i++) {
       const message = threadMessage(events[i]!, d, this.people);
       if (message) {
         await this.call(queue, () =>
-          client.chat.postMessage({ channel: card.channel, thread_ts: card.ts!, text: message.text, blocks: message.blocks as never, unfurl_links: false }),
+          client.chat.postMessage({ channel: card.channel, thread_ts: card.ref!, text: message.text, blocks: message.blocks, unfurl_links: false }),
         );
       }
       card.threadCursor = i + 1;
-      await cards.put(card, this.o.clock.now());
+      await store.putCard(card, this.o.clock.now());
     }
   }
 }

@@ -1,28 +1,19 @@
+import type { types } from '@slack/bolt';
+import { buttonActionId } from '../../../commands/card-buttons.ts';
 import type { TargetSettings } from '../../config/schema.ts';
-import { formatDuration } from '../../config/duration.ts';
+import { formatDuration } from '../../domain/format-duration.ts';
 import { versionLabel, type Deployment, type VersionInfo } from '../../domain/deployment.ts';
 import { describeSplit } from '../../domain/split.ts';
-import { PRE_TRAFFIC_STAGES, type Stage } from '../../domain/stages.ts';
-import { stepsOf } from '../../domain/decide.ts';
+import { allowedActions, stateOf } from '../../domain/release-state.ts';
+import { stageLabel } from '../../domain/stage-words.ts';
+import type { Stage } from '../../domain/stages.ts';
+import { stepsOf } from '../../domain/canary-steps.ts';
 import { actorMention, escapeMrkdwn, mrkdwn, plain, type People } from './mrkdwn.ts';
-
-/** Block Kit JSON; kept loose on purpose (Slack validates it, and the fake records it). */
-export type Block = Record<string, unknown>;
 
 export interface Card {
   text: string;
-  blocks: Block[];
+  blocks: types.KnownBlock[];
 }
-
-export const ACTIONS = {
-  approve: 'kd_approve',
-  approveOverride: 'kd_approve_override',
-  reject: 'kd_reject',
-  cancel: 'kd_cancel',
-  rollback: 'kd_rollback',
-  promote: 'kd_promote',
-  promoteOverride: 'kd_promote_override',
-} as const;
 
 const RELEASE_PATH: Stage[] = ['resolving', 'staging', 'verifying', 'awaiting_approval', 'switching', 'monitoring', 'succeeded'];
 const ROLLBACK_PATH: Stage[] = ['rolling_back', 'rolled_back'];
@@ -45,10 +36,6 @@ const STAGE_ICON: Record<Stage, string> = {
   cancelled: ':heavy_multiplication_x:',
 };
 
-function words(stage: Stage): string {
-  return stage.replaceAll('_', ' ');
-}
-
 function clock(iso: string | undefined): string {
   return iso ? iso.slice(11, 19) : '';
 }
@@ -70,8 +57,8 @@ export function renderDeploymentCard(
   const what = d.kind === 'release' ? named : `rollback to ${named}`;
   const icon = STAGE_ICON[d.stage];
   // The fallback text shows in notifications: the version may be typed by a person or tagged by CI.
-  const text = `${target}: ${escapeMrkdwn(what)} — ${words(d.stage)}`;
-  const blocks: Block[] = [
+  const text = `${target}: ${escapeMrkdwn(what)} — ${stageLabel(d.stage)}`;
+  const blocks: types.KnownBlock[] = [
     { type: 'header', text: plain(`${d.kind === 'release' ? 'Release' : 'Rollback'} ${d.service} → ${d.environment}`, 150) },
     {
       type: 'section',
@@ -82,7 +69,7 @@ export function renderDeploymentCard(
         mrkdwn(`*Requested by*\n${actorMention(d.requestedBy, people)}`),
       ],
     },
-    { type: 'section', text: mrkdwn(`${icon} *${words(d.stage)}*${extra.queuePosition ? ` — position ${extra.queuePosition} in the queue` : ''}${canaryLine(d, settings)}`) },
+    { type: 'section', text: mrkdwn(`${icon} *${stageLabel(d.stage)}*${extra.queuePosition ? ` — position ${extra.queuePosition} in the queue` : ''}${canaryLine(d, settings)}`) },
     { type: 'context', elements: [plain(d.reason, 2000)] },
   ];
   if (d.note) blocks.push({ type: 'context', elements: [mrkdwn('*Note*'), plain(d.note, 1000)] });
@@ -125,7 +112,8 @@ function canaryLine(d: Deployment, settings: TargetSettings): string {
   const steps = stepsOf(settings);
   if (steps.length < 2 || d.progress.canaryStep === undefined) return '';
   const step = d.progress.canaryStep;
-  const waiting = d.progress.awaitingPromotion ? ' — waiting for Promote' : '';
+  const state = stateOf(d);
+  const waiting = state.stage === 'monitoring' && state.phase === 'at-gate' ? ' — waiting for Promote' : '';
   return ` · canary step ${step + 1} of ${steps.length} (${steps[step]} % on green)${waiting}`;
 }
 
@@ -136,11 +124,11 @@ function checklist(d: Deployment): string {
   }
   const lines = path.map((stage) => {
     const at = d.stageTimes[stage];
-    if (stage === d.stage) return `${STAGE_ICON[stage]} *${words(stage)}* ${clock(at)}`;
-    if (at) return `:white_check_mark: ${words(stage)} ${clock(at)}`;
-    return `:white_small_square: ${words(stage)}`;
+    if (stage === d.stage) return `${STAGE_ICON[stage]} *${stageLabel(stage)}* ${clock(at)}`;
+    if (at) return `:white_check_mark: ${stageLabel(stage)} ${clock(at)}`;
+    return `:white_small_square: ${stageLabel(stage)}`;
   });
-  if (!path.includes(d.stage)) lines.push(`${STAGE_ICON[d.stage]} *${words(d.stage)}* ${clock(d.stageTimes[d.stage])}`);
+  if (!path.includes(d.stage)) lines.push(`${STAGE_ICON[d.stage]} *${stageLabel(d.stage)}* ${clock(d.stageTimes[d.stage])}`);
   return lines.join('\n');
 }
 
@@ -155,7 +143,7 @@ function monitoringFigures(d: Deployment, settings: TargetSettings): string {
   ].join('  ·  ');
 }
 
-function button(actionId: string, label: string, d: Deployment, style?: 'primary' | 'danger', confirm?: { title: string; text: string; go: string }): Block {
+function button(actionId: string, label: string, d: Deployment, style?: 'primary' | 'danger', confirm?: { title: string; text: string; go: string }): types.Button {
   return {
     type: 'button',
     action_id: actionId,
@@ -168,45 +156,42 @@ function button(actionId: string, label: string, d: Deployment, style?: 'primary
   };
 }
 
-/** The buttons that make sense in this stage; a stale click on an old card is still refused by the engine. */
-export function buttonsFor(d: Deployment): Block[] {
-  const buttons: Block[] = [];
+/**
+ * The buttons of the card: exactly what allowedActions() offers now (the domain's one answer to
+ * "what may people do with this release"). A stale click on an old card is still refused by the
+ * engine.
+ */
+export function buttonsFor(d: Deployment): types.Button[] {
   const green = d.version ? versionLabel(d.version) : d.versionRef;
   const blueVersion = d.kind === 'release' ? d.previousVersion : d.version;
   const blue = blueVersion ? versionLabel(blueVersion) : 'the live version';
-  const notReady = d.progress.rollbackReady && !d.progress.rollbackReady.ready;
-  if (d.stage === 'awaiting_approval' && notReady) {
-    buttons.push(
-      button(ACTIONS.approveOverride, 'Approve anyway', d, 'danger', {
-        title: 'Switch without a safe rollback?',
-        text: `A rollback to ${blue} would not be possible: ${d.progress.rollbackReady!.detail}`,
-        go: 'Switch anyway',
-      }),
-    );
-  } else if (d.stage === 'awaiting_approval') {
-    buttons.push(button(ACTIONS.approve, 'Approve', d, 'primary'));
-  }
-  if (d.stage === 'awaiting_approval') {
-    buttons.push(button(ACTIONS.reject, 'Reject', d, 'danger', { title: 'Reject this release?', text: `${green} will not get traffic.`, go: 'Reject' }));
-  }
-  if (d.stage === 'monitoring' && (d.progress.awaitingPromotion || d.progress.pausedBecause)) {
-    buttons.push(
-      notReady
-        ? button(ACTIONS.promoteOverride, 'Promote anyway', d, 'danger', { title: 'Go on without a safe rollback?', text: d.progress.rollbackReady!.detail, go: 'Promote' })
-        : button(ACTIONS.promote, d.progress.pausedBecause ? 'Accept' : 'Promote', d, 'primary'),
-    );
-  }
-  if (PRE_TRAFFIC_STAGES.has(d.stage)) {
-    buttons.push(button(ACTIONS.cancel, 'Cancel', d, undefined, { title: 'Cancel this release?', text: `Traffic stays on ${blue}.`, go: 'Cancel release' }));
-  }
-  if (d.kind === 'release' && (d.stage === 'switching' || d.stage === 'monitoring' || d.stage === 'succeeded' || d.stage === 'needs_attention')) {
-    buttons.push(
-      button(ACTIONS.rollback, d.stage === 'needs_attention' ? 'Retry rollback' : 'Rollback', d, 'danger', {
-        title: 'Roll back?',
-        text: `All traffic goes back to ${blue}, then its health is verified.`,
-        go: 'Roll back',
-      }),
-    );
-  }
-  return buttons;
+  const notReadyDetail = d.progress.rollbackReady?.detail ?? '';
+  return allowedActions(d)
+    .filter((a) => a.offered)
+    .map((a) => {
+      switch (a.action) {
+        case 'approve':
+          return a.needsOverride
+            ? button(buttonActionId('approve', true), 'Approve anyway', d, 'danger', {
+                title: 'Switch without a safe rollback?',
+                text: `A rollback to ${blue} would not be possible: ${notReadyDetail}`,
+                go: 'Switch anyway',
+              })
+            : button(buttonActionId('approve'), 'Approve', d, 'primary');
+        case 'reject':
+          return button(buttonActionId('reject'), 'Reject', d, 'danger', { title: 'Reject this release?', text: `${green} will not get traffic.`, go: 'Reject' });
+        case 'promote':
+          return a.needsOverride
+            ? button(buttonActionId('promote', true), 'Promote anyway', d, 'danger', { title: 'Go on without a safe rollback?', text: notReadyDetail, go: 'Promote' })
+            : button(buttonActionId('promote'), a.meaning === 'accept' ? 'Accept' : 'Promote', d, 'primary');
+        case 'cancel':
+          return button(buttonActionId('cancel'), 'Cancel', d, undefined, { title: 'Cancel this release?', text: `Traffic stays on ${blue}.`, go: 'Cancel release' });
+        case 'rollback':
+          return button(buttonActionId('rollback'), a.meaning === 'retry' ? 'Retry rollback' : 'Rollback', d, 'danger', {
+            title: 'Roll back?',
+            text: `All traffic goes back to ${blue}, then its health is verified.`,
+            go: 'Roll back',
+          });
+      }
+    });
 }

@@ -1,3 +1,5 @@
+import type { types } from '@slack/bolt';
+
 /**
  * Text for Slack. Anything a user typed (notes, lock reasons, comments) and anything quoting it
  * (a deployment's reason) goes into `plain_text` objects, which Slack never parses for mentions
@@ -17,11 +19,11 @@ export function neutralizeMrkdwn(text: string): string {
   return escapeMrkdwn(text).replace(/([*_~`])/g, '$1\u200b');
 }
 
-export function plain(text: string, max = 3000): { type: 'plain_text'; text: string; emoji: boolean } {
+export function plain(text: string, max = 3000): types.PlainTextElement {
   return { type: 'plain_text', text: truncate(text || ' ', max), emoji: false };
 }
 
-export function mrkdwn(text: string, max = 3000): { type: 'mrkdwn'; text: string } {
+export function mrkdwn(text: string, max = 3000): types.MrkdwnElement {
   return { type: 'mrkdwn', text: truncate(text || ' ', max) };
 }
 

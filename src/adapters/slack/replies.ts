@@ -4,6 +4,7 @@ import type { DeploymentView, LockView } from '../../domain/deployment-view.ts';
 import type { VersionInfo } from '../../domain/deployment.ts';
 import { isKevinDeployError } from '../../errors.ts';
 import { actorMention, escapeMrkdwn, mentionPrincipals, neutralizeMrkdwn, type People } from './mrkdwn.ts';
+import { stageLabel } from '../../domain/stage-words.ts';
 
 interface TargetView {
   service: string;
@@ -43,14 +44,14 @@ export function replyFor(command: CommandName, result: unknown, cardChannel: str
     case 'cancel':
     case 'promote': {
       const d = result as DeploymentView;
-      return `:ok_hand: \`${d.id}\` is now ${d.stage.replaceAll('_', ' ')}.`;
+      return `:ok_hand: \`${d.id}\` is now ${stageLabel(d.stage)}.`;
     }
     case 'status': {
       const { targets } = result as { targets: TargetView[] };
       return targets
         .map((t) => {
           const lines = [`*${t.service} → ${t.environment}*${t.protected ? ' (protected)' : ''}: live ${t.live ? version(t.live) : 'unknown'}`];
-          if (t.active) lines.push(`  active \`${t.active.id}\` ${t.active.stage.replaceAll('_', ' ')} — ${neutralizeMrkdwn(t.active.reason)}`);
+          if (t.active) lines.push(`  active \`${t.active.id}\` ${stageLabel(t.active.stage)} — ${neutralizeMrkdwn(t.active.reason)}`);
           if (t.queue.length > 0) lines.push(`  queue: ${t.queue.map((d) => `\`${d.id}\` ${version(d.version, d.versionRef)}`).join(', ')}`);
           if (t.lock) lines.push(`  :lock: frozen by ${actorMention(t.lock.holder, people)}: ${neutralizeMrkdwn(t.lock.reason)}`);
           return lines.join('\n');
@@ -61,7 +62,7 @@ export function replyFor(command: CommandName, result: unknown, cardChannel: str
       const { deployments } = result as { deployments: DeploymentView[] };
       if (deployments.length === 0) return 'No releases yet.';
       return deployments
-        .map((d) => `\`${d.createdAt.slice(0, 16).replace('T', ' ')}\` ${d.service} → ${d.environment} ${version(d.version, d.versionRef)} *${d.stage.replaceAll('_', ' ')}* · ${actorMention(d.requestedBy, people)} · \`${d.id}\``)
+        .map((d) => `\`${d.createdAt.slice(0, 16).replace('T', ' ')}\` ${d.service} → ${d.environment} ${version(d.version, d.versionRef)} *${stageLabel(d.stage)}* · ${actorMention(d.requestedBy, people)} · \`${d.id}\``)
         .join('\n');
     }
     case 'lock': {

@@ -1,5 +1,6 @@
 import type { webApi } from '@slack/bolt';
-import { ROLES, type KevinDeployConfig, type Role } from '../../config/schema.ts';
+import type { KevinDeployConfig } from '../../config/schema.ts';
+import { ROLES, type Role } from '../../domain/policy.ts';
 import type { Actor } from '../../domain/policy.ts';
 import type { Clock } from '../../ports/clock.ts';
 

@@ -56,7 +56,7 @@ export class SlackAlertChannel implements AlertChannel {
     const result = await this.o.client.chat.postMessage({
       channel,
       text: message.text,
-      blocks: message.blocks as never,
+      blocks: message.blocks,
       unfurl_links: false,
       metadata: { event_type: ALERT_METADATA_TYPE, event_payload: { key: context.idempotencyKey } },
     });
@@ -89,7 +89,7 @@ export class SlackAlertChannel implements AlertChannel {
       const [channel, ts] = ref.split('|');
       if (!channel || !ts) continue;
       const message = alertMessage(original, { mentions: [], now: this.o.clock.now(), state });
-      await this.o.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks as never });
+      await this.o.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
     }
     return { status: 'delivered', ref: context.incidentRefs.at(-1) };
   }

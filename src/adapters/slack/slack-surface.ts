@@ -1,26 +1,21 @@
-import { App, HTTPReceiver, SocketModeReceiver, webApi, type Receiver } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver, type BlockAction, type Receiver, type webApi } from '@slack/bolt';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { BUTTON_ACTION_IDS, buttonClick } from '../../../commands/card-buttons.ts';
 import { COMMANDS, runCommand, type CommandName } from '../../../commands/index.ts';
 import type { KevinDeployConfig } from '../../config/schema.ts';
+import type { Deployment } from '../../domain/deployment.ts';
 import { settingsOf } from '../../config/target-lookup.ts';
-import type { AlertService } from '../../engine/alert-service.ts';
-import type { ReleaseService } from '../../engine/release-service.ts';
-import type { TransitionBus } from '../../engine/transition-bus.ts';
 import { KevinDeployError } from '../../errors.ts';
+import type { Alerts } from '../../ports/alerts.ts';
 import type { Clock } from '../../ports/clock.ts';
+import type { Releases } from '../../ports/releases.ts';
 import type { Store } from '../../ports/store.ts';
 import type { TrafficPlatform } from '../../ports/traffic-platform.ts';
-import type { Database } from '../store/database-schema.ts';
 import { ALERT_ACK_ACTION } from './alert-message.ts';
-import { CardPublisher } from './card-publisher.ts';
-import { CardStore } from './card-store.ts';
-import { ACTIONS } from './deployment-card.ts';
 import { errorReply, replyFor } from './replies.ts';
-import { SlackActors } from './slack-actors.ts';
-import { SlackAlertChannel } from './slack-alert-channel.ts';
+import type { SlackActors } from './slack-actors.ts';
 import { slackLogger } from './slack-logger.ts';
 import { peopleOf, type People } from './mrkdwn.ts';
 import { parseDeployCommand, parseRollbackCommand, type ParsedSlashCommand } from './slash-command-parser.ts';
@@ -35,23 +30,21 @@ export interface SlackEnv {
 
 export interface SlackSurfaceDeps {
   env: SlackEnv;
+  botToken: string;
   config: KevinDeployConfig;
-  releases: ReleaseService;
+  releases: Releases;
+  /** Acknowledge buttons on alerts. */
+  alerts: Alerts;
+  /** Who is who in Slack (roles, user groups): shared with the outbound side. */
+  actors: SlackActors;
   store: Store;
-  db: Kysely<Database>;
   platform: TrafficPlatform;
-  bus: TransitionBus;
   clock: Clock;
   logger: Logger;
-  /** Acknowledge buttons on alerts; set once alerting is composed (it needs this surface's channel). */
-  alerts?: AlertService | undefined;
-  /** Who is on call, as PagerDuty says (emails); mapped to Slack users for the alert mention. */
-  onCallEmails?: (() => Promise<string[]>) | undefined;
   /** How long one Slack Web API call may take (the WebClient's default is to wait for ever). */
-  requestTimeoutMs?: number | undefined;
+  requestTimeoutMs: number;
 }
 
-const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 /**
  * How long a request is remembered against replays. Bolt refuses signatures older than 5 minutes
  * (the window in which a captured request could be sent again verbatim); a little more covers
@@ -73,22 +66,16 @@ export class SlackSurface {
   private readonly app: App;
   private readonly httpReceiver: HTTPReceiver | undefined;
   private readonly actors: SlackActors;
-  readonly publisher: CardPublisher;
-  /** Slack as an alert channel: the alerts channel, on-call mentions, Acknowledge. */
-  readonly alertChannel: SlackAlertChannel;
   private readonly people: People;
-  private unsubscribe: (() => void) | undefined;
 
-  private constructor(
-    private readonly deps: SlackSurfaceDeps,
-    botToken: string,
-  ) {
-    const { env, logger } = deps;
+  constructor(private readonly deps: SlackSurfaceDeps) {
+    const { env, logger, botToken } = deps;
+    this.actors = deps.actors;
     this.people = peopleOf(deps.config.slack.users);
     const log = slackLogger(logger.child({ component: 'slack' }));
     // Every call has a deadline: a Slack that accepts connections and never answers would
     // otherwise hang card updates and alert deliveries until a restart.
-    const timeout = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const timeout = deps.requestTimeoutMs;
     const clientOptions = {
       ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
       timeout,
@@ -127,64 +114,7 @@ export class SlackSurface {
       clientOptions,
       ...(this.mode === 'socket' ? { socketMode: true } : {}),
     });
-    const cardClient = new webApi.WebClient(botToken, {
-      ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
-      timeout,
-      logger: log,
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-    });
-    this.actors = new SlackActors(deps.config, cardClient, deps.clock, (error, group) =>
-      logger.warn({ err: error, group }, 'could not read a Slack user group; its members get no group-based rights for now'),
-    );
-    this.publisher = new CardPublisher({
-      client: cardClient,
-      store: deps.store,
-      cards: new CardStore(deps.db),
-      config: deps.config,
-      clock: deps.clock,
-      logger: logger.child({ component: 'slack-cards' }),
-      minIntervalMs: deps.config.slack.minUpdateInterval,
-    });
-    this.alertChannel = new SlackAlertChannel({
-      client: cardClient,
-      channelFor: () => deps.config.alerting.slack.channel ?? deps.config.slack.channel,
-      mentions: () => this.onCallMentions(cardClient),
-      clock: deps.clock,
-    });
     this.register();
-  }
-
-  /** Alerting is composed after the surface (it needs alertChannel); then Acknowledge works. */
-  useAlerts(alerts: AlertService): void {
-    this.deps.alerts = alerts;
-  }
-
-  /** PagerDuty's on-call lookup (emails), for mentioning who is on call on critical alerts. */
-  useOnCall(onCallEmails: () => Promise<string[]>): void {
-    this.deps.onCallEmails = onCallEmails;
-  }
-
-  /**
-   * The on-call person from PagerDuty, as a Slack mention (looked up by email); otherwise the
-   * configured alerting.slack.mention users and groups.
-   */
-  private async onCallMentions(client: webApi.WebClient): Promise<string[]> {
-    const emails = (await this.deps.onCallEmails?.().catch(() => [])) ?? [];
-    const found: string[] = [];
-    for (const email of emails.slice(0, 3)) {
-      const user = await client.users.lookupByEmail({ email }).catch(() => undefined);
-      if (user?.user?.id) found.push(`<@${user.user.id}>`);
-    }
-    if (found.length > 0) return found;
-    return this.deps.config.alerting.slack.mention.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`));
-  }
-
-  /** Slack is on when SLACK_BOT_TOKEN is set; undefined otherwise. */
-  static fromEnv(deps: SlackSurfaceDeps): SlackSurface | undefined {
-    const token = deps.env.SLACK_BOT_TOKEN;
-    if (!token) return undefined;
-    return new SlackSurface(deps, token);
   }
 
   /**
@@ -200,7 +130,6 @@ export class SlackSurface {
   };
 
   async start(): Promise<void> {
-    this.unsubscribe = this.deps.bus.subscribe(this.publisher.observe);
     if (this.mode === 'socket') {
       // Connecting is not waited for: releases must not depend on Slack being reachable, and the
       // socket client keeps trying by itself.
@@ -209,14 +138,11 @@ export class SlackSurface {
         (error: unknown) => this.deps.logger.error({ err: error }, 'Slack Socket Mode could not connect; releases go on without Slack'),
       );
     }
-    await this.publisher.catchUp();
     this.deps.logger.info({ mode: this.mode, channel: this.deps.config.slack.channel }, 'Slack is on');
   }
 
   async stop(): Promise<void> {
-    this.unsubscribe?.();
     if (this.mode === 'socket') await this.app.stop().catch(() => undefined);
-    await this.publisher.stop();
   }
 
   private register(): void {
@@ -249,35 +175,28 @@ export class SlackSurface {
       await this.slash(parseRollbackCommand(command.text ?? ''), command, ack, respond);
     });
 
-    app.action(new RegExp(`^(${Object.values(ACTIONS).join('|')})$`), async ({ ack, action, body, respond }) => {
-      await ack();
-      const id = (action as { value?: string }).value ?? '';
-      const name = (action as { action_id: string }).action_id;
-      if (!(await this.firstDelivery(body, name))) return;
-      try {
-        const actor = await this.actors.resolve(body.user.id);
-        if (name === ACTIONS.rollback) await this.rollbackFromCard(actor, id);
-        else {
-          const [command, override]: [CommandName, boolean] =
-            name === ACTIONS.approve ? ['approve', false]
-            : name === ACTIONS.approveOverride ? ['approve', true]
-            : name === ACTIONS.promote ? ['promote', false]
-            : name === ACTIONS.promoteOverride ? ['promote', true]
-            : name === ACTIONS.reject ? ['reject', false]
-            : ['cancel', false];
-          await runCommand(COMMANDS[command] as never, override ? { id, override } : { id }, { actor, releases: this.deps.releases });
+    // The card buttons, as the command table declares them: a click runs its button's command with
+    // the deployment id (the button's value), and the override variant adds its argument.
+    for (const actionId of BUTTON_ACTION_IDS) {
+      app.action(actionId, async ({ ack, action, body, respond }) => {
+        await ack();
+        const id = (action as { value?: string }).value ?? '';
+        if (!(await this.firstDelivery(body, actionId))) return;
+        try {
+          const click = buttonClick(actionId, id)!;
+          const actor = await this.actors.resolve(body.user.id);
+          await runCommand(click.command, click.args, { actor, releases: this.deps.releases });
+        } catch (error) {
+          if (!(error instanceof KevinDeployError)) logger.error({ err: error, action: actionId, deploymentId: id }, 'a card button failed');
+          await respond({ response_type: 'ephemeral', replace_original: false, text: errorReply(error, this.people) }).catch(() => undefined);
         }
-      } catch (error) {
-        if (!(error instanceof KevinDeployError)) logger.error({ err: error, action: name, deploymentId: id }, 'a card button failed');
-        await respond({ response_type: 'ephemeral', replace_original: false, text: errorReply(error, this.people) }).catch(() => undefined);
-      }
-    });
+      });
+    }
 
     app.action(ALERT_ACK_ACTION, async ({ ack, action, body, respond }) => {
       await ack();
       const incidentKey = (action as { value?: string }).value ?? '';
-      const alerts = this.deps.alerts;
-      if (!alerts) return;
+      const { alerts } = this.deps;
       if (!(await this.firstDelivery(body, ALERT_ACK_ACTION))) return;
       try {
         const actor = await this.actors.resolve(body.user.id);
@@ -302,17 +221,18 @@ export class SlackSurface {
       await ack();
     });
 
-    app.action(MODAL_TARGET_ACTION, async ({ ack, body, client }) => {
+    // A select in the deploy modal: always a block_actions payload, which carries the view.
+    app.action<BlockAction>(MODAL_TARGET_ACTION, async ({ ack, body, client }) => {
       await ack();
-      const view = (body as { view?: { id: string; hash: string; private_metadata: string; state: { values: never } } }).view;
+      const view = body.view;
       if (!view) return;
       const target = selectedTarget(view.state.values);
       const { channelId } = JSON.parse(view.private_metadata || '{}') as { channelId?: string };
-      await client.views.update({ view_id: view.id, hash: view.hash, view: (await this.modalFor(target, channelId ?? '')) as never });
+      await client.views.update({ view_id: view.id, hash: view.hash, view: await this.modalFor(target, channelId ?? '') });
     });
 
     app.view(DEPLOY_MODAL, async ({ ack, body, view, client }) => {
-      const parsed = parseDeployModal(view.state.values as never);
+      const parsed = parseDeployModal(view.state.values);
       if ('errors' in parsed) {
         await ack({ response_action: 'errors', errors: parsed.errors });
         return;
@@ -336,7 +256,7 @@ export class SlackSurface {
 
     app.event('app_home_opened', async ({ event, client }) => {
       if ((event as { tab?: string }).tab !== 'home') return;
-      await client.views.publish({ user_id: event.user, view: (await this.homeView()) as never });
+      await client.views.publish({ user_id: event.user, view: await this.homeView() });
     });
 
     app.error(async (error) => {
@@ -391,37 +311,17 @@ export class SlackSurface {
     );
   }
 
-  private async answer(command: CommandName, args: Record<string, unknown>, userId: string): Promise<string> {
+  /** Runs a chat command; its arguments are words from chat, which the command's schema checks. */
+  private async answer(command: CommandName, args: unknown, userId: string): Promise<string> {
     try {
       const actor = await this.actors.resolve(userId);
-      const result = await runCommand(COMMANDS[command] as never, args, { actor, releases: this.deps.releases });
+      const result = await runCommand(COMMANDS[command], args, { actor, releases: this.deps.releases });
       const target = result as { service?: string; environment?: string };
       return replyFor(command, result, target.service && target.environment ? this.cardChannel(target.service, target.environment) : undefined, this.people);
     } catch (error) {
       if (!(error instanceof KevinDeployError)) this.deps.logger.error({ err: error, command }, 'a slash command failed');
       return errorReply(error, this.people);
     }
-  }
-
-  /**
-   * Rollback from a card: while the release has traffic it is rolled back; after it succeeded,
-   * only if it is still what is live (a click on an old card must not roll back a newer release).
-   */
-  private async rollbackFromCard(actor: Awaited<ReturnType<SlackActors['resolve']>>, id: string): Promise<void> {
-    const { releases } = this.deps;
-    const { deployment: d } = await releases.get(id);
-    if (d.stage !== 'succeeded') {
-      await runCommand(COMMANDS.rollback, { id }, { actor, releases });
-      return;
-    }
-    const [target] = await releases.status(d.service).then((all) => all.filter((t) => t.environment === d.environment));
-    if (!target || target.active || target.lastFinished?.id !== d.id || !d.previousVersion) {
-      throw new KevinDeployError(
-        'STALE_ACTION',
-        `${d.id} is no longer the live release of ${d.service}/${d.environment}${target?.active ? ` (${target.active.id} is ${target.active.stage})` : target?.lastFinished ? ` (${target.lastFinished.id} came after it)` : ''}; nothing was changed`,
-      );
-    }
-    await runCommand(COMMANDS.rollback, { service: d.service, environment: d.environment, to: d.previousVersion.id }, { actor, releases });
   }
 
   private cardChannel(service: string, environment: string): string | undefined {
@@ -438,7 +338,7 @@ export class SlackSurface {
     const targets = this.targets();
     // With one target there is nothing to choose: show its versions at once.
     const preselected = targets.length === 1 ? targets[0] : undefined;
-    await client.views.open({ trigger_id: triggerId, view: (await this.modalFor(preselected, channelId)) as never });
+    await client.views.open({ trigger_id: triggerId, view: await this.modalFor(preselected, channelId) });
   }
 
   private async modalFor(target: { service: string; environment: string } | undefined, channelId: string) {
@@ -460,8 +360,8 @@ export class SlackSurface {
   private async homeView() {
     const { releases, config, clock } = this.deps;
     const status = await releases.status();
-    const recent = new Map<string, never[]>();
-    for (const service of config.services.keys()) recent.set(service, (await releases.list({ service, limit: 10 })) as never[]);
+    const recent = new Map<string, Deployment[]>();
+    for (const service of config.services.keys()) recent.set(service, await releases.list({ service, limit: 10 }));
     return appHome({
       active: status.flatMap((t) => (t.active ? [t.active] : [])),
       locks: status.flatMap((t) => (t.lock ? [t.lock] : [])),

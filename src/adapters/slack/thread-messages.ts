@@ -1,10 +1,10 @@
+import type { types } from '@slack/bolt';
 import type { CheckResult, Deployment, DeploymentEvent } from '../../domain/deployment.ts';
-import type { Block } from './deployment-card.ts';
 import { actorMention, mrkdwn, plain, type People } from './mrkdwn.ts';
 
 export interface ThreadMessage {
   text: string;
-  blocks: Block[];
+  blocks: types.KnownBlock[];
 }
 
 function checksOf(event: DeploymentEvent): CheckResult[] {
@@ -13,7 +13,7 @@ function checksOf(event: DeploymentEvent): CheckResult[] {
 }
 
 function message(title: string, detail?: string): ThreadMessage {
-  const blocks: Block[] = [{ type: 'section', text: mrkdwn(title) }];
+  const blocks: types.KnownBlock[] = [{ type: 'section', text: mrkdwn(title) }];
   if (detail) blocks.push({ type: 'context', elements: [plain(detail, 2900)] });
   // The fallback text is what notifications show; it carries no user text unescaped.
   return { text: title.replace(/[*`]/g, ''), blocks };

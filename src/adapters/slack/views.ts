@@ -1,8 +1,9 @@
+import type { types, ViewOutput } from '@slack/bolt';
 import type { Deployment } from '../../domain/deployment.ts';
-import type { FreezeLock } from '../../ports/store.ts';
+import type { FreezeLock } from '../../domain/freeze-lock.ts';
 import type { VersionSummary } from '../../ports/traffic-platform.ts';
-import type { Block } from './deployment-card.ts';
 import { actorMention, escapeMrkdwn, mrkdwn, plain, truncate, type People } from './mrkdwn.ts';
+import { stageLabel } from '../../domain/stage-words.ts';
 
 export const DEPLOY_MODAL = 'kd_deploy_modal';
 export const MODAL_TARGET_ACTION = 'kd_modal_target';
@@ -37,12 +38,12 @@ export function deployModal(options: {
   versionsProblem?: string | undefined;
   channelId: string;
   now: Date;
-}): Record<string, unknown> {
-  const targetOption = (t: TargetChoice) => ({
+}): types.ModalView {
+  const targetOption = (t: TargetChoice): types.PlainTextOption => ({
     text: plain(`${t.service} → ${t.environment}${t.protected ? ' (protected)' : ''}`, 75),
     value: `${t.service}/${t.environment}`,
   });
-  const blocks: Block[] = [
+  const blocks: types.KnownBlock[] = [
     {
       type: 'input',
       block_id: BLOCKS.target,
@@ -109,7 +110,8 @@ export function deployModal(options: {
   };
 }
 
-type StateValues = Record<string, Record<string, { selected_option?: { value: string } | null; value?: string | null; selected_options?: Array<{ value: string }> }>>;
+/** `view.state.values` as Slack sends them: block id → action id → the element's value. */
+type StateValues = ViewOutput['state']['values'];
 
 /** The target chosen in the modal, if any. */
 export function selectedTarget(values: StateValues): { service: string; environment: string } | undefined {
@@ -139,9 +141,9 @@ export function appHome(options: {
   recent: Map<string, Deployment[]>;
   now: Date;
   people?: People;
-}): Record<string, unknown> {
+}): types.HomeView {
   const people = options.people ?? new Map<string, string>();
-  const blocks: Block[] = [
+  const blocks: types.KnownBlock[] = [
     { type: 'header', text: plain('kevin-deploy') },
     { type: 'context', elements: [mrkdwn(`Updated ${options.now.toISOString().slice(0, 16).replace('T', ' ')} UTC · \`/deploy help\` for commands`)] },
     { type: 'section', text: mrkdwn('*Active releases*') },
@@ -150,7 +152,7 @@ export function appHome(options: {
   for (const d of options.active.slice(0, 20)) {
     blocks.push({
       type: 'section',
-      text: mrkdwn(`*${d.service} → ${d.environment}* · \`${versionTag(d)}\` · ${d.stage.replaceAll('_', ' ')} · requested by ${actorMention(d.requestedBy, people)} · \`${d.id}\``),
+      text: mrkdwn(`*${d.service} → ${d.environment}* · \`${versionTag(d)}\` · ${stageLabel(d.stage)} · requested by ${actorMention(d.requestedBy, people)} · \`${d.id}\``),
     });
     blocks.push({ type: 'context', elements: [plain(d.reason, 2000)] });
   }
@@ -170,7 +172,7 @@ export function appHome(options: {
     if (deployments.length === 0) blocks.push({ type: 'context', elements: [plain('No releases yet.')] });
     const lines = deployments
       .slice(0, 10)
-      .map((d) => `\`${d.createdAt.slice(0, 16).replace('T', ' ')}\` ${d.environment} \`${versionTag(d)}\` ${d.kind === 'rollback' ? '(rollback) ' : ''}*${d.stage.replaceAll('_', ' ')}* · ${actorMention(d.requestedBy, people)}`);
+      .map((d) => `\`${d.createdAt.slice(0, 16).replace('T', ' ')}\` ${d.environment} \`${versionTag(d)}\` ${d.kind === 'rollback' ? '(rollback) ' : ''}*${stageLabel(d.stage)}* · ${actorMention(d.requestedBy, people)}`);
     if (lines.length > 0) blocks.push({ type: 'section', text: mrkdwn(lines.join('\n')) });
   }
   return { type: 'home', blocks: blocks.slice(0, 100) };

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Agent } from 'node:https';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
@@ -7,24 +8,30 @@ import { metricsSourceFor } from '../adapters/metrics/metrics-source-for.ts';
 import { HttpProbe } from '../adapters/probe/http-probe.ts';
 import { KyselyStore } from '../adapters/store/kysely-store.ts';
 import { DEFAULT_DATABASE_URL, openDatabase } from '../adapters/store/open-store.ts';
+import { SlackOutbound } from '../adapters/slack/slack-outbound.ts';
 import { SlackSurface } from '../adapters/slack/slack-surface.ts';
 import type { KevinDeployConfig } from '../config/schema.ts';
+import type { Target } from '../domain/deployment.ts';
 import { ReleaseService } from '../engine/release-service.ts';
 import { Runner } from '../engine/runner.ts';
 import { StepExecutor } from '../engine/step-executor.ts';
 import { TransitionBus } from '../engine/transition-bus.ts';
 import { transitionLogger } from '../engine/transition-log.ts';
+import { roleHoldersOf } from '../config/role-holders.ts';
+import { targetCatalogOf } from '../config/target-catalog.ts';
+import { lookupTarget } from '../config/target-lookup.ts';
 import { KevinDeployError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { systemClock, type Clock } from '../ports/clock.ts';
 import type { Probe } from '../ports/probe.ts';
 import type { Store } from '../ports/store.ts';
 import type { TrafficPlatform } from '../ports/traffic-platform.ts';
-import { composeAlerting, type Alerting } from './alerting.ts';
-import { ApiTokens } from './api-tokens.ts';
-import { communityStatusSource } from './community-status.ts';
-import { createHttpServer } from './http-server.ts';
-import { BotMetrics } from './metrics.ts';
+import type { TransitionFeed } from '../ports/transition-feed.ts';
+import { composeAlerting, onCallLookupFromEnv, type Alerting } from './compose-alerting.ts';
+import { ApiTokens } from '../server/api-tokens.ts';
+import { communityStatusSource } from '../server/community-status.ts';
+import { createHttpServer } from '../server/http-server.ts';
+import { BotMetrics } from '../server/metrics.ts';
 
 export interface BotOptions {
   config: KevinDeployConfig;
@@ -49,28 +56,41 @@ export interface RunningBot {
   url: string;
   port: number;
   store: Store;
-  /** Present when SLACK_BOT_TOKEN is set. */
-  slack: SlackSurface | undefined;
+  /** Present when SLACK_BOT_TOKEN is set: the inbound surface (commands, buttons) and what the bot says. */
+  slack: { surface: SlackSurface; outbound: SlackOutbound } | undefined;
   releases: ReleaseService;
-  bus: TransitionBus;
+  /** Committed transitions, for tests and benchmarks that watch a release move. */
+  bus: TransitionFeed;
   alerting: Alerting;
   logger: Logger;
   /** Stop taking work, let in-flight steps record their result, release leases, close. */
   close(): Promise<void>;
 }
 
-/** Composes the bot from its parts and starts it: store, platform, runner, HTTP server. */
+const DEFAULT_SLACK_TIMEOUT_MS = 10_000;
+
+/**
+ * The composition root: builds the bot from its parts in dependency order — every part gets what
+ * it needs in its constructor, nothing is wired afterwards — then opens the HTTP port and starts
+ * the loops. The only place that chooses concrete adapters.
+ */
 export async function startBot(options: BotOptions): Promise<RunningBot> {
   const { config, env } = options;
-  const logger =
-    options.logger ??
-    createLogger({ env, apiTokenEnvNames: config.apiTokens.map((t) => t.env) });
+  const logger = options.logger ?? createLogger({ env, apiTokenEnvNames: config.apiTokens.map((t) => t.env) });
   const clock = options.clock ?? systemClock;
-  const platform = options.platform ?? cloudflareFromEnv(env);
+  const targets = targetCatalogOf(config);
+  const platform = options.platform ?? cloudflareFromEnv(env, config);
   const probe = options.probe ?? new HttpProbe();
+  const port = options.port ?? 3000;
+  // Stable per replica (host:port) so a restarted one takes its own leases back at once; a bot on
+  // an ephemeral port (tests) gets a name of its own.
+  const owner = env.KEVIN_DEPLOY_INSTANCE || (port !== 0 ? `${hostname()}:${port}` : `${hostname()}:${process.pid}-${randomBytes(3).toString('hex')}`);
 
   // One set of deps for every target, so each kind of metrics source is built once.
-  const metricsDeps = { cloudflare: { apiToken: env.CLOUDFLARE_API_TOKEN ?? '', baseUrl: env.CLOUDFLARE_BASE_URL || undefined } };
+  const metricsDeps = {
+    cloudflare: { apiToken: env.CLOUDFLARE_API_TOKEN ?? '', baseUrl: env.CLOUDFLARE_BASE_URL || undefined },
+    settingsOf: (target: Target) => lookupTarget(config, target.service, target.environment),
+  };
   const opened = await openDatabase(env.DATABASE_URL || DEFAULT_DATABASE_URL, { serving: true });
   const store = new KyselyStore(opened.db);
   logger.info({ store: opened.description, migrated: opened.migrated, integrity: opened.integrity }, 'store ready');
@@ -85,15 +105,37 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   const tokens = new ApiTokens(config.apiTokens, env);
   for (const name of tokens.missing) logger.warn({ env: name }, `API token variable ${name} is not set; that actor cannot use the API`);
 
-  let runner: Runner | undefined;
+  const runner = new Runner({
+    store,
+    executor: new StepExecutor(platform, probe, (settings) => metricsSourceFor(settings, metricsDeps), clock),
+    bus,
+    targets,
+    clock,
+    logger,
+    owner,
+    ...options.runner,
+  });
+  const releases = new ReleaseService({ store, platform, clock, targets, roleHolders: () => roleHoldersOf(config), bus, poke: (id) => runner.poke(id) });
+
   let draining = false;
-  const releases = new ReleaseService({ store, platform, clock, config, bus, poke: (id) => runner?.poke(id) });
   let app: FastifyInstance;
-  let slack: SlackSurface | undefined;
+  let slack: RunningBot['slack'];
   let alerting: Alerting;
-  let owner = '';
   try {
-    slack = SlackSurface.fromEnv({ env, config, releases, store, db: opened.db, platform, bus, clock, logger, requestTimeoutMs: options.slackRequestTimeoutMs });
+    const slackTimeoutMs = options.slackRequestTimeoutMs ?? DEFAULT_SLACK_TIMEOUT_MS;
+    const onCall = onCallLookupFromEnv(config, env, clock, options.httpsAgent);
+    const outbound = env.SLACK_BOT_TOKEN
+      ? new SlackOutbound({
+          botToken: env.SLACK_BOT_TOKEN,
+          apiUrl: env.SLACK_API_URL || undefined,
+          config,
+          store,
+          clock,
+          logger,
+          requestTimeoutMs: slackTimeoutMs,
+          ...(onCall ? { onCallEmails: async () => (await onCall.current()).people.flatMap((p) => (p.email ? [p.email] : [])) } : {}),
+        })
+      : undefined;
     alerting = composeAlerting({
       config,
       env,
@@ -101,16 +143,32 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
       db: opened.db,
       clock,
       logger,
-      owner: () => owner,
-      slack,
+      owner,
+      slackChannel: outbound?.alertChannel,
       httpsAgent: options.httpsAgent,
       pollMs: options.alerts?.pollMs,
       leaseMs: options.alerts?.leaseMs,
       attemptTimeoutMs: options.alerts?.attemptTimeoutMs,
       onAttempt: metrics.alertAttempt,
-      // Shown in the deployment card's thread like any other audit event.
-      audited: (d, event) => void bus.publish([{ before: d, after: d, events: [event] }]),
+      // An acknowledgement or resolution is an audit event: the card's thread shows it.
+      audited: (d) => outbound?.refresh(d),
     });
+    if (outbound && env.SLACK_BOT_TOKEN) {
+      const surface = new SlackSurface({
+        env,
+        botToken: env.SLACK_BOT_TOKEN,
+        config,
+        releases,
+        alerts: alerting.service,
+        actors: outbound.actors,
+        store,
+        platform,
+        clock,
+        logger,
+        requestTimeoutMs: slackTimeoutMs,
+      });
+      slack = { surface, outbound };
+    }
     metrics.watchAlerts(alerting.outbox, clock);
     app = await createHttpServer({
       logger,
@@ -118,9 +176,9 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
       tokens,
       metrics,
       store,
-      runnerAlive: () => runner?.isAlive() ?? false,
+      runnerAlive: () => runner.isAlive(),
       isDraining: () => draining,
-      rawHandlers: slack ? [slack.rawHandler] : [],
+      rawHandlers: slack ? [slack.surface.rawHandler] : [],
       alerts: alerting.service,
       webhooks: {
         logger,
@@ -130,41 +188,31 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
         communityStatus: communityStatusSource({ config, store, outbox: alerting.outbox, clock }),
       },
     });
-    await app.listen({ port: options.port ?? 3000, host: options.host ?? config.server.host });
+    await app.listen({ port, host: options.host ?? config.server.host });
   } catch (error) {
     await opened.close();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new KevinDeployError('USAGE', `port ${options.port} is already in use; set PORT to a free port`);
+      throw new KevinDeployError('USAGE', `port ${port} is already in use; set PORT to a free port`);
     }
     throw error;
   }
   const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : (options.port ?? 3000);
-  owner = env.KEVIN_DEPLOY_INSTANCE || `${hostname()}:${port}`;
-  runner = new Runner({
-    store,
-    executor: new StepExecutor(platform, probe, (settings) => metricsSourceFor(settings, metricsDeps), clock),
-    bus,
-    config,
-    clock,
-    logger,
-    owner,
-    ...options.runner,
-  });
+  const boundPort = typeof address === 'object' && address ? address.port : port;
   // Alerts go out as soon as the status change that raised them is committed.
   bus.subscribe(() => alerting.dispatcher.poke());
   await runner.start();
-  await slack?.start();
+  await slack?.outbound.start(bus);
+  await slack?.surface.start();
   alerting.dispatcher.start();
   logger.info({ on: alerting.configured, off: alerting.missing }, 'alert channels');
-  const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
+  const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${boundPort}`;
   await opened.announce(url);
   logger.info({ url, owner, services: [...config.services.keys()], config: config.source }, 'kevin-deploy is serving');
 
   let closing: Promise<void> | undefined;
   return {
     url,
-    port,
+    port: boundPort,
     store,
     slack,
     releases,
@@ -174,8 +222,9 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     close() {
       closing ??= (async () => {
         draining = true;
-        await slack?.stop();
-        await runner?.stop();
+        await slack?.surface.stop();
+        await slack?.outbound.stop();
+        await runner.stop();
         await alerting.dispatcher.stop();
         await app.close();
         await opened.close();
@@ -187,7 +236,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   };
 }
 
-function cloudflareFromEnv(env: NodeJS.ProcessEnv): TrafficPlatform {
+function cloudflareFromEnv(env: NodeJS.ProcessEnv, config: KevinDeployConfig): TrafficPlatform {
   const apiToken = env.CLOUDFLARE_API_TOKEN;
   if (!apiToken) {
     throw new KevinDeployError(
@@ -195,5 +244,9 @@ function cloudflareFromEnv(env: NodeJS.ProcessEnv): TrafficPlatform {
       'CLOUDFLARE_API_TOKEN is not set: kevin-deploy needs a Cloudflare API token with "Workers Scripts: Edit" on the account (or run `kevin-deploy serve --sandbox`)',
     );
   }
-  return new WorkersPlatform({ apiToken, baseUrl: env.CLOUDFLARE_BASE_URL || undefined });
+  return new WorkersPlatform({
+    apiToken,
+    baseUrl: env.CLOUDFLARE_BASE_URL || undefined,
+    settingsOf: (target) => lookupTarget(config, target.service, target.environment),
+  });
 }

@@ -2,14 +2,14 @@ import type { Agent } from 'node:https';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { DiscordChannel } from '../adapters/discord/discord-channel.ts';
-import { parseDiscordWebhookUrl } from '../adapters/discord/discord-webhook-url.ts';
+import { parseDiscordWebhookUrl } from '../config/discord-webhook-url.ts';
 import { MailChannelsChannel } from '../adapters/email/mailchannels-channel.ts';
 import { OnCallLookup } from '../adapters/pagerduty/oncall-lookup.ts';
 import { PagerDutyChannel } from '../adapters/pagerduty/pagerduty-channel.ts';
-import type { SlackSurface } from '../adapters/slack/slack-surface.ts';
 import type { Database } from '../adapters/store/database-schema.ts';
 import { KyselyAlertOutbox } from '../adapters/store/kysely-alert-outbox.ts';
 import type { KevinDeployConfig } from '../config/schema.ts';
+import { targetCatalogOf } from '../config/target-catalog.ts';
 import { settingsOf } from '../config/target-lookup.ts';
 import type { AlertChannelName } from '../domain/alert.ts';
 import type { Deployment, DeploymentEvent } from '../domain/deployment.ts';
@@ -52,8 +52,9 @@ export interface AlertingDeps {
   db: Kysely<Database>;
   clock: Clock;
   logger: Logger;
-  owner: () => string;
-  slack: SlackSurface | undefined;
+  owner: string;
+  /** Slack's alerts channel, when Slack is on (built by the Slack outbound side). */
+  slackChannel: AlertChannel | undefined;
   /** Tests reach the PagerDuty fake over HTTPS with its own CA. */
   httpsAgent?: Agent | undefined;
   pollMs?: number | undefined;
@@ -62,6 +63,16 @@ export interface AlertingDeps {
   onAttempt?: (channel: AlertChannelName, outcome: DeliveryOutcome['status']) => void;
   /** An acknowledgement or resolution was written to a deployment's audit trail. */
   audited?: (d: Deployment, event: DeploymentEvent) => void;
+}
+
+/**
+ * PagerDuty's on-call lookup, when PAGERDUTY_API_TOKEN and an escalation policy are set: Slack's
+ * critical alerts mention who is on call. Built first, since the Slack side needs it.
+ */
+export function onCallLookupFromEnv(config: KevinDeployConfig, env: AlertingEnv, clock: Clock, agent?: Agent): OnCallLookup | undefined {
+  const policy = config.alerting.pagerduty.escalationPolicyId;
+  if (!env.PAGERDUTY_ROUTING_KEY || !env.PAGERDUTY_API_TOKEN || !policy) return undefined;
+  return new OnCallLookup({ token: env.PAGERDUTY_API_TOKEN, apiUrl: env.PAGERDUTY_API_URL || undefined, escalationPolicyId: policy, agent, now: () => clock.now() });
 }
 
 /**
@@ -75,16 +86,11 @@ export function composeAlerting(deps: AlertingDeps): Alerting {
   const channels: AlertChannel[] = [];
   const missing: Partial<Record<AlertChannelName, string>> = {};
 
-  if (deps.slack) channels.push(deps.slack.alertChannel);
+  if (deps.slackChannel) channels.push(deps.slackChannel);
   else missing.slack = 'set SLACK_BOT_TOKEN (the deployment card and the alerts channel are Slack)';
 
-  let onCall: OnCallLookup | undefined;
   if (env.PAGERDUTY_ROUTING_KEY) {
     channels.push(new PagerDutyChannel({ routingKey: env.PAGERDUTY_ROUTING_KEY, eventsHost: env.PAGERDUTY_EVENTS_HOST || undefined, agent: deps.httpsAgent }));
-    const policy = config.alerting.pagerduty.escalationPolicyId;
-    if (env.PAGERDUTY_API_TOKEN && policy) {
-      onCall = new OnCallLookup({ token: env.PAGERDUTY_API_TOKEN, apiUrl: env.PAGERDUTY_API_URL || undefined, escalationPolicyId: policy, agent: deps.httpsAgent, now: () => deps.clock.now() });
-    }
   } else missing.pagerduty = 'set PAGERDUTY_ROUTING_KEY (an Events API v2 integration key)';
 
   const from = config.alerting.email.from;
@@ -110,13 +116,12 @@ export function composeAlerting(deps: AlertingDeps): Alerting {
     if (routed && name !== 'slack') logger.warn({ channel: name }, `alerts are routed to ${name} but it is not configured: ${missing[name]}`);
   }
 
-  let dispatcher: AlertDispatcher | undefined;
-  const service = new AlertService({ outbox, store: deps.store, clock: deps.clock, logger, poke: () => dispatcher?.poke(), audited: deps.audited });
-  dispatcher = new AlertDispatcher({
+  const dispatcher = new AlertDispatcher({
     outbox,
     channels,
     missing,
-    config,
+    targets: targetCatalogOf(config),
+    retry: config.alerting.retry,
     clock: deps.clock,
     logger: logger.child({ component: 'alerts' }),
     owner: deps.owner,
@@ -125,13 +130,8 @@ export function composeAlerting(deps: AlertingDeps): Alerting {
     attemptTimeoutMs: deps.attemptTimeoutMs,
     onAttempt: deps.onAttempt,
   });
-  if (deps.slack) {
-    deps.slack.useAlerts(service);
-    if (onCall) {
-      const lookup = onCall;
-      deps.slack.useOnCall(async () => (await lookup.current()).people.flatMap((p) => (p.email ? [p.email] : [])));
-    }
-  }
+  // People acknowledge through the service; the dispatcher then tells the incident's other channels.
+  const service = new AlertService({ outbox, store: deps.store, clock: deps.clock, logger, poke: () => dispatcher.poke(), audited: deps.audited });
   return {
     outbox,
     service,
