@@ -1,5 +1,8 @@
 # syntax=docker/dockerfile:1
 # kevin-deploy: build with the dev toolchain, run on a slim current LTS as a non-root user.
+# The sandbox (sandbox/: the local Cloudflare stand-in behind `npm start`, the demo and the tests)
+# is compiled with the rest, because the tests use it, but the final stage does not copy it: the
+# image runs the bot against Cloudflare only, and `serve` without a kevin-deploy.yml says so.
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
@@ -13,6 +16,7 @@ COPY tsconfig.json vitest.config.ts ./
 COPY bin ./bin
 COPY commands ./commands
 COPY src ./src
+COPY sandbox ./sandbox
 COPY test ./test
 COPY bench ./bench
 RUN npx tsc -p tsconfig.json && npm prune --omit=dev
@@ -24,6 +28,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
+# The product only: no dist/sandbox, dist/test or dist/bench.
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/commands ./dist/commands
 COPY --from=build /app/bin ./bin

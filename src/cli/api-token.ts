@@ -1,8 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { readBotInfo } from '../sandbox/bot-info.ts';
-import { isProcessAlive } from '../sandbox/edge-info.ts';
-import { displayPath, sandboxPaths } from '../sandbox/sandbox-paths.ts';
 import type { ApiToken } from './api-client.ts';
+import { displayPath, isProcessAlive, readBotInfo, sandboxTokenFiles } from './sandbox-token-record.ts';
 
 /**
  * The token the CLI sends, and where it came from — so a refusal can say which token was refused.
@@ -31,7 +29,7 @@ function sandboxTokenFor(baseUrl: string, env: NodeJS.ProcessEnv, cwd: string): 
   let file: string;
   let botInfoFile: string;
   try {
-    ({ apiTokenFile: file, botInfoFile } = sandboxPaths(env, cwd));
+    ({ apiTokenFile: file, botInfoFile } = sandboxTokenFiles(env, cwd));
   } catch {
     return {};
   }

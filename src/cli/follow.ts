@@ -38,11 +38,11 @@ export async function followDeployment(
       out(renderFollowFrame(frame, last, now(), extra));
       last = frame;
     }
-    if (d.stage === 'awaiting_approval' && !hinted) {
+    if (d.actions.some((a) => a.action === 'approve') && !hinted) {
       out(`${HINT_INDENT}→ approve it from another terminal: npx kevin-deploy approve ${d.id}`);
       hinted = true;
     }
-    if (d.stage === 'monitoring' && (d.canary?.awaitingPromotion || d.pausedBecause) && hinted !== 'promote') {
+    if (d.actions.some((a) => a.action === 'promote') && hinted !== 'promote') {
       out(`${HINT_INDENT}→ waiting for a person: npx kevin-deploy promote ${d.id}   (or: npx kevin-deploy rollback ${d.id})`);
       hinted = 'promote';
     }

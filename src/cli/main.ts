@@ -1,20 +1,15 @@
-import { Command, CommanderError, Option } from 'commander';
-import { configJsonSchema } from '../config/json-schema.ts';
-import type { DeploymentView, LockView } from '../domain/deployment-view.ts';
+import { Command, CommanderError } from 'commander';
 import { ApiClient } from './api-client.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
-import { loadConfigOrExit } from './load-config-or-exit.ts';
 import type { StoredAlert } from '../ports/alert-outbox.ts';
 import { renderAlerts } from './render-alerts.ts';
-import { renderDeployment, renderHistory, renderLock, renderStatus, type TargetStatusView } from './render.ts';
+import { addTableVerbs } from './table-verbs.ts';
 import { followDeployment } from './follow.ts';
 import { addSandboxCommands, sandboxTrafficProbe } from './sandbox-commands.ts';
-import { serve } from './serve-command.ts';
 import { packageVersion } from './package-version.ts';
 import { chooseApiToken } from './api-token.ts';
 
 const DEFAULT_URL = 'http://127.0.0.1:3000';
-const DEPLOYMENT_ID = /^kd-[a-z0-9]{6,}$/;
 
 interface Io {
   out: (text: string) => void;
@@ -45,6 +40,12 @@ export function buildProgram(io: Io): Command {
   };
   const json = (cmd: Command) => Boolean(cmd.optsWithGlobals<{ json?: boolean }>().json);
   const print = (cmd: Command, value: unknown, human: () => string) => io.out(json(cmd) ? JSON.stringify(value, null, 2) : human());
+  /** `--follow`: the release live until it ends; exit 0 only if it succeeds. */
+  const follow = async (api: ApiClient, id: string) => {
+    const extra = await sandboxTrafficProbe(io.env, io.cwd);
+    const code = await followDeployment(api, id, io.out, extra ? { extra } : {});
+    if (code !== EXIT.ok) throw new CliFailure(code, `${id} did not succeed (see above)`);
+  };
 
   program
     .command('serve')
@@ -53,133 +54,13 @@ export function buildProgram(io: Io): Command {
     .option('--config <path>', 'configuration file (default $KEVIN_DEPLOY_CONFIG or ./kevin-deploy.yml)')
     .option('--port <port>', 'port (default $PORT or 3000)')
     .action(async (opts: { sandbox?: boolean; config?: string; port?: string }) => {
+      // The whole bot loads only for serve: every other verb starts in the time Node starts.
+      const { serve } = await import('./serve-command.ts');
       await serve({ ...opts, env: io.env, cwd: io.cwd, out: io.out, err: io.err });
     });
 
-  program
-    .command('deploy')
-    .description('stage VERSION beside the live version, verify it, and ask for approval')
-    .argument('<service>', 'a configured service, e.g. kevinstamp')
-    .argument('<version>', 'version id, 8-character id prefix or tag (workers/tag)')
-    .option('--env <environment>', 'environment (protected ones such as production must be named)')
-    .option('--queue', 'wait in line if another release of the target is active')
-    .option('--note <text>', 'a note for the approvers and the audit trail')
-    .option('--force', 'deploy even though secrets changed since the version was uploaded (Cloudflare 10220)')
-    .option('--follow', 'stay and show the release live until it ends (exit 0 only if it succeeds)')
-    .action(async (service: string, version: string, opts: { env?: string; queue?: boolean; note?: string; force?: boolean; follow?: boolean }, cmd: Command) => {
-      const api = client(cmd);
-      const d = await api.post<DeploymentView>('/deployments', {
-        service,
-        version,
-        environment: opts.env,
-        note: opts.note,
-        queue: opts.queue,
-        force: opts.force,
-      });
-      print(cmd, d, () => renderDeployment(d));
-      if (opts.follow) await follow(api, d.id);
-    });
-
-  const descriptions = {
-    approve: 'approve a release waiting for approval',
-    reject: 'reject a release waiting for approval',
-    cancel: 'cancel a release (after the switch this rolls back)',
-    promote: 'go on: the next canary step after a manual gate, or accept a release paused on inconclusive metrics',
-  } as const;
-  for (const verb of ['approve', 'reject', 'cancel', 'promote'] as const) {
-    const command = program.command(verb).argument('<id>', 'deployment id, e.g. kd-abcd234xyz').description(descriptions[verb]);
-    if (verb === 'reject') command.option('--comment <text>', 'why');
-    if (verb === 'approve' || verb === 'promote') command.option('--override', 'go on although a rollback to blue would not be possible');
-    command.action(async (id: string, opts: { comment?: string; override?: boolean }, cmd: Command) => {
-      const d = await client(cmd).post<DeploymentView>(`/deployments/${encodeURIComponent(id)}/${verb}`, {
-        comment: opts.comment,
-        override: opts.override,
-      });
-      print(cmd, d, () => renderDeployment(d));
-    });
-  }
-
-  program
-    .command('rollback')
-    .description('send all traffic back to the previous known-good version (or --to VERSION), then verify it')
-    .argument('<service-or-id>', 'a service, or the id of the release to roll back')
-    .option('--env <environment>', 'environment')
-    .option('--to <version>', 'version to roll back to (default: the previous known-good one)')
-    .option('--note <text>', 'why, for the audit trail')
-    .action(async (target: string, opts: { env?: string; to?: string; note?: string }, cmd: Command) => {
-      const api = client(cmd);
-      const d = DEPLOYMENT_ID.test(target)
-        ? await api.post<DeploymentView>(`/deployments/${encodeURIComponent(target)}/rollback`, { note: opts.note })
-        : await api.post<DeploymentView>('/rollbacks', { service: target, environment: opts.env, to: opts.to, note: opts.note });
-      print(cmd, d, () => renderDeployment(d));
-    });
-
-  program
-    .command('status')
-    .description('what is live, active, queued and frozen — or one deployment with its timeline')
-    .argument('[service-or-id]', 'a service, or a deployment id')
-    .option('--follow', 'with an id: show the release live until it ends (exit 0 only if it succeeds)')
-    .action(async (target: string | undefined, opts: { follow?: boolean }, cmd: Command) => {
-      const api = client(cmd);
-      if (target && DEPLOYMENT_ID.test(target)) {
-        if (opts.follow) return follow(api, target);
-        const d = await api.get<DeploymentView>(`/deployments/${encodeURIComponent(target)}`);
-        print(cmd, d, () => renderDeployment(d));
-        return;
-      }
-      if (opts.follow) throw new CliFailure(EXIT.usage, '--follow needs a deployment id: kevin-deploy status <id> --follow');
-      const status = await api.get<{ targets: TargetStatusView[] }>('/status', { service: target });
-      print(cmd, status, () => renderStatus(status.targets));
-    });
-
-  program
-    .command('history')
-    .description('recent deployments, newest first')
-    .argument('[service]', 'a service')
-    .option('--env <environment>', 'environment')
-    .option('--limit <n>', 'how many (default 20)')
-    .action(async (service: string | undefined, opts: { env?: string; limit?: string }, cmd: Command) => {
-      const result = await client(cmd).get<{ deployments: DeploymentView[] }>('/deployments', {
-        service,
-        environment: opts.env,
-        limit: opts.limit,
-      });
-      print(cmd, result, () => renderHistory(result.deployments));
-    });
-
-  program
-    .command('lock')
-    .description('freeze a target: deploys are refused until unlock; rollbacks still work')
-    .argument('<service>', 'a service')
-    .option('--env <environment>', 'environment')
-    .addOption(new Option('--reason <text>', 'why (shown to everyone who is refused)').makeOptionMandatory())
-    .option('--for <duration>', 'lift by itself after this long, e.g. 2h (default: until unlock)')
-    .action(async (service: string, opts: { env?: string; reason: string; for?: string }, cmd: Command) => {
-      const lock = await client(cmd).post<LockView>('/locks', { service, environment: opts.env, reason: opts.reason, expiresAfter: opts.for });
-      print(cmd, lock, () => renderLock(lock, 'locked'));
-    });
-
-  program
-    .command('unlock')
-    .description('lift a freeze lock; the oldest queued release starts')
-    .argument('<service>', 'a service')
-    .option('--env <environment>', 'environment')
-    .action(async (service: string, opts: { env?: string }, cmd: Command) => {
-      const api = client(cmd);
-      let environment = opts.env;
-      if (!environment) {
-        // The API addresses a lock by service and environment; find the one locked environment.
-        const status = await api.get<{ targets: TargetStatusView[] }>('/status', { service });
-        const locked = status.targets.filter((t) => t.lock);
-        if (locked.length !== 1) {
-          if (locked.length === 0) throw new CliFailure(EXIT.failed, `${service} is not locked`);
-          throw new CliFailure(EXIT.usage, `${service} is locked in ${locked.map((t) => t.environment).join(' and ')}: name one with --env`);
-        }
-        environment = locked[0]!.environment;
-      }
-      const result = await api.delete<{ unlocked: LockView }>(`/locks/${encodeURIComponent(service)}/${encodeURIComponent(environment)}`);
-      print(cmd, result, () => renderLock(result.unlocked, 'unlocked'));
-    });
+  // The verbs of the command table (deploy … unlock): arguments, options and help from commands/.
+  addTableVerbs(program, { client, print, follow });
 
   const alerts = program
     .command('alerts')
@@ -208,6 +89,7 @@ export function buildProgram(io: Io): Command {
     .option('--config <path>', 'configuration file (default $KEVIN_DEPLOY_CONFIG or ./kevin-deploy.yml)')
     .option('--guild <id>', 'register on one server only (takes effect at once); default: globally')
     .action(async (opts: { config?: string; guild?: string }, cmd: Command) => {
+      const { loadConfigOrExit } = await import('./load-config-or-exit.ts');
       const loaded = loadConfigOrExit(opts.config, io.env, io.cwd);
       const applicationId = loaded?.config.alerting.discord.applicationId;
       if (!applicationId) throw new CliFailure(EXIT.usage, 'set alerting.discord.applicationId in kevin-deploy.yml (the Developer Portal shows it as Application ID)');
@@ -225,12 +107,6 @@ export function buildProgram(io: Io): Command {
       print(cmd, { registered: commands }, () => `registered ${commands.map((c) => `/${c.name}`).join(', ')} ${opts.guild ? `on server ${opts.guild}` : 'globally (may take up to an hour to appear)'}\n`);
     });
 
-  const follow = async (api: ApiClient, id: string) => {
-    const extra = await sandboxTrafficProbe(io.env, io.cwd);
-    const code = await followDeployment(api, id, io.out, extra ? { extra } : {});
-    if (code !== EXIT.ok) throw new CliFailure(code, `${id} did not succeed (see above)`);
-  };
-
   addSandboxCommands(program, { out: io.out, env: io.env, cwd: io.cwd, json });
 
   const config = program.command('config').description('check the configuration file or print its JSON Schema');
@@ -238,7 +114,8 @@ export function buildProgram(io: Io): Command {
     .command('check')
     .description('validate the configuration; each problem with file:line:column and path; exit 2 on problems')
     .option('--config <path>', 'configuration file (default $KEVIN_DEPLOY_CONFIG or ./kevin-deploy.yml)')
-    .action((opts: { config?: string }, cmd: Command) => {
+    .action(async (opts: { config?: string }, cmd: Command) => {
+      const { loadConfigOrExit } = await import('./load-config-or-exit.ts');
       const loaded = loadConfigOrExit(opts.config, io.env, io.cwd);
       if (!loaded) throw new CliFailure(EXIT.usage, 'no configuration file: pass --config, set KEVIN_DEPLOY_CONFIG, or create ./kevin-deploy.yml (see kevin-deploy.example.yml)');
       const targets = [...loaded.config.services.values()].flatMap((s) => [...s.environments.keys()].map((e) => `${s.name}/${e}`));
@@ -249,7 +126,10 @@ export function buildProgram(io: Io): Command {
   config
     .command('schema')
     .description('print the JSON Schema of kevin-deploy.yml')
-    .action(() => io.out(JSON.stringify(configJsonSchema(), null, 2)));
+    .action(async () => {
+      const { configJsonSchema } = await import('../config/json-schema.ts');
+      io.out(JSON.stringify(configJsonSchema(), null, 2));
+    });
 
   return program;
 }

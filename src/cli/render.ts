@@ -53,25 +53,25 @@ export function describeEvaluation(e: Evaluation): string {
   return `clear: ${SIGNAL_LABELS[e.signal] ?? e.signal} at worst ${figure(worst, e.unit)}, limit ${figure(e.threshold, e.unit)} (${values.length} sample${values.length === 1 ? '' : 's'}, ${e.source})`;
 }
 
-/** What the person can do next, as a command to copy. */
+/**
+ * What the person can do next, as a command to copy: from the actions the bot says are allowed
+ * now (the view's `actions`, the same answer the Slack card's buttons come from).
+ */
 function nextStep(d: DeploymentView): string | undefined {
-  switch (d.stage) {
-    case 'awaiting_approval':
-      if (d.rollbackReady && !d.rollbackReady.ready) return `kevin-deploy approve ${d.id} --override   (no safe rollback; or: kevin-deploy reject ${d.id})`;
-      return `kevin-deploy approve ${d.id}   (or: kevin-deploy reject ${d.id})`;
-    case 'monitoring':
-      if (d.canary?.awaitingPromotion || d.pausedBecause) return `kevin-deploy promote ${d.id}   (or: kevin-deploy rollback ${d.id})`;
-      return `kevin-deploy rollback ${d.service} --env ${d.environment}   (if something looks wrong)`;
-    case 'needs_attention':
-      return `kevin-deploy rollback ${d.id}   (retry the rollback) — see the reason above`;
-    case 'requested':
-    case 'resolving':
-    case 'staging':
-    case 'verifying':
-      return `kevin-deploy status ${d.id}   (it moves on by itself; cancel with: kevin-deploy cancel ${d.id})`;
-    default:
-      return undefined;
+  const can = (action: string) => d.actions.find((a) => a.action === action);
+  const approve = can('approve');
+  if (approve) {
+    return approve.needsOverride
+      ? `kevin-deploy approve ${d.id} --override   (no safe rollback; or: kevin-deploy reject ${d.id})`
+      : `kevin-deploy approve ${d.id}   (or: kevin-deploy reject ${d.id})`;
   }
+  const promote = can('promote');
+  if (promote) return `kevin-deploy promote ${d.id}${promote.needsOverride ? ' --override' : ''}   (or: kevin-deploy rollback ${d.id})`;
+  const rollback = can('rollback');
+  if (rollback?.meaning === 'retry') return `kevin-deploy rollback ${d.id}   (retry the rollback) — see the reason above`;
+  if (can('cancel')) return `kevin-deploy status ${d.id}   (it moves on by itself; cancel with: kevin-deploy cancel ${d.id})`;
+  if (rollback && rollback.meaning !== 'new-rollback') return `kevin-deploy rollback ${d.service} --env ${d.environment}   (if something looks wrong)`;
+  return undefined;
 }
 
 export function renderDeployment(d: DeploymentView): string {

@@ -1,8 +1,10 @@
 import { KevinDeployError } from '../errors.ts';
 import { createLogger, logFormatFor, logLevelFor, secretProblems } from '../logger.ts';
-import { startBot, type RunningBot } from '../server/start-bot.ts';
+import { startBot, type RunningBot } from '../app/start-bot.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
 import { loadConfigOrExit } from './load-config-or-exit.ts';
+import { loadSandbox } from './load-sandbox.ts';
+import { stopOnSignals } from './stop-on-signals.ts';
 
 export interface ServeOptions {
   sandbox?: boolean | undefined;
@@ -14,7 +16,6 @@ export interface ServeOptions {
   err: (text: string) => void;
 }
 
-const SHUTDOWN_DEADLINE_MS = 9_500;
 
 /**
  * `kevin-deploy serve`: loads the configuration, starts the bot, and shuts down cleanly on
@@ -59,7 +60,10 @@ export async function serve(options: ServeOptions): Promise<void> {
 async function startSandbox(options: ServeOptions, port: number | undefined): Promise<void> {
   // The sandbox's bot has no apiTokens: its one token is KEVIN_DEPLOY_API_TOKEN (or the file).
   refuseShortSecrets(options.env, []);
-  const { serveSandbox } = await import('../sandbox/serve-sandbox.ts');
+  // Loaded only now, and absent from the production image: then a clear usage error, not a crash.
+  const { serveSandbox } = await loadSandbox(
+    'give a kevin-deploy.yml (--config or KEVIN_DEPLOY_CONFIG; see kevin-deploy.example.yml) to run the bot against Cloudflare',
+  );
   try {
     await serveSandbox({ ...options, port });
   } catch (error) {
@@ -69,28 +73,6 @@ async function startSandbox(options: ServeOptions, port: number | undefined): Pr
   }
 }
 
-/** Installs SIGTERM/SIGINT handlers that close gracefully, with a hard deadline. */
-export function stopOnSignals(close: () => Promise<void>): void {
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    const deadline = setTimeout(() => {
-      process.stderr.write(`kevin-deploy: ${signal}: shutdown took too long; exiting\n`);
-      process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS);
-    deadline.unref();
-    close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`kevin-deploy: error while shutting down: ${error instanceof Error ? error.message : String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-}
 
 /** LOG_FORMAT and LOG_LEVEL are checked before anything starts, so a typo is a usage error, not a crash. */
 function checkLogSettings(env: NodeJS.ProcessEnv): void {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeploymentView } from '../../src/domain/deployment-view.ts';
 import type { Stage } from '../../src/domain/stages.ts';
-import type { BehaviorSpec } from '../../src/sandbox/cloudflare-stand-in.ts';
+import type { BehaviorSpec } from '../../sandbox/cloudflare-stand-in.ts';
 import {
   expectCompleteAuditTrail,
   HAPPY_PATH,

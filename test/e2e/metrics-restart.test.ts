@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { EventView } from '../../src/domain/deployment-view.ts';
 import type { Evaluation, MetricSample } from '../../src/domain/metric-triggers.ts';
 import { sampleNumberOf } from '../../src/domain/monitor-evaluation.ts';
-import { startTrafficCollector, type TrafficCollector } from '../../src/sandbox/traffic-collector.ts';
+import { startTrafficCollector, type TrafficCollector } from '../../sandbox/traffic-collector.ts';
 import { readStoredDeployment, ROLLED_BACK_PATH, expectCompleteAuditTrail, startE2e, type E2eBot } from '../support/e2e-fixtures.ts';
 import { metricMonitorYaml } from '../support/metric-harness.ts';
 import { STAND_IN_SCRIPT } from '../support/stand-in-helpers.ts';

@@ -393,7 +393,7 @@ describe('a corrupt sandbox state', { timeout: 300_000 }, () => {
     expect(await s.stopBot('SIGINT')).toEqual({ code: 0, signal: null });
     await waitFor(() => !isAlive(edge.pid), { timeoutMs: 10_000, describe: () => `the edge (pid ${edge.pid}) to be gone` });
 
-    corruptEdgeState(s.dbFile);
+    corruptEdgeState(s.edgeStateFile);
 
     const refused = await s.run(['serve', '--sandbox'], { timeoutMs: 45_000 });
     expect(refused.timedOut, `serve --sandbox must exit when the edge state is corrupt\n${describeRun(refused)}`).toBe(false);

@@ -6,8 +6,8 @@ import { waitFor } from './wait-for.ts';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/kevin-deploy.js', import.meta.url));
 
-export { freePort } from '../../src/sandbox/free-port.ts';
-import { freePort } from '../../src/sandbox/free-port.ts';
+export { freePort } from '../../sandbox/free-port.ts';
+import { freePort } from '../../sandbox/free-port.ts';
 
 export interface BotProcess {
   url: string;

@@ -5,7 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { expect } from 'vitest';
 import type { DeploymentView, EventView } from '../../src/domain/deployment-view.ts';
 import type { Stage } from '../../src/domain/stages.ts';
-import type { CloudflareStandIn, StandInOptions } from '../../src/sandbox/cloudflare-stand-in.ts';
+import type { CloudflareStandIn, StandInOptions } from '../../sandbox/cloudflare-stand-in.ts';
 import { TOKEN_ENV, TOKENS, testConfigYaml, type TestConfigOptions } from './bot-harness.ts';
 import { runCli, startBotProcess, type BotProcess } from './bot-process.ts';
 import { STAND_IN_SCRIPT, STAND_IN_TOKEN, startTestStandIn } from './stand-in-helpers.ts';

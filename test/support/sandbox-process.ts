@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import type { EdgeInfo } from '../../src/sandbox/edge-info.ts';
+import type { EdgeInfo } from '../../sandbox/edge-info.ts';
 import { BIN, freePort } from './bot-process.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -36,6 +36,8 @@ export interface SandboxRun {
   dataDir: string;
   dbFile: string;
   edgeInfoFile: string;
+  /** The edge's own state (versions, deployments, its token), beside the bot's database. */
+  edgeStateFile: string;
   url: string;
   port: number;
   apiPort: number;
@@ -94,6 +96,7 @@ export async function createSandbox(options: { trafficRps?: number; ports?: { po
   const groups = new Set<number>(); // process groups led by a `serve` (or a CLI call) this sandbox spawned
   const pids = new Set<number>(); // edge pids seen in sandbox-edge.json
   const edgeInfoFile = join(dataDir, 'sandbox-edge.json');
+  const edgeStateFile = join(dataDir, 'sandbox-edge-state.json');
 
   const spawnIn = (args: string[], extraEnv: Record<string, string> = {}): ChildProcess => {
     // detached: its own process group, so cleanup can reach the edge it spawns even after it died.
@@ -124,6 +127,7 @@ export async function createSandbox(options: { trafficRps?: number; ports?: { po
     dataDir,
     dbFile,
     edgeInfoFile,
+    edgeStateFile,
     url,
     port,
     apiPort,
@@ -279,15 +283,10 @@ function collectLines(stream: NodeJS.ReadableStream, sinks: string[][]): void {
   });
 }
 
-/** The sandbox_state row named 'edge' replaced with text that is not JSON (only while nothing runs). */
-export function corruptEdgeState(dbFile: string, text = '{"format":"kevin-deploy/stand-in-state@1","scripts":'): void {
-  const db = new BetterSqlite3(dbFile);
-  try {
-    const result = db.prepare('UPDATE sandbox_state SET state_json = ? WHERE name = ?').run(text, 'edge');
-    if (result.changes !== 1) throw new Error(`expected one sandbox_state row named 'edge' in ${dbFile}, updated ${result.changes}`);
-  } finally {
-    db.close();
-  }
+/** The edge's state file (data/sandbox-edge-state.json) replaced with text that is not JSON (only while nothing runs). */
+export function corruptEdgeState(edgeStateFile: string, text = '{"format":"kevin-deploy/sandbox-edge-state@1","standIn":'): void {
+  if (!existsSync(edgeStateFile)) throw new Error(`expected the edge to have written ${edgeStateFile}`);
+  writeFileSync(edgeStateFile, text);
 }
 
 /** A deployment's stage as stored in the SQLite file (read while the bot is down). */

@@ -3,7 +3,7 @@ import {
   startCloudflareStandIn,
   type CloudflareStandIn,
   type StandInOptions,
-} from '../../src/sandbox/cloudflare-stand-in.ts';
+} from '../../sandbox/cloudflare-stand-in.ts';
 
 /** Shared fixtures for tests that run against the Cloudflare stand-in. */
 

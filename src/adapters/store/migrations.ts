@@ -92,15 +92,12 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         .execute();
     },
   },
+  // History: this created the sandbox edge's table (sandbox_state) in every store. The sandbox now
+  // keeps its state in its own file and the product has no sandbox table, but stores migrated by an
+  // earlier version have this name recorded — and a store with a migration this version does not
+  // know is refused (STORE_TOO_NEW) — so the name stays, doing nothing; 0007 drops the table.
   '0002-sandbox-state': {
-    async up(db: Kysely<any>) {
-      await db.schema
-        .createTable('sandbox_state')
-        .addColumn('name', 'varchar(64)', (c) => c.primaryKey())
-        .addColumn('state_json', 'text', (c) => c.notNull())
-        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
-        .execute();
-    },
+    async up() {},
   },
   '0003-slack-cards': {
     async up(db: Kysely<any>) {
@@ -173,6 +170,13 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         .addColumn('received_at', 'varchar(32)', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('inbound_deliveries_received').on('inbound_deliveries').column('received_at').execute();
+    },
+  },
+  '0007-drop-sandbox-state': {
+    async up(db: Kysely<any>) {
+      // The table 0002 created before it became a no-op. A sandbox edge that still had its state
+      // there has already moved it to data/sandbox-edge-state.json: it starts before its bot.
+      await db.schema.dropTable('sandbox_state').ifExists().execute();
     },
   },
   };

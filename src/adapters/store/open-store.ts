@@ -59,7 +59,7 @@ export async function openStore(databaseUrl: string = DEFAULT_DATABASE_URL, opti
 }
 
 /**
- * The migrated database itself, for the few parts that keep their own tables (the sandbox edge).
+ * The migrated database itself, for the parts that keep their own tables (Slack cards, the alert outbox).
  * Refuses — before anything is written — a store that cannot be written, one migrated by a newer
  * version, a damaged one, and (when serving) a SQLite file another process serves from.
  */
@@ -114,7 +114,7 @@ async function openSqlite(path: string, options: OpenOptions): Promise<OpenedDat
     }
   }
 
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite as never) }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
   let migrated: string[];
   try {
     migrated = await migrate(db);

@@ -1,14 +1,14 @@
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CloudflareStandIn } from '../../src/sandbox/cloudflare-stand-in.ts';
+import type { CloudflareStandIn } from '../../sandbox/cloudflare-stand-in.ts';
 import {
   MAX_RECENT_FAILURES,
   NO_VERSION,
   startTrafficCollector,
   type TrafficCollector,
   type TrafficStats,
-} from '../../src/sandbox/traffic-collector.ts';
+} from '../../sandbox/traffic-collector.ts';
 import { edgeGet, manualClock, STAND_IN_SCRIPT, startTestStandIn } from '../support/stand-in-helpers.ts';
 import { waitFor } from '../support/wait-for.ts';
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CloudflareStandIn } from '../../src/sandbox/cloudflare-stand-in.ts';
+import type { CloudflareStandIn } from '../../sandbox/cloudflare-stand-in.ts';
 import {
   edgeGet,
   scriptPath,

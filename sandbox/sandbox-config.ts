@@ -1,5 +1,5 @@
-import { loadConfig } from '../config/load-config.ts';
-import type { KevinDeployConfig } from '../config/schema.ts';
+import { loadConfig } from '../src/config/load-config.ts';
+import type { KevinDeployConfig } from '../src/config/schema.ts';
 
 export const SANDBOX_ACCOUNT_ID = '0123456789abcdef0123456789abcdef';
 export const SANDBOX_SCRIPT = 'kevinstamp';

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import { KevinDeployError } from '../errors.ts';
+import { isProcessAlive } from '../src/cli/sandbox-token-record.ts';
+import { KevinDeployError } from '../src/errors.ts';
 
 /** What a running sandbox edge tells the bot and the CLI about itself (data/sandbox-edge.json). */
 export const edgeInfoSchema = z.object({
@@ -45,15 +46,6 @@ function safeRead(file: string): EdgeInfo | undefined {
     return readEdgeInfo(file);
   } catch {
     return undefined;
-  }
-}
-
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,4 +1,4 @@
-import type { AlertChannelName } from '../domain/alert.ts';
+import type { AlertChannelName } from '../src/domain/alert.ts';
 import type { EdgeInfo } from './edge-info.ts';
 
 const CHANNEL_NAMES: Record<AlertChannelName, string> = { slack: 'Slack', email: 'email', pagerduty: 'PagerDuty', discord: 'Discord' };

@@ -5,15 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { ApiClient } from '../cli/api-client.ts';
-import { stageInWords } from '../domain/stage-words.ts';
-import type { DeploymentView } from '../domain/deployment-view.ts';
-import type { Stage } from '../domain/stages.ts';
+import { ApiClient } from '../src/cli/api-client.ts';
+import { stageInWords } from '../src/domain/stage-words.ts';
+import type { DeploymentView } from '../src/domain/deployment-view.ts';
+import type { Stage } from '../src/domain/stages.ts';
 import { readEdgeInfo } from './edge-info.ts';
 import { freePort } from './free-port.ts';
 import { SandboxEdgeClient } from './sandbox-edge-client.ts';
 
-const BIN = fileURLToPath(new URL('../../../bin/kevin-deploy.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/kevin-deploy.js', import.meta.url));
 const STEP_TIMEOUT_MS = 60_000;
 
 class DemoFailure extends Error {}

@@ -9,8 +9,8 @@ import {
   type APIError,
 } from 'cloudflare';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CloudflareStandIn, StandInStateSnapshot } from '../../src/sandbox/cloudflare-stand-in.ts';
-import { parseVersionOverrides } from '../../src/sandbox/version-overrides-header.ts';
+import type { CloudflareStandIn, StandInStateSnapshot } from '../../sandbox/cloudflare-stand-in.ts';
+import { parseVersionOverrides } from '../../sandbox/version-overrides-header.ts';
 import {
   edgeGet,
   edgeTally,

@@ -3,16 +3,17 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { AlertChannelName } from '../domain/alert.ts';
-import { KevinDeployError } from '../errors.ts';
-import { createLogger, secretsToScrub } from '../logger.ts';
-import { startBot, type RunningBot } from '../server/start-bot.ts';
-import { readBotInfo, removeBotInfo, writeBotInfo } from './bot-info.ts';
+import type { AlertChannelName } from '../src/domain/alert.ts';
+import { KevinDeployError } from '../src/errors.ts';
+import { createLogger, secretsToScrub } from '../src/logger.ts';
+import { startBot, type RunningBot } from '../src/app/start-bot.ts';
+import { stopOnSignals } from '../src/cli/stop-on-signals.ts';
+import { displayPath, isProcessAlive, readBotInfo, removeBotInfo, writeBotInfo } from '../src/cli/sandbox-token-record.ts';
 import { banner } from './sandbox-banner.ts';
 import { edgeEnvironment } from './edge-environment.ts';
-import { findRunningEdge, isProcessAlive, type EdgeInfo } from './edge-info.ts';
+import { findRunningEdge, type EdgeInfo } from './edge-info.ts';
 import { sandboxAlertChannels, sandboxConfig, type SandboxProfile } from './sandbox-config.ts';
-import { displayPath, sandboxPaths, type SandboxPaths } from './sandbox-paths.ts';
+import { sandboxPaths, type SandboxPaths } from './sandbox-paths.ts';
 
 export interface SandboxServeOptions {
   port?: number | undefined;
@@ -21,7 +22,7 @@ export interface SandboxServeOptions {
   out: (text: string) => void;
 }
 
-const BIN = fileURLToPath(new URL('../../../bin/kevin-deploy.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/kevin-deploy.js', import.meta.url));
 
 /**
  * `kevin-deploy serve --sandbox` (and `npm start` with no config and no Cloudflare token): runs
@@ -49,6 +50,9 @@ export async function serveSandbox(options: SandboxServeOptions): Promise<void> 
   const logger = createLogger({ env: botEnv, secrets: secretsToScrub(env), sync: true });
   edge.useLogger(logger);
   if (edge.attached) logger.info({ pid: edge.info.pid, traffic: edge.info.trafficUrl }, 'attached to the running sandbox edge');
+  if (edge.replacedPid !== undefined) {
+    logger.info({ pid: edge.replacedPid, state: paths.edgeStateFile }, 'restarted the sandbox edge of an earlier kevin-deploy: it now keeps its state in its own file');
+  }
 
   const profile: SandboxProfile = env.KEVIN_DEPLOY_SANDBOX_PROFILE === 'fast' ? 'fast' : 'standard';
   const config = sandboxConfig({
@@ -100,7 +104,6 @@ export async function serveSandbox(options: SandboxServeOptions): Promise<void> 
     await bot.close();
     await edge.stop({ attachedToo: true });
   };
-  const { stopOnSignals } = await import('../cli/serve-command.ts');
   stopOnSignals(stop);
 }
 
@@ -128,15 +131,27 @@ class EdgeSupervisor {
     private readonly paths: SandboxPaths,
     /** The edge's own environment (edgeEnvironment): no secret of the bot's. */
     private readonly env: NodeJS.ProcessEnv,
-    public info: EdgeInfo,
+    /** What the running edge wrote about itself; undefined only until a launched edge is up. */
+    private current: EdgeInfo | undefined,
     /** True when an edge was already running and this process only attached to it. */
     readonly attached: boolean,
+    /** The pid of an earlier kevin-deploy's edge this process stopped to start its own. */
+    readonly replacedPid?: number,
   ) {}
+
+  get info(): EdgeInfo {
+    if (this.current === undefined) throw new Error('the sandbox edge has not started yet');
+    return this.current;
+  }
 
   static async start(paths: SandboxPaths, env: NodeJS.ProcessEnv): Promise<EdgeSupervisor> {
     const running = await findRunningEdge(paths.edgeInfoFile);
-    if (running) return new EdgeSupervisor(paths, env, running, true);
-    const supervisor = new EdgeSupervisor(paths, env, undefined as never, false);
+    if (running && existsSync(paths.edgeStateFile)) return new EdgeSupervisor(paths, env, running, true);
+    // A running edge with no state file beside it is an earlier kevin-deploy's: it keeps its state
+    // in the bot's database, whose sandbox table this bot's migrations drop. Stopped (it saves its
+    // state there as it stops), it is replaced by an edge that moves that state to its own file.
+    if (running) await stopProcess(running.pid);
+    const supervisor = new EdgeSupervisor(paths, env, undefined, false, running?.pid);
     await supervisor.launch();
     return supervisor;
   }
@@ -169,7 +184,7 @@ class EdgeSupervisor {
     for (;;) {
       const info = await findRunningEdge(this.paths.edgeInfoFile);
       if (info && info.pid === child.pid) {
-        this.info = info;
+        this.current = info;
         started = true;
         return;
       }
@@ -192,17 +207,21 @@ class EdgeSupervisor {
   async stop(options: { attachedToo: boolean }): Promise<void> {
     this.stopping = true;
     if (!this.child && !options.attachedToo) return;
-    const pid = this.child?.pid ?? this.info.pid;
-    if (!isProcessAlive(pid)) return;
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      return;
-    }
-    const deadline = Date.now() + 5000;
-    while (isProcessAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    if (isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
+    await stopProcess(this.child?.pid ?? this.info.pid);
   }
+}
+
+/** SIGTERM, then SIGKILL if it is still there after 5 s. */
+async function stopProcess(pid: number): Promise<void> {
+  if (!isProcessAlive(pid)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + 5000;
+  while (isProcessAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  if (isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
 }
 
 function lastLines(file: string): string {

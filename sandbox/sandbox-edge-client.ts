@@ -1,4 +1,4 @@
-import { KevinDeployError } from '../errors.ts';
+import { KevinDeployError } from '../src/errors.ts';
 import type { EdgeInfo } from './edge-info.ts';
 import { parseBehavior } from './sample-site.ts';
 

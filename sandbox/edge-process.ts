@@ -1,16 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { KevinDeployError } from '../errors.ts';
-import { startCloudflareStandIn, type CloudflareStandIn } from './cloudflare-stand-in.ts';
+import { KevinDeployError } from '../src/errors.ts';
+import { startCloudflareStandIn, type CloudflareStandIn, type StandInStateSnapshot } from './cloudflare-stand-in.ts';
 import { removeEdgeInfo, writeEdgeInfo, type EdgeInfo } from './edge-info.ts';
-import { EdgeStateStore } from './edge-state-store.ts';
+import { EdgeStateFile, type EdgeState } from './edge-state-file.ts';
+import { readLegacyEdgeState } from './legacy-edge-state.ts';
 import { SANDBOX_ACCOUNT_ID, SANDBOX_SCRIPT } from './sandbox-config.ts';
 import type { SandboxPaths } from './sandbox-paths.ts';
 import { startTrafficCollector, type TrafficCollector } from './traffic-collector.ts';
-
-const STATE = 'edge';
-const CREDENTIALS = 'edge-credentials';
 
 export interface RunningEdge {
   info: EdgeInfo;
@@ -23,28 +21,25 @@ export interface RunningEdge {
  * `kevin-deploy sandbox edge`: the local stand-in for Cloudflare — its API, the router that
  * serves KEVINSTAMP traffic per version, and steady synthetic traffic through it. It runs as its
  * own process so the bot can restart (or be killed) without interrupting traffic, and it keeps its
- * state in the store so its own restarts do not move traffic either.
+ * state in its own file (data/sandbox-edge-state.json) so its own restarts do not move traffic either.
  */
 export async function runSandboxEdge(paths: SandboxPaths, logger: Logger): Promise<RunningEdge> {
   mkdirSync(paths.dataDir, { recursive: true });
-  const store = await EdgeStateStore.open(paths.databaseUrl);
+  const stateFile = new EdgeStateFile(paths.edgeStateFile);
   let standIn: CloudflareStandIn;
   let token: string;
   try {
-    const saved = await store.load(STATE);
-    const credentials = (await store.load(CREDENTIALS)) as { apiToken?: string } | undefined;
-    token = credentials?.apiToken ?? randomBytes(18).toString('base64url');
-    if (!credentials?.apiToken) await store.save(CREDENTIALS, { apiToken: token }, new Date());
+    const saved = loadState(stateFile, paths, logger);
+    token = saved?.apiToken ?? randomBytes(18).toString('base64url');
     standIn = await startCloudflareStandIn({
       apiToken: token,
       accountId: SANDBOX_ACCOUNT_ID,
       scripts: [SANDBOX_SCRIPT],
       apiPort: paths.apiPort,
       trafficPorts: { [SANDBOX_SCRIPT]: paths.trafficPort },
-      ...(saved ? { state: saved as never } : {}),
+      ...(saved?.standIn !== undefined ? { state: saved.standIn as StandInStateSnapshot } : {}),
     });
   } catch (error) {
-    await store.close();
     throw explainStartFailure(error, paths);
   }
 
@@ -55,12 +50,20 @@ export async function runSandboxEdge(paths: SandboxPaths, logger: Logger): Promi
     logger.info({ version: v1.id }, 'seeded v1 as the live version');
   }
 
+  const save = () => stateFile.save({ apiToken: token, standIn: standIn.snapshot() }, new Date());
   standIn.onChange(() => {
-    store.save(STATE, standIn.snapshot(), new Date()).catch((error: unknown) => {
+    try {
+      save();
+    } catch (error) {
       logger.error({ err: error }, 'could not persist the sandbox edge state');
-    });
+    }
   });
-  await store.save(STATE, standIn.snapshot(), new Date());
+  try {
+    save();
+  } catch (error) {
+    await standIn.close();
+    throw explainStartFailure(error, paths);
+  }
 
   const collector = startTrafficCollector({ url: standIn.trafficUrl(SANDBOX_SCRIPT), ratePerSecond: paths.trafficRate });
   standIn.attachTrafficStats(() => collector.stats());
@@ -77,7 +80,7 @@ export async function runSandboxEdge(paths: SandboxPaths, logger: Logger): Promi
   };
   writeEdgeInfo(paths.edgeInfoFile, info);
   logger.info(
-    { api: info.apiBaseUrl, traffic: info.trafficUrl, store: store.description, trafficRps: paths.trafficRate },
+    { api: info.apiBaseUrl, traffic: info.trafficUrl, state: paths.edgeStateFile, trafficRps: paths.trafficRate },
     'sandbox edge is serving',
   );
 
@@ -90,9 +93,12 @@ export async function runSandboxEdge(paths: SandboxPaths, logger: Logger): Promi
       closing ??= (async () => {
         await collector.stop();
         removeEdgeInfo(paths.edgeInfoFile, process.pid);
-        await store.save(STATE, standIn.snapshot(), new Date()).catch(() => undefined);
+        try {
+          save();
+        } catch {
+          // the last change was saved when it was made
+        }
         await standIn.close();
-        await store.close();
       })();
       return closing;
     },
@@ -110,6 +116,30 @@ function explainStartFailure(error: unknown, paths: SandboxPaths): Error {
   const message = error instanceof Error ? error.message : String(error);
   return new KevinDeployError(
     'USAGE',
-    `the sandbox edge state in the store is unreadable (${message}); start over with \`kevin-deploy sandbox reset\``,
+    `the sandbox edge state in ${paths.edgeStateFile} is unreadable (${message}); start over with \`kevin-deploy sandbox reset\``,
   );
+}
+
+/**
+ * The state file; with none, the state an earlier kevin-deploy kept in the bot's database, once:
+ * the edge saves it to its own file as soon as it serves, and the bot then drops that table.
+ */
+function loadState(stateFile: EdgeStateFile, paths: SandboxPaths, logger: Logger): Partial<EdgeState> | undefined {
+  const saved = stateFile.load();
+  if (saved) return saved;
+  const databaseFile = paths.databaseUrl.slice('sqlite:'.length);
+  let legacy: ReturnType<typeof readLegacyEdgeState>;
+  try {
+    legacy = readLegacyEdgeState(databaseFile);
+  } catch (error) {
+    if (error instanceof KevinDeployError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new KevinDeployError(
+      'USAGE',
+      `the sandbox edge state an earlier kevin-deploy kept in ${paths.databaseUrl} is unreadable (${message}); start over with \`kevin-deploy sandbox reset\``,
+    );
+  }
+  if (!legacy) return undefined;
+  logger.info({ from: paths.databaseUrl, to: paths.edgeStateFile }, 'moved the sandbox edge state from the bot database to its own file');
+  return { standIn: legacy.standIn, ...(legacy.apiToken ? { apiToken: legacy.apiToken } : {}) };
 }

@@ -5,17 +5,20 @@ import { SANDBOX_AUTHOR_EMAIL, type DeploymentRecord, type StandInState, type Ve
 import { interpretVersionUpload, type MultipartBody } from './version-upload.ts';
 
 /**
- * The subset of the Cloudflare v4 API that the Workers adapter uses, as a pure function of the
+ * The subset of the Cloudflare v4 API that the Workers adapter uses, as pure functions of the
  * stand-in state: no sockets here, so faults, recording and transport live in one place
- * (cloudflare-stand-in.ts) and this module only decides what Cloudflare would answer.
+ * (cloudflare-stand-in.ts, where fastify routes requests to API_ROUTES) and this module only
+ * decides what Cloudflare would answer.
  */
 
 export const API_PREFIX = '/client/v4';
 
 export interface ApiRequest {
   method: string;
-  /** Path without query string, including the /client/v4 prefix. */
+  /** Path without query string, including the /client/v4 prefix, as sent (still %-encoded). */
   pathname: string;
+  /** The route's path parameters, decoded (account, script, versionId). */
+  params: Partial<Record<'account' | 'script' | 'versionId', string>>;
   query: URLSearchParams;
   authorization: string | undefined;
   rawBody: string;
@@ -37,70 +40,72 @@ export interface CloudflareApiConfig {
   clock: () => Date;
 }
 
+export interface ApiRoute {
+  method: 'GET' | 'POST';
+  /** Under API_PREFIX, with fastify's :params. */
+  url: string;
+  handle(config: CloudflareApiConfig, request: ApiRequest, script: string): ApiResult;
+}
+
 const DEFAULT_PER_PAGE = 10;
 const MAX_PER_PAGE = 100;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // A stable, made-up Cloudflare user id for the sandbox author.
 const SANDBOX_AUTHOR_ID = createHash('sha256').update(SANDBOX_AUTHOR_EMAIL).digest('hex').slice(0, 32);
 
-type Route =
-  | { kind: 'subdomain'; account: string }
-  | { kind: 'versions'; account: string; script: string }
-  | { kind: 'upload'; account: string; script: string }
-  | { kind: 'version'; account: string; script: string; versionId: string }
-  | { kind: 'deployments'; account: string; script: string };
+const SCRIPT = '/accounts/:account/workers/scripts/:script';
 
-const SEGMENT = '([^/]+)';
-const ROUTES: Array<{ method: string; pattern: RegExp; build: (m: string[]) => Route }> = [
+/** The endpoints; answerApi runs Cloudflare's access checks before each one. */
+export const API_ROUTES: ApiRoute[] = [
+  { method: 'GET', url: '/accounts/:account/workers/subdomain', handle: (config) => success({ subdomain: config.subdomain }) },
+  { method: 'GET', url: `${SCRIPT}/versions`, handle: (config, request, script) => listVersions(config.state, script, request.query) },
+  { method: 'POST', url: `${SCRIPT}/versions`, handle: createVersion },
   {
     method: 'GET',
-    pattern: new RegExp(`^/accounts/${SEGMENT}/workers/subdomain$`),
-    build: ([account]) => ({ kind: 'subdomain', account: account as string }),
-  },
-  {
-    method: 'GET',
-    pattern: new RegExp(`^/accounts/${SEGMENT}/workers/scripts/${SEGMENT}/versions$`),
-    build: ([account, script]) => ({ kind: 'versions', account: account as string, script: script as string }),
-  },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^/accounts/${SEGMENT}/workers/scripts/${SEGMENT}/versions$`),
-    build: ([account, script]) => ({ kind: 'upload', account: account as string, script: script as string }),
+    url: `${SCRIPT}/versions/:versionId`,
+    handle: (config, request, script) => getVersion(config.state, script, request.params.versionId ?? ''),
   },
   {
     method: 'GET',
-    pattern: new RegExp(`^/accounts/${SEGMENT}/workers/scripts/${SEGMENT}/versions/${SEGMENT}$`),
-    build: ([account, script, versionId]) => ({
-      kind: 'version',
-      account: account as string,
-      script: script as string,
-      versionId: versionId as string,
-    }),
+    url: `${SCRIPT}/deployments`,
+    handle: (config, _request, script) => success({ deployments: config.state.deployments(script).map(deploymentWire) }),
   },
-  {
-    method: 'GET',
-    pattern: new RegExp(`^/accounts/${SEGMENT}/workers/scripts/${SEGMENT}/deployments$`),
-    build: ([account, script]) => ({ kind: 'deployments', account: account as string, script: script as string }),
-  },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^/accounts/${SEGMENT}/workers/scripts/${SEGMENT}/deployments$`),
-    build: ([account, script]) => ({ kind: 'deployments', account: account as string, script: script as string }),
-  },
+  { method: 'POST', url: `${SCRIPT}/deployments`, handle: createDeployment },
 ];
 
-function matchRoute(method: string, path: string): Route | undefined {
-  for (const route of ROUTES) {
-    if (route.method !== method) continue;
-    const match = route.pattern.exec(path);
-    if (!match) continue;
-    try {
-      return route.build(match.slice(1).map((s) => decodeURIComponent(s)));
-    } catch {
-      return undefined; // undecodable %-escape: Cloudflare cannot route it either
-    }
+/** A routed request: Cloudflare's checks in its order — the token, its permission, the account, the script — then the endpoint. */
+export function answerApi(config: CloudflareApiConfig, route: ApiRoute, request: ApiRequest): ApiResult {
+  const token = bearerToken(request.authorization);
+  const readOnly = token !== undefined && config.readOnlyTokens.has(token);
+  if (token === undefined || (token !== config.apiToken && !readOnly)) {
+    return failure(401, CF_CODES.authentication, CF_MESSAGES.authentication);
   }
-  return undefined;
+  // Cloudflare answers a token lacking "Workers Scripts:Edit", and an account the token cannot
+  // see, with the same 403/10000 — the adapter has to explain both to a person.
+  if (readOnly && request.method !== 'GET' && request.method !== 'HEAD') {
+    return failure(403, CF_CODES.authentication, CF_MESSAGES.authentication);
+  }
+  if (request.params.account !== config.accountId) {
+    return failure(403, CF_CODES.authentication, CF_MESSAGES.authentication);
+  }
+  const script = request.params.script;
+  if (script !== undefined && !config.state.hasScript(script)) {
+    return failure(404, CF_CODES.workerNotFound, CF_MESSAGES.workerNotFound);
+  }
+  return route.handle(config, request, script ?? '');
+}
+
+/** A request no route matched: 7000 outside /client/v4; under it, 401 for a bad token, else 7003. */
+export function answerUnrouted(config: CloudflareApiConfig, request: ApiRequest): ApiResult {
+  const { pathname } = request;
+  if (pathname !== API_PREFIX && !pathname.startsWith(`${API_PREFIX}/`)) {
+    return failure(404, CF_CODES.noRoute, CF_MESSAGES.noRoute);
+  }
+  const token = bearerToken(request.authorization);
+  if (token === undefined || (token !== config.apiToken && !config.readOnlyTokens.has(token))) {
+    return failure(401, CF_CODES.authentication, CF_MESSAGES.authentication);
+  }
+  return failure(404, CF_CODES.couldNotRoute, CF_MESSAGES.couldNotRoute(pathname.slice(API_PREFIX.length) || '/'));
 }
 
 function bearerToken(authorization: string | undefined): string | undefined {
@@ -176,50 +181,6 @@ export function deploymentWire(d: DeploymentRecord): Record<string, unknown> {
   };
 }
 
-export function handleCloudflareApi(config: CloudflareApiConfig, request: ApiRequest): ApiResult {
-  const { method, pathname } = request;
-  if (pathname !== API_PREFIX && !pathname.startsWith(`${API_PREFIX}/`)) {
-    return failure(404, CF_CODES.noRoute, CF_MESSAGES.noRoute);
-  }
-  const path = pathname.slice(API_PREFIX.length) || '/';
-
-  const token = bearerToken(request.authorization);
-  const readOnly = token !== undefined && config.readOnlyTokens.has(token);
-  if (token === undefined || (token !== config.apiToken && !readOnly)) {
-    return failure(401, CF_CODES.authentication, CF_MESSAGES.authentication);
-  }
-
-  const route = matchRoute(method, path);
-  if (!route) return failure(404, CF_CODES.couldNotRoute, CF_MESSAGES.couldNotRoute(path));
-
-  // Cloudflare answers a token lacking "Workers Scripts:Edit", and an account the token cannot
-  // see, with the same 403/10000 — the adapter has to explain both to a person.
-  if (readOnly && method !== 'GET' && method !== 'HEAD') {
-    return failure(403, CF_CODES.authentication, CF_MESSAGES.authentication);
-  }
-  if (route.account !== config.accountId) {
-    return failure(403, CF_CODES.authentication, CF_MESSAGES.authentication);
-  }
-  if (route.kind === 'subdomain') return success({ subdomain: config.subdomain });
-
-  if (!config.state.hasScript(route.script)) {
-    return failure(404, CF_CODES.workerNotFound, CF_MESSAGES.workerNotFound);
-  }
-
-  switch (route.kind) {
-    case 'versions':
-      return listVersions(config.state, route.script, request.query);
-    case 'upload':
-      return createVersion(config, route.script, request);
-    case 'version':
-      return getVersion(config.state, route.script, route.versionId);
-    case 'deployments':
-      return method === 'POST'
-        ? createDeployment(config, route.script, request)
-        : success({ deployments: config.state.deployments(route.script).map(deploymentWire) });
-  }
-}
-
 function listVersions(state: StandInState, script: string, query: URLSearchParams): ApiResult {
   const all = state.versions(script);
   if (query.get('deployable') === 'true') {
@@ -254,7 +215,7 @@ function getVersion(state: StandInState, script: string, versionId: string): Api
   return success(versionDetail(record));
 }
 
-function createVersion(config: CloudflareApiConfig, script: string, request: ApiRequest): ApiResult {
+function createVersion(config: CloudflareApiConfig, request: ApiRequest, script: string): ApiResult {
   const source = /^wrangler\//i.test(request.userAgent ?? '') ? 'wrangler' : 'api';
   const check = interpretVersionUpload(request.multipart, source);
   if (!check.ok) return failure(400, check.error.code, check.error.message);
@@ -263,7 +224,7 @@ function createVersion(config: CloudflareApiConfig, script: string, request: Api
   return success(versionCreated(created));
 }
 
-function createDeployment(config: CloudflareApiConfig, script: string, request: ApiRequest): ApiResult {
+function createDeployment(config: CloudflareApiConfig, request: ApiRequest, script: string): ApiResult {
   let body: unknown;
   try {
     body = request.rawBody.trim() === '' ? undefined : JSON.parse(request.rawBody);

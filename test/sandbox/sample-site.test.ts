@@ -6,7 +6,7 @@ import {
   SampleSite,
   type BehaviorSpec,
   type SiteVersion,
-} from '../../src/sandbox/sample-site.ts';
+} from '../../sandbox/sample-site.ts';
 import { manualClock } from '../support/stand-in-helpers.ts';
 
 const VERSION_ID = '0b0f8a5e-1c2d-4e3f-8a9b-0c1d2e3f4a5b';
