@@ -31,6 +31,7 @@ import {
 } from 'discord.js';
 import type { Alert } from '../../domain/alert.ts';
 import type { AlertChannel, DeliveryContext, DeliveryOutcome } from '../../ports/alert-channel.ts';
+import { parseRetryAfter } from '../http/retry-after.ts';
 import { assertCommunitySafe, CommunityLeakError, renderCommunityNotice, type CommunityMessage } from './community-notice.ts';
 
 export const DEFAULT_DISCORD_API = 'https://discord.com/api';
@@ -368,6 +369,6 @@ function retryAfterSeconds(body: string, header: string | null): number | undefi
   } catch {
     // Not JSON (a proxy's page): fall back to the header.
   }
-  const fromHeader = header === null ? Number.NaN : Number(header);
-  return Number.isFinite(fromHeader) && fromHeader >= 0 ? fromHeader : undefined;
+  const fromHeader = parseRetryAfter(header);
+  return fromHeader === undefined ? undefined : fromHeader / 1000;
 }

@@ -78,6 +78,8 @@ export async function registerDiscordCommands(options: RegisterDiscordCommandsOp
   try {
     return (await rest.put(route, { body })) as RESTPutAPIApplicationCommandsResult;
   } catch (error) {
+    // The cause is a copy with the bot token cut out: the original may quote it.
+    // eslint-disable-next-line preserve-caught-error
     throw new Error(explain(error, options), { cause: redactedCause(error, options.token) });
   }
 }

@@ -1,5 +1,6 @@
-import { formatDuration } from '../../config/duration.ts';
-import type { Alert, AlertKind, AlertLevel } from '../../domain/alert.ts';
+import { formatDuration } from '../../domain/format-duration.ts';
+import type { Alert, AlertLevel } from '../../domain/alert.ts';
+import { alertOutcome, isTeamAlertKind, type TeamAlertKind } from '../../domain/alert-outcome.ts';
 
 /**
  * An alert as an email: a subject that sorts in an inbox ("[CRITICAL] kevinstamp production:
@@ -18,27 +19,8 @@ export interface AlertEmail {
 }
 
 /** PagerDuty change events and community posts are not emails. */
-export type EmailAlertKind = Exclude<AlertKind, 'deploy-marker' | `community-${string}`>;
-
-export function isEmailAlertKind(kind: AlertKind): kind is EmailAlertKind {
-  return kind !== 'deploy-marker' && !kind.startsWith('community-');
-}
-
-/** The subject's outcome: what a person scanning an inbox needs, in a few words. */
-const OUTCOMES: Record<EmailAlertKind, (alert: Alert) => string> = {
-  'release-started': () => 'release started',
-  'green-unhealthy': () => 'new version (green) unhealthy',
-  'approval-expired': () => 'approval window expired, release ended',
-  'release-failed': () => 'release failed',
-  // A rollback a trigger decided is news of a different kind than one a person asked for.
-  'rolled-back': (alert) => (alert.facts.trigger ? 'rolled back automatically' : 'rolled back'),
-  'rollback-failed': () => 'ROLLBACK FAILED, production needs attention',
-  'content-missing': () => 'KEVIN content missing',
-  'release-succeeded': () => 'release succeeded',
-  escalated: () => 'escalated, nobody acknowledged it in time',
-  acknowledged: () => 'acknowledged',
-  resolved: () => 'resolved',
-};
+export type EmailAlertKind = TeamAlertKind;
+export const isEmailAlertKind = isTeamAlertKind;
 
 const LEVEL_COLOURS: Record<AlertLevel, string> = {
   // White text on each of these passes WCAG AA; the level is also spelled out, never colour alone.
@@ -73,7 +55,7 @@ export function renderAlertEmail(alert: Alert): AlertEmail {
 }
 
 function subjectOf(alert: Alert): string {
-  const outcome = isEmailAlertKind(alert.kind) ? OUTCOMES[alert.kind](alert) : alert.title;
+  const outcome = isTeamAlertKind(alert.kind) ? alertOutcome({ ...alert, kind: alert.kind }) : alert.title;
   const subject = `[${alert.level.toUpperCase()}] ${alert.facts.service} ${alert.facts.environment}: ${outcome}`;
   // One line, always: a newline in a subject would be a header injection or a broken message.
   return truncate(oneLine(subject), MAX_SUBJECT);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Alert } from '../../domain/alert.ts';
 import type { AlertChannel, DeliveryContext, DeliveryOutcome } from '../../ports/alert-channel.ts';
 import { isEmailAlertKind, renderAlertEmail } from './alert-email.ts';
+import { parseRetryAfter } from '../http/retry-after.ts';
 
 /**
  * Alert emails through the MailChannels Email API: one `POST {apiUrl}/send` per alert, one
@@ -196,7 +197,7 @@ export class MailChannelsChannel implements AlertChannel {
 
   /** What MailChannels said, in one short line: its `errors`, `error` or `message`, or the text of an HTML/plain page. */
   private detailOf(text: string): string {
-    let detail = '';
+    let detail: string;
     try {
       const json: unknown = JSON.parse(text);
       detail = messageOf(json);
@@ -223,19 +224,6 @@ export class MailChannelsChannel implements AlertChannel {
 
 function failed(error: string): DeliveryOutcome {
   return { status: 'failed', error };
-}
-
-/**
- * Milliseconds to wait, from `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3);
- * undefined when absent or unreadable, so the dispatcher's own backoff applies.
- */
-export function parseRetryAfter(value: string | null, now: Date): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.ceil(Number(trimmed) * 1000);
-  const at = Date.parse(trimmed);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - now.getTime());
 }
 
 /** A 2xx whose per-personalization results are all `failed` delivered nothing; their reasons, if so. */

@@ -4,6 +4,8 @@ import https from 'node:https';
 import { change, event } from '@pagerduty/pdjs';
 import type { Alert, AlertKind, AlertLevel } from '../../domain/alert.ts';
 import type { AlertChannel, DeliveryContext, DeliveryOutcome } from '../../ports/alert-channel.ts';
+import { parseRetryAfter } from '../http/retry-after.ts';
+import { alertOutcome } from '../../domain/alert-outcome.ts';
 
 /**
  * PagerDuty as an alert channel, through the Events API v2 (pdjs `event()` / `change()`):
@@ -59,19 +61,6 @@ const SEVERITY: Record<AlertLevel, Severity> = {
 };
 
 type TriggerKind = Exclude<AlertKind, 'deploy-marker' | 'acknowledged' | 'resolved' | `community-${string}`>;
-
-/** What happened, in the few words a phone call reads out first. */
-const OUTCOMES: Record<TriggerKind, (alert: Alert) => string> = {
-  'release-started': () => 'release started',
-  'green-unhealthy': () => 'new version (green) unhealthy',
-  'approval-expired': () => 'approval window expired, release ended',
-  'release-failed': () => 'release failed',
-  'rolled-back': (alert) => (alert.facts.trigger ? 'rolled back automatically' : 'rolled back'),
-  'rollback-failed': () => 'ROLLBACK FAILED, production needs attention',
-  'content-missing': () => 'KEVIN content missing',
-  'release-succeeded': () => 'release succeeded',
-  escalated: () => 'escalated, nobody acknowledged it in time',
-};
 
 interface AlertEventBody {
   routing_key: string;
@@ -204,7 +193,7 @@ export class PagerDutyChannel implements AlertChannel {
     if (status >= 200 && status < 300) return { status: 'delivered' };
     const what = describeBody(body);
     if (status === 429) {
-      const retryAfterMs = retryAfterMsOf(retryAfter);
+      const retryAfterMs = parseRetryAfter(retryAfter);
       return {
         status: 'retry',
         error: this.scrub(`PagerDuty is throttling events (429)${what ? `: ${what}` : ''}`),
@@ -289,7 +278,7 @@ function isCommunityKind(kind: AlertKind): kind is Extract<AlertKind, `community
 
 function summaryOf(alert: Alert, kind: TriggerKind): string {
   const f = alert.facts;
-  const outcome = OUTCOMES[kind](alert);
+  const outcome = alertOutcome({ ...alert, kind });
   const reason = f.reason.trim();
   return truncate(oneLine(`[${alert.level.toUpperCase()}] ${f.service} ${f.environment}: ${outcome}${reason ? ` — ${reason}` : ''}`), MAX_SUMMARY);
 }
@@ -334,15 +323,6 @@ function describeBody(body: unknown): string {
   const parts = [status, message].filter((p): p is string => typeof p === 'string' && p !== '');
   const list = Array.isArray(errors) ? errors.filter((e): e is string => typeof e === 'string') : [];
   return [parts.join(': '), list.join('; ')].filter((p) => p !== '').join(' — ');
-}
-
-/** Retry-After is seconds or an HTTP date. */
-function retryAfterMsOf(header: string | null | undefined): number | undefined {
-  if (header === null || header === undefined || header.trim() === '') return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 function oneLine(text: string): string {
