@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { AlertService } from '../engine/alert-service.ts';
-import type { ReleaseService } from '../engine/release-service.ts';
+import type { Alerts } from '../ports/alerts.ts';
+import type { Releases } from '../ports/releases.ts';
 import { KevinDeployError } from '../errors.ts';
 import type { Store } from '../ports/store.ts';
 import type { ApiTokens } from './api-tokens.ts';
@@ -21,7 +21,7 @@ export type RawRequestHandler = (request: IncomingMessage, response: ServerRespo
 
 export interface HttpServerDeps {
   logger: Logger;
-  releases: ReleaseService;
+  releases: Releases;
   tokens: ApiTokens;
   metrics: BotMetrics;
   store: Store;
@@ -30,7 +30,7 @@ export interface HttpServerDeps {
   /** Slack's events endpoint: handed to Bolt's receiver straight from the socket. */
   rawHandlers?: RawRequestHandler[];
   /** The alert outbox's view for /api/v1/alerts. */
-  alerts?: AlertService | undefined;
+  alerts?: Alerts | undefined;
   /** PagerDuty webhooks and Discord interactions. */
   webhooks?: WebhookDeps | undefined;
 }
@@ -75,8 +75,9 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     frameworkErrors: frameworkErrorHandler(deps.logger),
   });
   app.addHook('onRoute', routeMethods.onRoute);
-  app.addHook('preClose', async () => {
+  app.addHook('preClose', (done) => {
     closing = true;
+    done();
   });
   app.setErrorHandler(problemHandler(deps.logger));
   // The API speaks JSON only: fastify's text/plain parser would hand a route a string, refused

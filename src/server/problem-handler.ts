@@ -54,13 +54,14 @@ export function problemHandler(logger: Logger) {
  */
 export function frameworkErrorHandler(logger: Logger) {
   const fallback = problemHandler(logger);
-  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+  // fastify calls this for its own errors and ignores what it returns: the reply is sent, not returned.
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-      return sendProblem(reply, new KevinDeployError('URI_TOO_LONG', 'a part of the URL is longer than 100 characters; no deployment id, service or environment is that long'));
+      sendProblem(reply, new KevinDeployError('URI_TOO_LONG', 'a part of the URL is longer than 100 characters; no deployment id, service or environment is that long'));
+    } else if (error.code === 'FST_ERR_BAD_URL') {
+      sendProblem(reply, new KevinDeployError('MALFORMED_REQUEST', 'the URL cannot be decoded (a "%" must start a valid escape such as %20)'));
+    } else {
+      fallback(error, request, reply);
     }
-    if (error.code === 'FST_ERR_BAD_URL') {
-      return sendProblem(reply, new KevinDeployError('MALFORMED_REQUEST', 'the URL cannot be decoded (a "%" must start a valid escape such as %20)'));
-    }
-    return fallback(error, request, reply);
   };
 }
