@@ -1,11 +1,8 @@
 import type { Agent } from 'node:https';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { DiscordChannel } from '../adapters/discord/discord-channel.ts';
 import { parseDiscordWebhookUrl } from '../config/discord-webhook-url.ts';
-import { MailChannelsChannel } from '../adapters/email/mailchannels-channel.ts';
-import { OnCallLookup } from '../adapters/pagerduty/oncall-lookup.ts';
-import { PagerDutyChannel } from '../adapters/pagerduty/pagerduty-channel.ts';
+import type { OnCallLookup } from '../adapters/pagerduty/oncall-lookup.ts';
 import type { Database } from '../adapters/store/database-schema.ts';
 import { KyselyAlertOutbox } from '../adapters/store/kysely-alert-outbox.ts';
 import type { KevinDeployConfig } from '../config/schema.ts';
@@ -69,9 +66,10 @@ export interface AlertingDeps {
  * PagerDuty's on-call lookup, when PAGERDUTY_API_TOKEN and an escalation policy are set: Slack's
  * critical alerts mention who is on call. Built first, since the Slack side needs it.
  */
-export function onCallLookupFromEnv(config: KevinDeployConfig, env: AlertingEnv, clock: Clock, agent?: Agent): OnCallLookup | undefined {
+export async function onCallLookupFromEnv(config: KevinDeployConfig, env: AlertingEnv, clock: Clock, agent?: Agent): Promise<OnCallLookup | undefined> {
   const policy = config.alerting.pagerduty.escalationPolicyId;
   if (!env.PAGERDUTY_ROUTING_KEY || !env.PAGERDUTY_API_TOKEN || !policy) return undefined;
+  const { OnCallLookup } = await import('../adapters/pagerduty/oncall-lookup.ts');
   return new OnCallLookup({ token: env.PAGERDUTY_API_TOKEN, apiUrl: env.PAGERDUTY_API_URL || undefined, escalationPolicyId: policy, agent, now: () => clock.now() });
 }
 
@@ -80,7 +78,11 @@ export function onCallLookupFromEnv(config: KevinDeployConfig, env: AlertingEnv,
  * the Slack surface is), and a route to a channel that is off is recorded as skipped with what to
  * set — so `kevin-deploy alerts` shows why nothing was paged instead of staying silent.
  */
-export function composeAlerting(deps: AlertingDeps): Alerting {
+/**
+ * Each channel's adapter (and its vendor library: pdjs, discord.js) is loaded only when the
+ * channel is configured, so a bot without them starts without paying for their import.
+ */
+export async function composeAlerting(deps: AlertingDeps): Promise<Alerting> {
   const { config, env, logger } = deps;
   const outbox = new KyselyAlertOutbox(deps.db);
   const channels: AlertChannel[] = [];
@@ -90,11 +92,13 @@ export function composeAlerting(deps: AlertingDeps): Alerting {
   else missing.slack = 'set SLACK_BOT_TOKEN (the deployment card and the alerts channel are Slack)';
 
   if (env.PAGERDUTY_ROUTING_KEY) {
+    const { PagerDutyChannel } = await import('../adapters/pagerduty/pagerduty-channel.ts');
     channels.push(new PagerDutyChannel({ routingKey: env.PAGERDUTY_ROUTING_KEY, eventsHost: env.PAGERDUTY_EVENTS_HOST || undefined, agent: deps.httpsAgent }));
   } else missing.pagerduty = 'set PAGERDUTY_ROUTING_KEY (an Events API v2 integration key)';
 
   const from = config.alerting.email.from;
   if (env.MAILCHANNELS_API_KEY && from) {
+    const { MailChannelsChannel } = await import('../adapters/email/mailchannels-channel.ts');
     channels.push(
       new MailChannelsChannel({
         apiKey: env.MAILCHANNELS_API_KEY,
@@ -106,7 +110,7 @@ export function composeAlerting(deps: AlertingDeps): Alerting {
     );
   } else missing.email = env.MAILCHANNELS_API_KEY ? 'set alerting.email.from in kevin-deploy.yml' : 'set MAILCHANNELS_API_KEY and alerting.email.from';
 
-  const discord = discordChannel(config, env);
+  const discord = await discordChannel(config, env);
   if ('channel' in discord) channels.push(discord.channel);
   else missing.discord = discord.missing;
 
@@ -143,15 +147,16 @@ export function composeAlerting(deps: AlertingDeps): Alerting {
   };
 }
 
-function discordChannel(config: KevinDeployConfig, env: AlertingEnv): { channel: AlertChannel } | { missing: string } {
+async function discordChannel(config: KevinDeployConfig, env: AlertingEnv): Promise<{ channel: AlertChannel } | { missing: string }> {
   const api = env.DISCORD_API_URL || undefined;
+  const load = async () => (await import('../adapters/discord/discord-channel.ts')).DiscordChannel;
   const channelId = config.alerting.discord.channelId;
   // A bot is preferred when both are set: its messages are idempotent (nonce) and can be crossposted.
-  if (env.DISCORD_BOT_TOKEN && channelId) return { channel: new DiscordChannel({ mode: 'bot', token: env.DISCORD_BOT_TOKEN, channelId, ...(api ? { api } : {}) }) };
+  if (env.DISCORD_BOT_TOKEN && channelId) return { channel: new (await load())({ mode: 'bot', token: env.DISCORD_BOT_TOKEN, channelId, ...(api ? { api } : {}) }) };
   if (env.DISCORD_WEBHOOK_URL) {
     const parsed = parseDiscordWebhookUrl(env.DISCORD_WEBHOOK_URL);
     if ('problem' in parsed) return { missing: `DISCORD_WEBHOOK_URL is not usable: ${parsed.problem}` };
-    return { channel: new DiscordChannel({ mode: 'webhook', id: parsed.id, token: parsed.token, ...(api ? { api } : {}) }) };
+    return { channel: new (await load())({ mode: 'webhook', id: parsed.id, token: parsed.token, ...(api ? { api } : {}) }) };
   }
   if (env.DISCORD_BOT_TOKEN) return { missing: 'set alerting.discord.channelId for the bot token, or DISCORD_WEBHOOK_URL' };
   return { missing: 'set DISCORD_WEBHOOK_URL, or DISCORD_BOT_TOKEN and alerting.discord.channelId' };

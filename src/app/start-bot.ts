@@ -8,8 +8,8 @@ import { metricsSourceFor } from '../adapters/metrics/metrics-source-for.ts';
 import { HttpProbe } from '../adapters/probe/http-probe.ts';
 import { KyselyStore } from '../adapters/store/kysely-store.ts';
 import { DEFAULT_DATABASE_URL, openDatabase } from '../adapters/store/open-store.ts';
-import { SlackOutbound } from '../adapters/slack/slack-outbound.ts';
-import { SlackSurface } from '../adapters/slack/slack-surface.ts';
+import type { SlackOutbound } from '../adapters/slack/slack-outbound.ts';
+import type { SlackSurface } from '../adapters/slack/slack-surface.ts';
 import type { KevinDeployConfig } from '../config/schema.ts';
 import type { Target } from '../domain/deployment.ts';
 import { ReleaseService } from '../engine/release-service.ts';
@@ -123,9 +123,10 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   let alerting: Alerting;
   try {
     const slackTimeoutMs = options.slackRequestTimeoutMs ?? DEFAULT_SLACK_TIMEOUT_MS;
-    const onCall = onCallLookupFromEnv(config, env, clock, options.httpsAgent);
+    const onCall = await onCallLookupFromEnv(config, env, clock, options.httpsAgent);
+    // Bolt is loaded only when Slack is configured: a bot without it starts without paying for it.
     const outbound = env.SLACK_BOT_TOKEN
-      ? new SlackOutbound({
+      ? new (await import('../adapters/slack/slack-outbound.ts')).SlackOutbound({
           botToken: env.SLACK_BOT_TOKEN,
           apiUrl: env.SLACK_API_URL || undefined,
           config,
@@ -136,7 +137,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
           ...(onCall ? { onCallEmails: async () => (await onCall.current()).people.flatMap((p) => (p.email ? [p.email] : [])) } : {}),
         })
       : undefined;
-    alerting = composeAlerting({
+    alerting = await composeAlerting({
       config,
       env,
       store,
@@ -154,6 +155,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
       audited: (d) => outbound?.refresh(d),
     });
     if (outbound && env.SLACK_BOT_TOKEN) {
+      const { SlackSurface } = await import('../adapters/slack/slack-surface.ts');
       const surface = new SlackSurface({
         env,
         botToken: env.SLACK_BOT_TOKEN,

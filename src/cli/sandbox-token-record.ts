@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_DATABASE_URL } from '../adapters/store/open-store.ts';
+import { DEFAULT_DATABASE_URL } from '../adapters/store/default-database-url.ts';
 import { KevinDeployError } from '../errors.ts';
 
 /**

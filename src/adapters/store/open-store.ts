@@ -10,8 +10,9 @@ import { knownMigrationNames, migrationProvider } from './migrations.ts';
 import { HOLDER_KEY, SqliteExclusiveUse, type SqliteHolder } from './sqlite-exclusive-use.ts';
 import { quickCheck, type QuickCheckResult } from './sqlite-quick-check.ts';
 import { withStatementCache } from './statement-cache.ts';
+import { DEFAULT_DATABASE_URL } from './default-database-url.ts';
 
-export const DEFAULT_DATABASE_URL = 'sqlite:./data/kevin-deploy.db';
+export { DEFAULT_DATABASE_URL };
 
 /** Where docs/runbook.md says what to do about a damaged or too-new store. */
 const RUNBOOK = 'docs/runbook.md, "The store refuses to start"';
