@@ -23,8 +23,10 @@ const apiDocs = readFileSync(join(ROOT, 'docs/api.md'), 'utf8');
 describe('the error catalogue', () => {
   const codes = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
 
-  it.each(codes)('%s is raised somewhere and documented in docs/api.md with its status', (c) => {
-    expect(code).toContain(`'${c}'`);
+  it.each(codes)('%s is raised by an error or a refusal and documented in docs/api.md with its status', (c) => {
+    // Raised: given to an error's constructor or a refusal, or set as a problem's code — a mention
+    // in a type, a comment or a test does not count.
+    expect(code).toMatch(new RegExp(`(?:Error|refuse)\\(\\s*'${c}'|code: '${c}'`));
     expect(apiDocs).toMatch(new RegExp(`\\| \`${c}\` \\| ${ERROR_CATALOGUE[c].status} \\|`));
   });
 
