@@ -47,6 +47,19 @@ export default defineConfig(
   {
     // Tests may cast to reach into what they check, and use non-null assertions on what they just built.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
-    rules: { 'no-restricted-syntax': 'off', '@typescript-eslint/no-explicit-any': 'off' },
+    rules: {
+      'no-restricted-syntax': 'off',
+      '@typescript-eslint/no-explicit-any': 'off',
+      // Test files share their worker's modules (vitest.config.ts: isolate: false), so a module
+      // mock or a stubbed global would leak into the next file. Tests use real parts and fakes.
+      'no-restricted-properties': [
+        'error',
+        ...['mock', 'doMock', 'stubGlobal', 'stubEnv', 'useFakeTimers'].map((property) => ({
+          object: 'vi',
+          property,
+          message: 'test files share modules (isolate: false): inject a fake or a clock instead',
+        })),
+      ],
+    },
   },
 );
