@@ -1,6 +1,5 @@
-import { z } from 'zod';
+import type { ArgumentKit } from './argument-kit.ts';
 import { defineCommand } from './define-command.ts';
-import { deploymentIdArg } from './argument-shapes.ts';
 import { idPositional, overrideFlag } from './shared-syntax.ts';
 
 export const approveCommand = defineCommand({
@@ -8,7 +7,7 @@ export const approveCommand = defineCommand({
   summary: 'Approve a release that waits for approval; with enough approvals traffic switches to it',
   permission: 'approve',
   /** `override`: switch although a rollback to blue would not be possible (the card says why). */
-  args: z.strictObject({ id: deploymentIdArg, override: z.boolean().optional() }),
+  args: ({ z, deploymentIdArg }: ArgumentKit) => z.strictObject({ id: deploymentIdArg, override: z.boolean().optional() }),
   syntax: { positionals: [idPositional], flags: [overrideFlag] },
   cli: { description: 'approve a release waiting for approval' },
   http: [{ method: 'POST', path: '/deployments/:id/approve', input: 'body' }],

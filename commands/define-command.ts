@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { ArgumentKit } from './argument-kit.ts';
 import type { Actor, Permission } from '../src/domain/policy.ts';
 import type { Releases } from '../src/ports/releases.ts';
 
@@ -85,7 +86,11 @@ export interface CommandDeclaration<Args extends z.ZodType, Result> {
   summary: string;
   /** Checked per target by the release service; listed here so help can say who may. */
   permission: Permission;
-  args: Args;
+  /**
+   * The arguments, as a zod schema built from the kit (zod and the shared shapes). A function, so
+   * the schema is built — and zod loaded — only when something validates (see argument-kit.ts).
+   */
+  args: (kit: ArgumentKit) => Args;
   /** One form, or several when the first positional decides which (`rollback SERVICE` · `rollback ID`); the first is the one usage lines quote. */
   syntax?: Syntax<ArgName<Args>> | readonly Syntax<ArgName<Args>>[];
   /** Only where the derived usage line would say less than people need (`status [SERVICE | ID]`). */
@@ -99,7 +104,9 @@ export interface CommandDeclaration<Args extends z.ZodType, Result> {
 }
 
 /** A declaration with what is derived from it: its forms, and the usage lines the CLI and chat quote. */
-export interface CommandDefinition<Args extends z.ZodType = z.ZodType, Result = unknown> extends Omit<CommandDeclaration<Args, Result>, 'syntax' | 'usage'> {
+export interface CommandDefinition<Args extends z.ZodType = z.ZodType, Result = unknown> extends Omit<CommandDeclaration<Args, Result>, 'syntax' | 'usage' | 'args'> {
+  /** The argument schema, built on first use. */
+  schema(): Promise<Args>;
   forms: readonly Syntax<ArgName<Args>>[];
   /** One line, as the CLI spells it: `deploy SERVICE VERSION [--env ENV] …`; USAGE errors quote it. */
   usage: string;
@@ -108,12 +115,14 @@ export interface CommandDefinition<Args extends z.ZodType = z.ZodType, Result = 
 }
 
 export function defineCommand<Args extends z.ZodType, Result>(declaration: CommandDeclaration<Args, Result>): CommandDefinition<Args, Result> {
-  const { syntax, usage, ...rest } = declaration;
+  const { syntax, usage, args, ...rest } = declaration;
+  let built: Promise<Args> | undefined;
   const forms = syntax === undefined ? [] : isFormList(syntax) ? syntax : [syntax];
   const verb = declaration.cli?.verb ?? declaration.name;
   const chat = declaration.chat;
   return {
     ...rest,
+    schema: () => (built ??= import('./argument-kit.ts').then(({ argumentKit }) => args(argumentKit))),
     forms,
     usage: usage ?? usageLine(verb, forms[0]),
     chatUsage: chat ? [chat.slash, chat.subcommand, chat.usage].filter(Boolean).join(' ') : undefined,

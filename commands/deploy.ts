@@ -1,13 +1,12 @@
-import { z } from 'zod';
+import type { ArgumentKit } from './argument-kit.ts';
 import { defineCommand } from './define-command.ts';
-import { environmentArg, serviceArg, textArg, versionArg } from './argument-shapes.ts';
 import { envFlag } from './shared-syntax.ts';
 
 export const deployCommand = defineCommand({
   name: 'deploy',
   summary: 'Stage VERSION beside the live version, verify it, and ask for approval to switch',
   permission: 'deploy',
-  args: z.strictObject({
+  args: ({ z, environmentArg, serviceArg, textArg, versionArg }: ArgumentKit) => z.strictObject({
     service: serviceArg,
     version: versionArg,
     environment: environmentArg.optional(),

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { ArgumentKit } from './argument-kit.ts';
 import { defineCommand, type CommandDefinition } from './define-command.ts';
 
 export interface HelpResult {
@@ -15,7 +16,7 @@ export const helpCommandOver = (table: () => readonly CommandDefinition[]): Comm
     summary: 'What you can ask kevin-deploy in chat',
     usage: 'kevin-deploy --help',
     permission: 'read',
-    args: z.strictObject({}),
+    args: ({ z }: ArgumentKit) => z.strictObject({}),
     chat: { slash: '/deploy', subcommand: 'help' },
     async run(): Promise<HelpResult> {
       const lines = table()

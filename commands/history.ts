@@ -1,13 +1,12 @@
-import { z } from 'zod';
+import type { ArgumentKit } from './argument-kit.ts';
 import { defineCommand } from './define-command.ts';
-import { environmentArg, serviceArg } from './argument-shapes.ts';
 import { envFlag, servicePositional } from './shared-syntax.ts';
 
 export const historyCommand = defineCommand({
   name: 'history',
   summary: 'Recent deployments, newest first',
   permission: 'read',
-  args: z.strictObject({
+  args: ({ z, environmentArg, serviceArg }: ArgumentKit) => z.strictObject({
     service: serviceArg.optional(),
     environment: environmentArg.optional(),
     limit: z.coerce.number().int().min(1).max(200).optional(),

@@ -1,4 +1,3 @@
-import { argNamesOf } from './arg-names.ts';
 import type { HttpRoute } from './define-command.ts';
 import type { AnyCommand } from './run-command.ts';
 
@@ -7,11 +6,11 @@ export function pathParamsOf(route: HttpRoute): string[] {
   return route.path.split('/').flatMap((segment) => (segment.startsWith(':') ? [segment.slice(1)] : []));
 }
 
-/** The query parameters a route takes: for a query route, the command's arguments that are not in its path; none otherwise. */
-export function queryParamsOf(command: AnyCommand, route: HttpRoute): string[] {
+/** The query parameters a route takes: for a query route, the command's arguments (`argNamesOf` its schema) that are not in its path; none otherwise. */
+export function queryParamsOf(route: HttpRoute, argNames: readonly string[]): string[] {
   if (route.input !== 'query') return [];
   const inPath = pathParamsOf(route);
-  return argNamesOf(command.args).filter((name) => !inPath.includes(name));
+  return argNames.filter((name) => !inPath.includes(name));
 }
 
 /**

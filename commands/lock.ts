@@ -1,15 +1,13 @@
-import { z } from 'zod';
 import { toLockView } from '../src/domain/deployment-view.ts';
-import { durationOf } from '../src/config/duration.ts';
+import type { ArgumentKit } from './argument-kit.ts';
 import { defineCommand } from './define-command.ts';
-import { environmentArg, serviceArg, textArg } from './argument-shapes.ts';
 import { envFlag, servicePositional } from './shared-syntax.ts';
 
 export const lockCommand = defineCommand({
   name: 'lock',
   summary: 'Freeze a target: deploys are refused until unlock (rollbacks are never refused)',
   permission: 'lock',
-  args: z.strictObject({
+  args: ({ z, durationOf, environmentArg, serviceArg, textArg }: ArgumentKit) => z.strictObject({
     service: serviceArg,
     environment: environmentArg.optional(),
     reason: textArg('reason'),

@@ -1,15 +1,6 @@
-import { z } from 'zod';
+import type { ArgumentKit } from './argument-kit.ts';
 import { defineCommand, type Flag } from './define-command.ts';
-import { deploymentIdArg, environmentArg, serviceArg, textArg, versionArg } from './argument-shapes.ts';
 import { envFlag, servicePositional } from './shared-syntax.ts';
-
-const byService = z.strictObject({
-  service: serviceArg,
-  environment: environmentArg.optional(),
-  to: versionArg.optional(),
-  note: textArg('note').optional(),
-});
-const byDeployment = z.strictObject({ id: deploymentIdArg, note: textArg('note').optional() });
 
 const noteFlag = { arg: 'note', flag: 'note', value: 'text', description: 'why, for the audit trail' } as const satisfies Flag<'note'>;
 
@@ -17,7 +8,17 @@ export const rollbackCommand = defineCommand({
   name: 'rollback',
   summary: 'Send all traffic back to the previous known-good version (or --to VERSION) and verify it',
   permission: 'rollback',
-  args: z.union([byDeployment, byService]),
+  // By the release's id, or by service (and environment, and the version to go back to).
+  args: ({ z, deploymentIdArg, environmentArg, serviceArg, textArg, versionArg }: ArgumentKit) =>
+    z.union([
+      z.strictObject({ id: deploymentIdArg, note: textArg('note').optional() }),
+      z.strictObject({
+        service: serviceArg,
+        environment: environmentArg.optional(),
+        to: versionArg.optional(),
+        note: textArg('note').optional(),
+      }),
+    ]),
   // Two forms, told apart by the first word: a service, or the id of the release to roll back.
   syntax: [
     {

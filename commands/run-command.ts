@@ -13,7 +13,7 @@ export type ResultOf<C> = C extends CommandDefinition<infer _Args, infer Result>
  * of a chat line or a dialog's values: zod checks all of it and a mistake is a USAGE error. Any
  * other input must already have the command's argument types.
  */
-type ArgsInput<C extends AnyCommand, A> = unknown extends A ? unknown : string extends keyof A ? unknown : z.input<C['args']>;
+type ArgsInput<C extends AnyCommand, A> = unknown extends A ? unknown : string extends keyof A ? unknown : z.input<Awaited<ReturnType<C['schema']>>>;
 
 /**
  * Validates the arguments and runs the command; bad arguments become a USAGE error that quotes
@@ -21,7 +21,7 @@ type ArgsInput<C extends AnyCommand, A> = unknown extends A ? unknown : string e
  * answers that command's result type.
  */
 export async function runCommand<C extends AnyCommand, A>(command: C, args: A & NoInfer<ArgsInput<C, A>>, ctx: CommandContext): Promise<ResultOf<C>> {
-  const schema: z.ZodType = command.args;
+  const schema: z.ZodType = await command.schema();
   const parsed = schema.safeParse(args);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message));

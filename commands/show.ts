@@ -1,12 +1,11 @@
-import { z } from 'zod';
+import type { ArgumentKit } from './argument-kit.ts';
 import { defineCommand } from './define-command.ts';
-import { deploymentIdArg } from './argument-shapes.ts';
 
 export const showCommand = defineCommand({
   name: 'show',
   summary: 'One deployment with its checks and its whole audit trail',
   permission: 'read',
-  args: z.strictObject({ id: deploymentIdArg }),
+  args: ({ z, deploymentIdArg }: ArgumentKit) => z.strictObject({ id: deploymentIdArg }),
   syntax: { positionals: [{ arg: 'id', description: 'a deployment id' }], flags: [] },
   // No verb of its own: `status ID` (the status verb tells a deployment id from a service).
   cli: { verb: 'status' },

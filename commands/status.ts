@@ -1,15 +1,14 @@
-import { z } from 'zod';
 import { toLockView } from '../src/domain/deployment-view.ts';
 import { soleVersion } from '../src/domain/split.ts';
+import type { ArgumentKit } from './argument-kit.ts';
 import { defineCommand } from './define-command.ts';
-import { serviceArg } from './argument-shapes.ts';
 import { servicePositional } from './shared-syntax.ts';
 
 export const statusCommand = defineCommand({
   name: 'status',
   summary: 'Each target: what is live, the active release, the queue and any freeze lock',
   permission: 'read',
-  args: z.strictObject({ service: serviceArg.optional() }),
+  args: ({ z, serviceArg }: ArgumentKit) => z.strictObject({ service: serviceArg.optional() }),
   syntax: { positionals: [{ ...servicePositional, optional: true }], flags: [] },
   // The verb also shows one deployment (show's form, `status ID`): the usage line says both.
   usage: 'status [SERVICE | ID]',

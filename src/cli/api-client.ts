@@ -1,4 +1,5 @@
 import { CliFailure, EXIT } from './exit-codes.ts';
+import { sendHttp, type HttpAnswer } from './http-request.ts';
 
 /** A token with where it came from, so a refusal names the token that was refused. */
 export interface ApiToken {
@@ -15,7 +16,6 @@ export interface ApiClientOptions {
   baseUrl: string;
   /** A bare value (the demo, scripts) or a token with its origin (the CLI: chooseApiToken). */
   token: string | undefined | ApiToken;
-  fetchImpl?: typeof fetch;
 }
 
 /**
@@ -23,12 +23,9 @@ export interface ApiClientOptions {
  * $KEVIN_DEPLOY_API_TOKEN), so the CLI obeys exactly the rules API callers do.
  */
 export class ApiClient {
-  private readonly fetchImpl: typeof fetch;
-
   private readonly token: ApiToken;
 
   constructor(private readonly options: ApiClientOptions) {
-    this.fetchImpl = options.fetchImpl ?? fetch;
     this.token =
       typeof options.token === 'object'
         ? options.token
@@ -56,25 +53,25 @@ export class ApiClient {
       throw new CliFailure(EXIT.usage, `KEVIN_DEPLOY_API_TOKEN is not set: export the API token of the bot at ${this.options.baseUrl}${why}`);
     }
     const url = `${this.options.baseUrl.replace(/\/+$/, '')}/api/v1${path}`;
-    let response: Response;
+    let response: HttpAnswer;
     try {
-      response = await this.fetchImpl(url, {
+      response = await sendHttp(url, {
         method,
         headers: {
           authorization: `Bearer ${this.token.value}`,
           accept: 'application/json',
           ...(body ? { 'content-type': 'application/json' } : {}),
         },
-        ...(body ? { body: JSON.stringify(stripUndefined(body)) } : {}),
-        signal: AbortSignal.timeout(60_000),
+        body: body ? JSON.stringify(stripUndefined(body)) : undefined,
+        timeoutMs: 60_000,
       });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      const cause = (error as { code?: string }).code ?? (error as Error).message;
       throw new CliFailure(EXIT.failed, `cannot reach kevin-deploy at ${this.options.baseUrl} (${cause}); is it running? (set KEVIN_DEPLOY_URL)`);
     }
-    const text = await response.text();
+    const text = response.text;
     const json = text ? safeJson(text) : undefined;
-    if (response.ok) return json as T;
+    if (response.status >= 200 && response.status < 300) return json as T;
     const problem = (json ?? {}) as { title?: string; detail?: string; code?: string };
     const detail = problem.detail ?? problem.title ?? `HTTP ${response.status}`;
     // A refused token: say which one was sent and where it came from, not only "not valid".

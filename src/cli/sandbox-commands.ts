@@ -1,6 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { KevinDeployError } from '../errors.ts';
-import { createLogger } from '../logger.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
 import { loadSandbox, type SandboxLauncher } from './load-sandbox.ts';
 import { stopOnSignals } from './stop-on-signals.ts';
@@ -42,7 +41,9 @@ export function addSandboxCommands(program: Command, io: SandboxIo): void {
     .command('edge')
     .description('run the local edge (Cloudflare API, KEVINSTAMP router, synthetic traffic); `serve --sandbox` starts it for you')
     .action(async () => {
-            try {
+      try {
+        // pino loads only when the edge starts, not for every CLI call.
+        const { createLogger } = await import('../logger.ts');
         const logger = createLogger({ env: io.env });
         const edge = await loaded().runSandboxEdge(io.env, io.cwd, logger);
         stopOnSignals(() => edge.close());

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { z } from 'zod';
 import { DEFAULT_DATABASE_URL } from '../adapters/store/default-database-url.ts';
 import { KevinDeployError } from '../errors.ts';
 
@@ -40,13 +39,21 @@ export function sandboxDatabaseFile(env: NodeJS.ProcessEnv, cwd: string): string
   return resolve(cwd, databaseUrl.slice('sqlite:'.length));
 }
 
-const botInfoSchema = z.object({
-  url: z.string(),
-  pid: z.number().int(),
-  startedAt: z.string(),
-});
+export interface SandboxBotInfo {
+  url: string;
+  pid: number;
+  startedAt: string;
+}
 
-export type SandboxBotInfo = z.infer<typeof botInfoSchema>;
+/**
+ * Checked by hand, not with zod: every CLI call reads this record, and a remote verb should not
+ * pay for loading a schema library to check three fields.
+ */
+function isBotInfo(value: unknown): value is SandboxBotInfo {
+  if (typeof value !== 'object' || value === null) return false;
+  const { url, pid, startedAt } = value as Record<string, unknown>;
+  return typeof url === 'string' && Number.isInteger(pid) && typeof startedAt === 'string';
+}
 
 export function writeBotInfo(file: string, info: SandboxBotInfo): void {
   writeFileSync(file, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
@@ -56,8 +63,8 @@ export function writeBotInfo(file: string, info: SandboxBotInfo): void {
 export function readBotInfo(file: string): SandboxBotInfo | undefined {
   if (!existsSync(file)) return undefined;
   try {
-    const parsed = botInfoSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    return parsed.success ? parsed.data : undefined;
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    return isBotInfo(parsed) ? { url: parsed.url, pid: parsed.pid, startedAt: parsed.startedAt } : undefined;
   } catch {
     return undefined;
   }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { argNamesOf } from '../../commands/arg-names.ts';
 import { pathParamsOf, queryParamsOf } from '../../commands/http-routes.ts';
 import type { HttpRoute } from '../../commands/define-command.ts';
 import { COMMANDS, runCommand } from '../../commands/index.ts';
@@ -60,11 +61,12 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
       // Every command with an HTTP route, as the table declares it: the path's `:name` segments
       // and the body or the query become the command's arguments; zod checks them all.
       for (const command of Object.values(COMMANDS)) {
+        const argNames = argNamesOf(await command.schema());
         for (const route of command.http ?? []) {
           api.route({
             method: route.method,
             url: route.path,
-            config: { query: queryParamsOf(command, route) },
+            config: { query: queryParamsOf(route, argNames) },
             handler: async (request, reply) => {
               const result = await runCommand(command, argsOf(route, request), { actor: request.actor!, releases: deps.releases });
               reply.code(route.status ?? 200);

@@ -42,10 +42,10 @@ const SAMPLE: Record<CommandName, Record<string, unknown>> = {
 };
 
 describe('the command table', () => {
-  it('names each command by its key, and its grammar and routes use only its arguments', () => {
+  it('names each command by its key, and its grammar and routes use only its arguments', async () => {
     for (const [name, command] of table) {
       expect(command.name).toBe(name);
-      const known = argNamesOf(command.args);
+      const known = argNamesOf(await command.schema());
       for (const form of command.forms) {
         for (const p of form.positionals) expect(known, `${name} positional ${p.arg}`).toContain(p.arg);
         for (const f of form.flags) expect(known, `${name} --${f.flag}`).toContain(f.arg);
@@ -55,11 +55,11 @@ describe('the command table', () => {
     }
   });
 
-  it('writes every argument of a command some way on the command line (its forms together)', () => {
+  it('writes every argument of a command some way on the command line (its forms together)', async () => {
     for (const [name, command] of table) {
       if (command.forms.length === 0) continue;
       const written = command.forms.flatMap((f) => [...f.positionals.map((p) => p.arg), ...f.flags.map((f) => f.arg)]);
-      for (const arg of argNamesOf(command.args)) expect(written, `${name}: ${arg}`).toContain(arg);
+      for (const arg of argNamesOf(await command.schema())) expect(written, `${name}: ${arg}`).toContain(arg);
     }
   });
 
@@ -187,7 +187,8 @@ describe('the HTTP API routes are the table’s', () => {
 
   it('registers every route of the table with its query allow-list, and besides them only the locks and alerts routes', async () => {
     const { registered } = await app();
-    const expected = table.flatMap(([, c]) => (c.http ?? []).map((r) => ({ method: r.method, url: `/api/v1${r.path}`, query: queryParamsOf(c, r) })));
+    const argNames = new Map(await Promise.all(table.map(async ([name, c]) => [name, argNamesOf(await c.schema())] as const)));
+    const expected = table.flatMap(([name, c]) => (c.http ?? []).map((r) => ({ method: r.method, url: `/api/v1${r.path}`, query: queryParamsOf(r, argNames.get(name)!) })));
     for (const route of expected) expect(registered).toContainEqual(route);
     const others = registered.filter((r) => !expected.some((e) => e.method === r.method && e.url === r.url));
     expect(others.map((r) => `${r.method} ${r.url}`).sort()).toEqual(['GET /api/v1/alerts', 'GET /api/v1/locks', 'POST /api/v1/alerts/acknowledge']);

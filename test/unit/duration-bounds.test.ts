@@ -61,8 +61,8 @@ describe('duration bounds', () => {
     expect(unbounded).toEqual([]);
   });
 
-  it('bounds a lock (API expiresAfter, CLI and chat --for) by a year', () => {
-    const lockArgs = COMMANDS.lock.args;
+  it('bounds a lock (API expiresAfter, CLI and chat --for) by a year', async () => {
+    const lockArgs = await COMMANDS.lock.schema();
     const base = { service: 'kevinstamp', reason: 'freeze' };
     expect(lockArgs.safeParse({ ...base, expiresAfter: '8760h' }).success).toBe(true);
     const refused = lockArgs.safeParse({ ...base, expiresAfter: '8761h' });
