@@ -11,7 +11,8 @@
  *   2. backlog drain: PagerDuty answers 503 while M alerts are recorded; once it is back, the time
  *      until all M arrived, alerts/s, and duplicates / order violations seen by the fake (should be 0);
  *   3. the same with two dispatchers (two owners, two connections to one file, like two replicas).
- * Options: --n N (default 200), --backlog M (default 500). Asserts nothing.
+ * Options: --n N (default 200; 5 with --smoke), --backlog M (default 500; 20 with --smoke), and
+ * bench-kit's --smoke and --time-limit SECONDS. Asserts nothing.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
@@ -41,12 +42,14 @@ import { startFakeDiscord } from '../test/fakes/discord-fake.ts';
 import { startFakeMailChannels } from '../test/fakes/mailchannels-fake.ts';
 import { startFakePagerDuty } from '../test/fakes/pagerduty-fake.ts';
 import { startFakeSlack } from '../test/fakes/slack-web-api.ts';
+import { BENCH_OPTIONS, percentile, startBench } from './bench-kit.ts';
 
 const { values } = parseArgs({
-  options: { n: { type: 'string', default: '200' }, backlog: { type: 'string', default: '500' } },
+  options: { ...BENCH_OPTIONS, n: { type: 'string' }, backlog: { type: 'string' } },
 });
-const N = Number(values.n);
-const BACKLOG = Number(values.backlog);
+const bench = startBench('alerts', values);
+const N = Number(values.n ?? (bench.smoke ? '5' : '200'));
+const BACKLOG = Number(values.backlog ?? (bench.smoke ? '20' : '500'));
 if (!Number.isInteger(N) || N < 1) throw new Error(`--n must be a positive integer, got ${values.n}`);
 if (!Number.isInteger(BACKLOG) || BACKLOG < 1) throw new Error(`--backlog must be a positive integer, got ${values.backlog}`);
 /** Not counted: the first deliveries pay for JIT, connection set-up and Discord's one-time channel lookup. */
@@ -103,13 +106,9 @@ function overlap(spans: Span[], from: number, to: number): number {
   return spans.reduce((sum, s) => sum + Math.max(0, Math.min(s.end, to) - Math.max(s.start, from)), 0);
 }
 
-function percentile(list: number[], p: number): number {
-  const sorted = [...list].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
-
 /** When `done()` first holds. everyMs 0 checks every event-loop turn (sub-millisecond), so done() must be cheap. */
 async function until(done: () => boolean, what: string, everyMs = 0, timeoutMs = 120_000): Promise<number> {
+  bench.phase(`waiting for ${what}`);
   const deadline = performance.now() + timeoutMs;
   while (!done()) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -155,7 +154,9 @@ function verify(arrivedKeys: string[], expected: Map<string, number>): string {
 }
 
 async function main(): Promise<void> {
+  bench.phase('opening the database and starting the fakes');
   const dir = mkdtempSync(join(tmpdir(), 'kevin-deploy-alerts-bench-'));
+  bench.onAbort(() => rmSync(dir, { recursive: true, force: true }));
   const url = `sqlite:${join(dir, 'bench.db')}`;
   const { db } = await openDatabase(url);
   const slack = await startFakeSlack({ botToken: 'xoxb-bench-token' });
@@ -214,6 +215,7 @@ async function main(): Promise<void> {
   console.log(`${''.padEnd(10)} ${'total'.padEnd(31)} ${'in adapter'.padEnd(15)} ${'dispatcher (total − adapter)'.padEnd(31)} commit`);
   console.log(`${''.padEnd(10)} ${['p50', 'p95', 'p99', 'max', 'p50', 'p99', 'p50', 'p95', 'p99', 'max', 'p50'].map((h) => h.padStart(7)).join(' ')}`);
   for (const name of ALERT_CHANNELS) {
+    bench.phase(`measuring ${name}`);
     const [total, own, inAdapter, commit]: [number[], number[], number[], number[]] = [[], [], [], []];
     let retried = 0;
     for (let i = -WARMUP; i < N; i++) {
@@ -226,6 +228,7 @@ async function main(): Promise<void> {
       dispatcher.poke();
       const arrived = await until(() => received[name]() > before, `${name} to receive ${alert.id}`);
       // Each figure is one alert's, not a queue's: the next starts once this one is recorded as delivered.
+      bench.phase(`waiting for the dispatcher to finish with ${alert.id}`);
       await dispatcher.idle();
       // A retried delivery waited for its retry (backoff or the service's Retry-After): that wait is
       // in the total but is not the dispatcher's overhead.
@@ -254,6 +257,7 @@ async function main(): Promise<void> {
   // ── 2. backlog drain after an outage ─────────────────────────────────────────────────────────
   const dedupKeys = () => pd.events().map((e) => e.dedupKey);
   const drained = (expected: Map<string, number>) => () => new Set(dedupKeys()).size >= expected.size;
+  bench.phase(`recording a backlog of ${BACKLOG} while PagerDuty is down`);
   pd.reset();
   pd.setDown(503);
   const backlog = new Map<string, number>();
@@ -272,6 +276,7 @@ async function main(): Promise<void> {
   dispatcher.poke();
   const firstAt = await until(() => pd.events().length > 0, 'the first event after the outage', 1);
   const lastAt = await until(drained(backlog), `all ${BACKLOG} backlog events`, 1);
+  bench.phase('waiting for the dispatcher to be idle after the backlog');
   await dispatcher.idle();
   await dispatcher.stop();
   console.log(
@@ -284,6 +289,7 @@ async function main(): Promise<void> {
   // ── 3. two replicas draining one backlog ─────────────────────────────────────────────────────
   // Recorded before either starts: a transaction held open across awaits on one connection would
   // make the other connection's synchronous busy-wait block this (shared) event loop.
+  bench.phase(`recording a backlog of ${BACKLOG} for two replicas`);
   pd.reset();
   const shared = new Map<string, number>();
   for (let i = 0; i < BACKLOG; i++) {
@@ -300,6 +306,7 @@ async function main(): Promise<void> {
   const startAt = performance.now();
   for (const r of replicas) r.start();
   const doneAt = await until(drained(shared), `all ${BACKLOG} events from two replicas`, 1);
+  bench.phase('waiting for both replicas to be idle');
   await Promise.all(replicas.map((r) => r.idle()));
   const split = replicaSpans.map((s) => s.filter((x) => x.status === 'delivered').length);
   const stillPending = (await outbox.countDeliveries()).filter((c) => c.status === 'pending').reduce((n, c) => n + c.count, 0);
@@ -309,6 +316,7 @@ async function main(): Promise<void> {
       `${verify(dedupKeys(), shared)}; outbox pending ${stillPending}`,
   );
 
+  bench.phase('stopping the dispatchers, the databases and the fakes');
   for (const r of replicas) await r.stop();
   await second.db.destroy();
   await db.destroy();
@@ -317,4 +325,4 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-await main();
+await bench.run(main);

@@ -18,12 +18,14 @@
  * after the break) and the seed script's rollback (≥ 60 s: it slept 60 s before verifying, after
  * however long a person took to notice).
  *
- * Profiles (--profile, comma-separated; default fast):
+ * Profiles (--profile, comma-separated; default fast, quick with --smoke):
  *   quick  interval 1 s,  errorRate sustainedFor 3 s   — a quick look, ~10 s a run
  *   fast   interval 10 s, errorRate sustainedFor 30 s  — a fast production profile, ~1 min a run
  *   seed   interval 30 s, errorRate sustainedFor 2 m   — the seed defaults; minutes a run, opt-in
  * Options: --runs N (default 1), --rate R (collector requests per second, default 20), --aligned
- * (break right after a sample, the worst case, instead of at a random point of the interval).
+ * (break right after a sample, the worst case, instead of at a random point of the interval), and
+ * bench-kit's --smoke and --time-limit SECONDS (the seed profile with several runs needs more
+ * than the default 900 s).
  *
  * The content trigger is off: a 500 from `/` fails the KEVIN content check, which would roll back
  * at the next sample and measure that trigger instead of the error rate. Asserts nothing.
@@ -41,6 +43,7 @@ import { sampleNumberOf } from '../src/domain/monitor-evaluation.ts';
 import { startCloudflareStandIn } from '../sandbox/cloudflare-stand-in.ts';
 import { startTrafficCollector } from '../sandbox/traffic-collector.ts';
 import { startBot } from '../src/app/start-bot.ts';
+import { BENCH_OPTIONS, startBench } from './bench-kit.ts';
 
 interface Profile {
   name: string;
@@ -58,16 +61,18 @@ const PROFILES: Record<string, Profile> = {
 
 const { values } = parseArgs({
   options: {
-    profile: { type: 'string', default: 'fast' },
+    ...BENCH_OPTIONS,
+    profile: { type: 'string' },
     runs: { type: 'string', default: '1' },
     rate: { type: 'string', default: '20' },
     aligned: { type: 'boolean', default: false },
   },
 });
+const bench = startBench('detect', values);
 const RUNS = Number(values.runs);
 const RATE = Number(values.rate);
 const ALIGNED = values.aligned;
-const SELECTED = values.profile.split(',').map((name) => {
+const SELECTED = (values.profile ?? (bench.smoke ? 'quick' : 'fast')).split(',').map((name) => {
   const profile = PROFILES[name.trim()];
   if (!profile) throw new Error(`unknown profile "${name}"; choose from ${Object.keys(PROFILES).join(', ')}`);
   return profile;
@@ -95,11 +100,13 @@ interface ProfileResult {
 const ms = (value: number) => `${(value / 1000).toFixed(1)} s`;
 
 async function runProfile(profile: Profile): Promise<ProfileResult> {
+  bench.phase(`starting the stand-in, the traffic and the bot for the ${profile.name} profile`);
   const standIn = await startCloudflareStandIn({ apiToken: TOKEN, accountId: ACCOUNT, scripts: [SCRIPT] });
   const v1 = standIn.addVersion(SCRIPT, { tag: 'v1' });
   standIn.deploy(SCRIPT, { [v1.id]: 100 });
   const traffic = startTrafficCollector({ url: standIn.trafficUrl(SCRIPT), ratePerSecond: RATE });
   const dir = mkdtempSync(join(tmpdir(), 'kevin-deploy-detect-bench-'));
+  bench.onAbort(() => rmSync(dir, { recursive: true, force: true }));
   // Seed numbers everywhere (threshold 5 %, minRequests 10, health checks, rollback verification);
   // only the monitoring cadence differs between profiles.
   const text = `
@@ -161,6 +168,7 @@ services:
     return (await r.json()) as { id: string; stage: string; reason: string };
   };
   const until = async (id: string, mark: string): Promise<number> => {
+    bench.phase(`waiting for ${id} to reach ${mark.replace(/^to:/, '')} (${profile.name} profile)`);
     for (;;) {
       const at = marks.get(id)?.get(mark);
       if (at !== undefined) return at;
@@ -201,11 +209,14 @@ services:
         const errorRate = evaluations.find((e) => e.signal === 'error-rate');
         if (firstBreachAt === undefined && (errorRate?.verdict === 'building' || errorRate?.verdict === 'fired')) firstBreachAt = performance.now();
       };
+      bench.phase(`requesting release ${tag}`);
       const created = await api('POST', '/deployments', { service: 'kevinstamp', environment: 'production', version: tag });
       deploymentId = created.id;
       await until(created.id, 'to:awaiting_approval');
+      bench.phase(`approving ${created.id}`);
       await api('POST', `/deployments/${created.id}/approve`);
       const detectedAt = await until(created.id, 'to:rolling_back');
+      bench.phase(`waiting for green ${tag} to be broken`);
       await breaking;
       const verifiedAt = await until(created.id, 'to:rolled_back');
       const broke = brokeAt ?? detectedAt;
@@ -219,6 +230,7 @@ services:
       });
       process.stderr.write(`  ${profile.name} run ${i + 1}/${RUNS}: detected after ${ms(detectedAt - broke)} (${fired.trigger}), blue verified after ${ms(verifiedAt - broke)}\n`);
     }
+    bench.phase(`stopping the traffic, the bot and the stand-in of the ${profile.name} profile`);
   } finally {
     onSample = undefined;
     await traffic.stop();
@@ -279,4 +291,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+await bench.run(main);

@@ -6,7 +6,8 @@
  * whose handler only acks; prints the ack latency p50/p99 of both and their ratio. Slack gives an
  * app 3 s to answer. Asserts nothing.
  *
- * Options: --requests N (per concurrency level, default 200), --levels 1,8,32,64
+ * Options: --requests N (per concurrency level, default 200; 20 with --smoke), --levels 1,8,32,64
+ * (1,8 with --smoke), and bench-kit's --smoke and --time-limit SECONDS.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -20,21 +21,18 @@ import { startCloudflareStandIn } from '../sandbox/cloudflare-stand-in.ts';
 import { freePort } from '../sandbox/free-port.ts';
 import { startFakeSlack } from '../test/fakes/slack-web-api.ts';
 import { signSlackRequest, slashCommandBody } from '../test/support/slack-requests.ts';
+import { BENCH_OPTIONS, percentile, startBench } from './bench-kit.ts';
 
 const { values } = parseArgs({
-  options: { requests: { type: 'string', default: '200' }, levels: { type: 'string', default: '1,8,32,64' } },
+  options: { ...BENCH_OPTIONS, requests: { type: 'string' }, levels: { type: 'string' } },
 });
-const REQUESTS = Number(values.requests);
-const LEVELS = values.levels.split(',').map(Number);
+const bench = startBench('slack', values);
+const REQUESTS = Number(values.requests ?? (bench.smoke ? '20' : '200'));
+const LEVELS = (values.levels ?? (bench.smoke ? '1,8' : '1,8,32,64')).split(',').map(Number);
 const SECRET = 'bench-signing-secret';
 const BOT_TOKEN = 'xoxb-bench-token';
 const CF_TOKEN = 'bench-cloudflare-token';
 const ACCOUNT = '0123456789abcdef0123456789abcdef';
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 
 async function measure(url: string, concurrency: number, responseUrl: () => string): Promise<number[]> {
   const latencies: number[] = [];
@@ -55,11 +53,13 @@ async function measure(url: string, concurrency: number, responseUrl: () => stri
 }
 
 async function main(): Promise<void> {
+  bench.phase('starting the fake Slack and the Cloudflare stand-in');
   const slack = await startFakeSlack({ botToken: BOT_TOKEN });
   const standIn = await startCloudflareStandIn({ apiToken: CF_TOKEN, accountId: ACCOUNT, scripts: ['kevinstamp'] });
   const v1 = standIn.addVersion('kevinstamp', { tag: 'v1' });
   standIn.deploy('kevinstamp', { [v1.id]: 100 });
   const dir = mkdtempSync(join(tmpdir(), 'kevin-deploy-bench-slack-'));
+  bench.onAbort(() => rmSync(dir, { recursive: true, force: true }));
   const configFile = join(dir, 'kevin-deploy.yml');
   writeFileSync(
     configFile,
@@ -97,12 +97,17 @@ services:
     { name: 'bare Bolt (ack only)', url: `http://127.0.0.1:${barePort}/slack/events` },
   ];
   // Warm both up so the first level does not measure JIT compilation.
-  for (const t of targets) await measure(t.url, 4, responseUrl);
+  for (const t of targets) {
+    bench.phase(`warming up ${t.name}`);
+    await measure(t.url, 4, responseUrl);
+  }
 
   console.log(`Slack ack latency: ${REQUESTS} signed "/deploy status" per level, each server in its own process; Slack allows 3000 ms`);
   console.log(`${'concurrency'.padEnd(12)} ${'kevin-deploy p50/p99 ms'.padEnd(26)} ${'bare Bolt p50/p99 ms'.padEnd(24)} ratio p50  ratio p99`);
   for (const level of LEVELS) {
+    bench.phase(`sending ${REQUESTS} requests at concurrency ${level} to ${targets[0]!.name}`);
     const ours = await measure(targets[0]!.url, level, responseUrl);
+    bench.phase(`sending ${REQUESTS} requests at concurrency ${level} to ${targets[1]!.name}`);
     const baseline = await measure(targets[1]!.url, level, responseUrl);
     const [o50, o99, b50, b99] = [percentile(ours, 50), percentile(ours, 99), percentile(baseline, 50), percentile(baseline, 99)];
     console.log(
@@ -111,6 +116,7 @@ services:
   }
   console.log('goal: ratio ≤ 1.2, and p99 far under 3000 ms');
 
+  bench.phase('stopping the child processes, the stand-in and the fake Slack');
   for (const child of children) child.kill('SIGTERM');
   await Promise.all(children.map((c) => once(c, 'exit')));
   await standIn.close();
@@ -124,18 +130,31 @@ function here(file: string): string {
 }
 
 async function launch(script: string, args: string[], env: Record<string, string>, ready: (() => Promise<boolean>) | undefined): Promise<ChildProcess> {
+  const label = [script, ...args].join(' ');
   const child = spawn(process.execPath, [...(process.env.BENCH_NODE_OPTIONS ? process.env.BENCH_NODE_OPTIONS.split(' ') : []), script, ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // A bench that fails or runs out of time must not leave its servers running.
+  bench.onAbort(() => child.kill('SIGKILL'));
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = signal ?? `code ${code}`));
   if (ready) {
-    for (let i = 0; i < 300 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 100));
+    bench.phase(`waiting for ${label} to answer /readyz`);
+    for (let i = 0; !(await ready()); i++) {
+      if (exited !== undefined) throw new Error(`${label} exited (${exited}) before it was ready`);
+      if (i >= 300) throw new Error(`${label} was not ready after 30 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   } else {
-    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    bench.phase(`waiting for ${label} to print ready`);
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.once('data', () => resolve());
+      child.once('exit', () => reject(new Error(`${label} exited (${exited}) before it was ready`)));
+    });
   }
   child.stdout!.resume();
   return child;
 }
 
-
-await main();
+await bench.run(main);

@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * Benchmarks can't rot (issue 11): every `npm run bench:*` script in package.json runs here with
+ * --smoke (a tiny size, seconds), one after the other, and must exit 0 and print its figures.
+ * The scripts are read from package.json, so a new bench is run as soon as it has a script, and
+ * fails here until this file says what it prints. Figures are matched by shape, never by value:
+ * tests do not assert timings. It runs the compiled dist/ (npm test builds it first).
+ */
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+/** Each bench's own watchdog stops it after 60 s in smoke mode; this only catches a bench that ignores it. */
+const PER_BENCH_MS = 90_000;
+
+const scripts = (JSON.parse(readFileSync(`${REPO}package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts;
+const benches = Object.entries(scripts)
+  .filter(([name]) => name.startsWith('bench:'))
+  .map(([name, command]) => ({ name, command, file: /^node (dist\/bench\/[\w-]+\.js)$/.exec(command)?.[1] }));
+
+/** A figure; a difference of two measurements (bot = total − platform) may come out below zero. */
+const n = String.raw`-?\d+(?:\.\d+)?`;
+/** What each bench prints in smoke mode, beyond a figure in ms or s and no NaN (checked for all). */
+const PRINTS: Record<string, RegExp[]> = {
+  'bench:engine': [
+    /kevin-deploy engine benchmark: 4 releases/,
+    new RegExp(String.raw`\(a\) approve → green 100 % verified\s+(?:${n}\s+){5}${n}\n`),
+    new RegExp(String.raw`\(b\) trigger → blue 100 % verified\s+(?:${n}\s+){5}${n}\n`),
+    new RegExp(String.raw`\(b'\) trigger → blue health verified: p50 ${n} ms, p99 ${n} ms`),
+    /samples: 4 switches, 2 rollbacks/,
+  ],
+  'bench:slack': [
+    /Slack ack latency: 20 signed "\/deploy status" per level/,
+    new RegExp(String.raw`^1 +${n} / ${n} +${n} / ${n} +${n} +${n}$`, 'm'),
+    new RegExp(String.raw`^8 +${n} / ${n} +${n} / ${n} +${n} +${n}$`, 'm'),
+  ],
+  'bench:detect': [
+    /1 run\(s\) per profile/,
+    new RegExp(String.raw`^quick \(a quick look\) +1s +3s +(?:${n} s|n/a) +${n} s +${n} s +4\.0 s +≥ 60\.0 s$`, 'm'),
+    /^quick: fired by error-rate;/m,
+  ],
+  'bench:alerts': [
+    /1\. outbox → received by the fake: 5 alerts one at a time per channel/,
+    ...['slack', 'email', 'pagerduty', 'discord'].map((channel) => new RegExp(String.raw`^${channel} +(?:${n} +){10}${n}$`, 'm')),
+    new RegExp(String.raw`2\. backlog: .* once up: first in \d+ ms, all 20 in \d+ ms .*missing 0`),
+    new RegExp(String.raw`3\. two dispatchers .* backlog of 20: all in \d+ ms .*missing 0`),
+  ],
+};
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runSmoke(file: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}) };
+    const child = spawn(process.execPath, [file, '--smoke'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let [stdout, stderr] = ['', ''];
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      stderr += `\n[test] no exit after ${PER_BENCH_MS} ms: killed (its watchdog should have stopped it first)`;
+      child.kill('SIGKILL');
+    }, PER_BENCH_MS);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+describe('benchmarks in smoke mode', { timeout: PER_BENCH_MS + 30_000 }, () => {
+  it('finds the bench:* scripts in package.json, each running a compiled bench', () => {
+    expect(benches.length).toBeGreaterThan(0);
+    for (const bench of benches) expect(bench.file, `${bench.name} should be "node dist/bench/<file>.js", is "${bench.command}"`).toBeDefined();
+  });
+
+  for (const bench of benches) {
+    it(`${bench.name} (${bench.file} --smoke) exits 0 and prints its figures`, async () => {
+      expect(PRINTS[bench.name], `say in PRINTS what ${bench.name} prints`).toBeDefined();
+      const file = `${REPO}${bench.file}`;
+      expect(existsSync(file), `${bench.file} is missing: build with npx tsc -p . (npm test does)`).toBe(true);
+
+      const r = await runSmoke(file);
+      const run = `exit ${r.code ?? r.signal}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+      expect(r.code, run).toBe(0);
+      expect(r.stdout, run).toMatch(/\d+(?:\.\d+)? ?(?:ms|s)\b/);
+      expect(r.stdout, run).not.toContain('NaN');
+      for (const pattern of PRINTS[bench.name]!) expect(r.stdout, run).toMatch(pattern);
+    });
+  }
+});
