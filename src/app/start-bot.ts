@@ -79,7 +79,8 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   const logger = options.logger ?? createLogger({ env, apiTokenEnvNames: config.apiTokens.map((t) => t.env) });
   const clock = options.clock ?? systemClock;
   const targets = targetCatalogOf(config);
-  const platform = options.platform ?? cloudflareFromEnv(env, config);
+  // Checked before anything opens: a missing token is a usage error that changes nothing.
+  const cloudflareToken = options.platform ? undefined : cloudflareTokenFrom(env);
   const probe = options.probe ?? new HttpProbe();
   const port = options.port ?? 3000;
   // Stable per replica (host:port) so a restarted one takes its own leases back at once; a bot on
@@ -100,6 +101,14 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
 
   const bus = new TransitionBus(logger);
   const metrics = new BotMetrics(store);
+  const platform =
+    options.platform ??
+    new WorkersPlatform({
+      apiToken: cloudflareToken!,
+      baseUrl: env.CLOUDFLARE_BASE_URL || undefined,
+      settingsOf: (target) => lookupTarget(config, target.service, target.environment),
+      onCall: metrics.cloudflareCall,
+    });
   bus.subscribe(transitionLogger(logger));
   bus.subscribe(metrics.observe);
   const tokens = new ApiTokens(config.apiTokens, env);
@@ -238,7 +247,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   };
 }
 
-function cloudflareFromEnv(env: NodeJS.ProcessEnv, config: KevinDeployConfig): TrafficPlatform {
+function cloudflareTokenFrom(env: NodeJS.ProcessEnv): string {
   const apiToken = env.CLOUDFLARE_API_TOKEN;
   if (!apiToken) {
     throw new KevinDeployError(
@@ -246,9 +255,5 @@ function cloudflareFromEnv(env: NodeJS.ProcessEnv, config: KevinDeployConfig): T
       'CLOUDFLARE_API_TOKEN is not set: kevin-deploy needs a Cloudflare API token with "Workers Scripts: Edit" on the account (or run `kevin-deploy serve --sandbox`)',
     );
   }
-  return new WorkersPlatform({
-    apiToken,
-    baseUrl: env.CLOUDFLARE_BASE_URL || undefined,
-    settingsOf: (target) => lookupTarget(config, target.service, target.environment),
-  });
+  return apiToken;
 }

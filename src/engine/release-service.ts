@@ -91,9 +91,11 @@ export class ReleaseService implements Releases {
     if (claim && !request.queue) throw busy(await this.deps.store.getDeployment(claim.deploymentId), target);
 
     // Resolved before anything is written: an unknown version is a clear error, not a failed release.
-    const version = await this.platformLookup(() => this.deps.platform.resolveVersion(settings, request.version));
-    // A queued release reads the live traffic when its turn comes; what is live now may change by then.
-    const live = claim ? undefined : await this.platformLookup(() => this.deps.platform.readTraffic(settings));
+    // A queued release reads the live traffic when its turn comes; what is live now may change by
+    // then. One that becomes active at once reads both with one version listing.
+    const { version, live } = claim
+      ? { version: await this.platformLookup(() => this.deps.platform.resolveVersion(settings, request.version)), live: undefined }
+      : await this.platformLookup(() => this.deps.platform.resolveWithTraffic(settings, request.version));
     if (live && soleVersion(live.split) === version.id) {
       throw new KevinDeployError('VERSION_ALREADY_LIVE', `${versionLabel(version)} is already live on ${targetLabel(target)}`);
     }
@@ -124,11 +126,10 @@ export class ReleaseService implements Releases {
         { active: active.id },
       );
     }
-    const live = await this.platformLookup(() => this.deps.platform.readTraffic(settings));
+    const named = request.to ? await this.platformLookup(() => this.deps.platform.resolveWithTraffic(settings, request.to!)) : undefined;
+    const live = named?.live ?? (await this.platformLookup(() => this.deps.platform.readTraffic(settings)));
     const liveId = soleVersion(live.split);
-    const to = request.to
-      ? await this.platformLookup(() => this.deps.platform.resolveVersion(settings, request.to!))
-      : await this.previousKnownGood(target, liveId);
+    const to = named?.version ?? (await this.previousKnownGood(target, liveId));
     if (liveId === to.id) {
       throw new KevinDeployError('VERSION_ALREADY_LIVE', `${versionLabel(to)} is already live on ${targetLabel(target)}`);
     }

@@ -28,8 +28,9 @@ export class StepExecutor {
       case 'resolve':
         return this.platformCall(async () => {
           // Resolved once per release: at admission (recorded on the deployment), not again here.
-          const version = step.version ?? (await this.platform.resolveVersion(settings, step.ref));
-          const live = await this.platform.readTraffic(settings);
+          const { version, live } = step.version
+            ? { version: step.version, live: await this.platform.readTraffic(settings) }
+            : await this.platform.resolveWithTraffic(settings, step.ref);
           return { type: 'resolved', version, live, greenReach: this.platform.greenReach(settings) };
         });
       case 'apply-split':

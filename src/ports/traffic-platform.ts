@@ -27,6 +27,11 @@ export interface TrafficPlatform {
   resolveVersion(target: Target, ref: string): Promise<VersionInfo>;
   /** The live deployment: its split and the versions in it. */
   readTraffic(target: Target): Promise<LiveTraffic>;
+  /**
+   * `resolveVersion` and `readTraffic` together, sharing what both read (the version list), for
+   * a release that becomes active at once: one listing per release, not two.
+   */
+  resolveWithTraffic(target: Target, ref: string): Promise<{ version: VersionInfo; live: LiveTraffic }>;
   /** Sets the split unless already set, then reads it back; returns the verified split. */
   applySplit(target: Target, split: Split, options: { force: boolean; message: string }): Promise<Split>;
   /** How green is reached before it has traffic: in the live split at 0 %, or on its own (decides what staging does). */

@@ -15,6 +15,7 @@ export class BotMetrics {
   private readonly stageDurations: Histogram<'stage'>;
   private readonly rollbacks: Counter<'cause'>;
   private readonly alertAttempts: Counter<'channel' | 'outcome'>;
+  private readonly cloudflareCalls: Counter<'call' | 'outcome'>;
 
   constructor(store: Store) {
     // Unprefixed: stock Node.js dashboards and alerts look for process_* and nodejs_*; the job
@@ -45,6 +46,12 @@ export class BotMetrics {
       labelNames: ['channel', 'outcome'],
       registers: [this.registry],
     });
+    this.cloudflareCalls = new Counter({
+      name: 'kevin_deploy_cloudflare_api_calls_total',
+      help: 'Cloudflare API calls by kind (list-deployable-versions, read-deployment, create-deployment, …) and outcome (ok, error)',
+      labelNames: ['call', 'outcome'],
+      registers: [this.registry],
+    });
     new Gauge({
       name: 'kevin_deploy_active_deployments',
       help: 'Deployments not yet in a terminal stage (including needs_attention and queued)',
@@ -67,6 +74,10 @@ export class BotMetrics {
   }
 
   /** Called by the alert dispatcher after each attempt. */
+  readonly cloudflareCall = (call: string, outcome: string): void => {
+    this.cloudflareCalls.inc({ call, outcome });
+  };
+
   readonly alertAttempt = (channel: string, outcome: string): void => {
     this.alertAttempts.inc({ channel, outcome });
   };

@@ -125,7 +125,7 @@ describe('a blue-green release against the Cloudflare stand-in', () => {
     expect(rejected.body.reason).toBe('rejected by bob: not today; traffic untouched');
   });
 
-  it('a refused deploy costs no Cloudflare call; an admitted release lists versions and reads the deployment once each', async () => {
+  it('a refused deploy costs no Cloudflare call; an admitted release lists versions once and reads the deployment once', async () => {
     h = await startHarness();
     h.upload('v2');
     h.upload('v3');
@@ -136,10 +136,16 @@ describe('a blue-green release against the Cloudflare stand-in', () => {
     const first = await deploy(h, 'v2');
     expect(first.status).toBe(201);
     await h.waitForStage(first.body.id, 'awaiting_approval');
-    // Resolving v2 and reading what is live, once — not again in the runner.
+    // Resolving v2 and reading what is live share one version listing, and neither is repeated in the runner.
     const deploymentReads = h.standIn.apiRequests().filter((r) => r.method === 'GET' && r.path.endsWith('/deployments')).length;
-    expect(versionListings() - before.listings).toBe(2); // resolve v2, then the tags of what is live
+    expect(versionListings() - before.listings).toBe(1); // resolve v2 and name what is live, from one listing
     expect(deploymentReads).toBe(3); // the live split at admission; staging's read before and after its write
+    // /metrics counts the same calls per kind, as the stand-in saw them.
+    const scraped = await (await fetch(`${h.bot.url}/metrics`)).text();
+    const counted = (call: string) => Number(new RegExp(`kevin_deploy_cloudflare_api_calls_total\\{call="${call}",outcome="ok"\\} (\\d+)`).exec(scraped)?.[1] ?? 0);
+    expect(counted('list-deployable-versions')).toBe(versionListings());
+    expect(counted('read-deployment')).toBe(deploymentReads);
+    expect(counted('create-deployment')).toBe(h.standIn.apiRequests().filter((r) => r.method === 'POST' && r.path.endsWith('/deployments')).length);
 
     // Busy target, frozen target, unauthorized user: refused from the store alone.
     const atRest = cloudflareCalls();

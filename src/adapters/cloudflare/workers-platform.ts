@@ -21,7 +21,12 @@ export interface WorkersPlatformOptions {
   /** Injected for tests and proxies; defaults to the global fetch. */
   fetch?: typeof fetch | undefined;
   timeoutMs?: number | undefined;
+  /** Told of every API call as it ends (`/metrics` counts them per kind and outcome). */
+  onCall?: ((call: CloudflareCall, outcome: 'ok' | 'error') => void) | undefined;
 }
+
+/** The kinds of Cloudflare API call this adapter makes; a switch is read, create, read. */
+export type CloudflareCall = 'list-deployable-versions' | 'list-recent-versions' | 'get-version' | 'read-deployment' | 'create-deployment' | 'read-subdomain';
 
 interface RawVersion {
   id: string;
@@ -58,9 +63,11 @@ export class WorkersPlatform implements TrafficPlatform {
   private readonly cf: Cloudflare;
   private readonly subdomains = new Map<string, string>();
   private readonly settingsOf: (target: Target) => CloudflareTarget;
+  private readonly onCall: WorkersPlatformOptions['onCall'];
 
   constructor(options: WorkersPlatformOptions) {
     this.settingsOf = options.settingsOf;
+    this.onCall = options.onCall;
     this.cf = new Cloudflare({
       apiToken: options.apiToken,
       // Only the token is used; keep the SDK from picking other credentials up from the environment.
@@ -78,12 +85,23 @@ export class WorkersPlatform implements TrafficPlatform {
   async resolveVersion(of: Target, ref: string): Promise<VersionInfo> {
     const target = this.settingsOf(of);
     const ctx = this.context(target, `look up version "${ref}" of ${target.platform.scriptName}`);
-    const wanted = ref.trim();
+    return this.resolveIn(await this.deployableVersions(target, ctx), target, ctx, ref);
+  }
+
+  async resolveWithTraffic(of: Target, ref: string): Promise<{ version: VersionInfo; live: LiveTraffic }> {
+    const target = this.settingsOf(of);
+    const ctx = this.context(target, `look up version "${ref}" of ${target.platform.scriptName} and read its deployment`);
     const deployable = await this.deployableVersions(target, ctx);
+    const version = await this.resolveIn(deployable, target, ctx, ref);
+    return { version, live: this.liveTraffic(target, await this.currentSplit(target, ctx), deployable) };
+  }
+
+  private async resolveIn(deployable: RawVersion[], target: CloudflareTarget, ctx: CallContext, ref: string): Promise<VersionInfo> {
+    const wanted = ref.trim();
     if (UUID.test(wanted)) {
       const inList = deployable.find((v) => v.id.toLowerCase() === wanted.toLowerCase());
       if (inList) return toInfo(inList);
-      const exists = await this.call(ctx, () => this.cf.get<Envelope<RawVersion>>(`${this.scriptPath(target)}/versions/${wanted}`)).catch(
+      const exists = await this.call(ctx, 'get-version', () => this.cf.get<Envelope<RawVersion>>(`${this.scriptPath(target)}/versions/${wanted}`)).catch(
         (error: PlatformError) => {
           if (error.code === 'CLOUDFLARE_SCRIPT_NOT_FOUND') return undefined;
           throw error;
@@ -114,7 +132,10 @@ export class WorkersPlatform implements TrafficPlatform {
     const target = this.settingsOf(of);
     const ctx = this.context(target, `read the deployment of ${target.platform.scriptName}`);
     const split = await this.currentSplit(target, ctx);
-    const deployable = await this.deployableVersions(target, ctx);
+    return this.liveTraffic(target, split, await this.deployableVersions(target, ctx));
+  }
+
+  private liveTraffic(target: CloudflareTarget, split: Split, deployable: RawVersion[]): LiveTraffic {
     const versions = Object.keys(split).map((id) => {
       const known = deployable.find((v) => v.id === id);
       return known ? toInfo(known) : { id, tag: null };
@@ -134,7 +155,7 @@ export class WorkersPlatform implements TrafficPlatform {
     const before = await this.currentSplit(target, ctx);
     if (sameSplit(before, split)) return before; // already applied (a repeat after a crash or a lost answer)
     try {
-      await this.call(ctx, () =>
+      await this.call(ctx, 'create-deployment', () =>
         this.cf.post<Envelope<RawDeployment>>(`${this.scriptPath(target)}/deployments`, {
           query: options.force ? { force: true } : {},
           body: {
@@ -199,7 +220,7 @@ export class WorkersPlatform implements TrafficPlatform {
   async listVersions(of: Target, limit: number): Promise<VersionSummary[]> {
     const target = this.settingsOf(of);
     const ctx = this.context(target, `list versions of ${target.platform.scriptName}`);
-    const envelope = await this.call(ctx, () =>
+    const envelope = await this.call(ctx, 'list-recent-versions', () =>
       this.cf.get<Envelope<{ items: RawVersion[] }>>(`${this.scriptPath(target)}/versions`, {
         query: { page: 1, per_page: Math.min(Math.max(limit, 1), 100) },
       }),
@@ -214,14 +235,14 @@ export class WorkersPlatform implements TrafficPlatform {
 
   private async deployableVersions(target: CloudflareTarget, ctx: CallContext): Promise<RawVersion[]> {
     // One page only: with deployable=true the API ignores pagination, and the SDK's iterator would loop forever.
-    const envelope = await this.call(ctx, () =>
+    const envelope = await this.call(ctx, 'list-deployable-versions', () =>
       this.cf.get<Envelope<{ items: RawVersion[] }>>(`${this.scriptPath(target)}/versions`, { query: { deployable: true } }),
     );
     return envelope.result?.items ?? [];
   }
 
   private async currentSplit(target: CloudflareTarget, ctx: CallContext): Promise<Split> {
-    const envelope = await this.call(ctx, () =>
+    const envelope = await this.call(ctx, 'read-deployment', () =>
       this.cf.get<Envelope<{ deployments: RawDeployment[] }>>(`${this.scriptPath(target)}/deployments`),
     );
     const current = envelope.result?.deployments?.[0];
@@ -232,7 +253,7 @@ export class WorkersPlatform implements TrafficPlatform {
   private async subdomain(target: CloudflareTarget, ctx: CallContext): Promise<string> {
     const cached = this.subdomains.get(target.platform.accountId);
     if (cached) return cached;
-    const envelope = await this.call(ctx, () =>
+    const envelope = await this.call(ctx, 'read-subdomain', () =>
       this.cf.get<Envelope<{ subdomain: string }>>(`/accounts/${target.platform.accountId}/workers/subdomain`),
     );
     this.subdomains.set(target.platform.accountId, envelope.result.subdomain);
@@ -242,14 +263,17 @@ export class WorkersPlatform implements TrafficPlatform {
   /** Raw calls return the whole envelope, and a 2xx with success:false is not thrown by the SDK. */
   private async call<T extends { success: boolean; errors: Array<{ code: number; message: string }> }>(
     ctx: CallContext,
+    kind: CloudflareCall,
     request: () => PromiseLike<T>,
   ): Promise<T> {
     let envelope: T;
     try {
       envelope = await request();
     } catch (error) {
+      this.onCall?.(kind, 'error');
       throw mapCloudflareError(error, ctx);
     }
+    this.onCall?.(kind, envelope.success ? 'ok' : 'error');
     if (!envelope.success) {
       const said = envelope.errors.map((e) => `${e.code}: ${e.message}`).join('; ');
       throw new PlatformError('CLOUDFLARE_REJECTED', `Cloudflare refused to ${ctx.action}: ${said}`, false);
