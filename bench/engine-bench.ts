@@ -92,9 +92,15 @@ services:
   if (!loaded.ok) throw new Error(loaded.problems.map((p) => p.message).join('; '));
 
   const platformSpans: Span[] = [];
+  const cloudflareCalls: Array<{ at: number; call: string }> = [];
   const probeSpans: Span[] = [];
   const platform: TrafficPlatform = timed(
-    new WorkersPlatform({ apiToken: TOKEN, baseUrl: standIn.apiBaseUrl, settingsOf: (t) => lookupTarget(loaded.config, t.service, t.environment) }),
+    new WorkersPlatform({
+      apiToken: TOKEN,
+      baseUrl: standIn.apiBaseUrl,
+      settingsOf: (t) => lookupTarget(loaded.config, t.service, t.environment),
+      onCall: (call) => cloudflareCalls.push({ at: performance.now(), call }),
+    }),
     platformSpans,
   );
   const probe: Probe = timed(new HttpProbe(), probeSpans);
@@ -143,6 +149,13 @@ services:
     }
   };
 
+  // Cloudflare API calls per phase of a release: the round trips each guarantee costs.
+  const callsPerPhase = new Map<string, Array<Map<string, number>>>();
+  const countCalls = (phase: string, from: number, to: number) => {
+    const counts = new Map<string, number>();
+    for (const c of cloudflareCalls) if (c.at >= from && c.at <= to) counts.set(c.call, (counts.get(c.call) ?? 0) + 1);
+    callsPerPhase.set(phase, [...(callsPerPhase.get(phase) ?? []), counts]);
+  };
   const switchTotal: number[] = [];
   const switchPlatform: number[] = [];
   const rollbackTotal: number[] = [];
@@ -152,19 +165,22 @@ services:
     const failing = i % 2 === 1; // every other release loses its KEVIN content once it has traffic
     standIn.addVersion('kevinstamp', { tag: `b${i}`, ...(failing ? { behavior: { afterTraffic: { kevin: false } } } : {}) });
     bench.phase(`requesting release b${i} (${i + 1} of ${RELEASES})`);
+    const requestedAt = performance.now();
     const d = await api('POST', '/deployments', { service: 'kevinstamp', environment: 'production', version: `b${i}` });
-    await until(d.id, 'to:awaiting_approval');
+    countCalls('request → awaiting approval (resolve, read, stage green at 0 %)', requestedAt, await until(d.id, 'to:awaiting_approval'));
     const approvedAt = performance.now();
     bench.phase(`approving ${d.id}`);
     await api('POST', `/deployments/${d.id}/approve`);
     const switchedAt = await until(d.id, 'to:monitoring');
     switchTotal.push(switchedAt - approvedAt);
+    countCalls('approve → monitoring (readiness, the switch)', approvedAt, switchedAt);
     switchPlatform.push(overlap(platformSpans, approvedAt, switchedAt));
     if (failing) {
       const triggeredAt = await until(d.id, 'to:rolling_back');
       const blueAt = await until(d.id, 'rollback-switched');
       const healthyAt = await until(d.id, 'to:rolled_back');
       rollbackTotal.push(blueAt - triggeredAt);
+      countCalls('trigger → blue 100 % (the switch back)', triggeredAt, blueAt);
       rollbackPlatform.push(overlap(platformSpans, triggeredAt, blueAt));
       rollbackVerified.push(healthyAt - triggeredAt);
     } else {
@@ -187,6 +203,13 @@ services:
   );
   console.log(`goal: bot time p99 < 50 ms; the seed's rollback script needed > 60 000 ms (sleep 60 before verifying)`);
   console.log(`samples: ${switchTotal.length} switches, ${rollbackTotal.length} rollbacks`);
+  console.log('Cloudflare API calls per release phase (median of the releases; a switch is read, create, read):');
+  for (const [phase, runs] of callsPerPhase) {
+    const kinds = [...new Set(runs.flatMap((r) => [...r.keys()]))].sort();
+    const byKind = kinds.map((k) => `${k} ${percentile(runs.map((r) => r.get(k) ?? 0), 50)}`).join(', ');
+    const total = percentile(runs.map((r) => [...r.values()].reduce((a, b) => a + b, 0)), 50);
+    console.log(`  ${phase.padEnd(62)} ${String(total).padStart(3)} calls  (${byKind})`);
+  }
 
   bench.phase('closing the bot and the stand-in');
   await bot.close();
