@@ -1,5 +1,4 @@
 import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 
 export interface HttpAnswer {
   status: number;
@@ -9,15 +8,16 @@ export interface HttpAnswer {
 /**
  * One HTTP request with node:http, not fetch: a CLI call makes one request, and Node loads its
  * fetch implementation (undici) on first use — about 60 ms and 8 MB of the ~150 ms a remote verb
- * may take. Rejects with the socket's error (its `code`, e.g. ECONNREFUSED) or a timeout.
+ * may take. node:https (and TLS under it) is loaded only for an https URL. Rejects with the
+ * socket's error (its `code`, e.g. ECONNREFUSED) or a timeout.
  */
-export function sendHttp(
+export async function sendHttp(
   url: string,
   options: { method: string; headers: Record<string, string>; body?: string | undefined; timeoutMs: number },
 ): Promise<HttpAnswer> {
+  const target = new URL(url);
+  const send = target.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
   return new Promise((resolve, reject) => {
-    const target = new URL(url);
-    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     const headers: Record<string, string> = { ...options.headers };
     if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
     const req = send(target, { method: options.method, headers, timeout: options.timeoutMs }, (res) => {
