@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeploymentView } from '../../src/domain/deployment-view.ts';
 import { STAND_IN_SCRIPT } from '../support/stand-in-helpers.ts';
 import { startHarness, TOKENS, type Harness } from '../support/bot-harness.ts';
 import { waitFor } from '../support/wait-for.ts';
+import { jumpableClock } from '../support/jumpable-clock.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -160,12 +162,18 @@ describe('a blue-green release against the Cloudflare stand-in', () => {
     expect(cloudflareCalls()).toBe(frozenAt);
   });
 
-  it('expires an approval nobody gives', async () => {
-    h = await startHarness({ approvalExpiresAfter: '150ms' });
+  it('expires an approval nobody gives, when its time is up and not before', async () => {
+    const time = jumpableClock();
+    h = await startHarness({ approvalExpiresAfter: '2h', clock: time.clock });
     h.upload('v2');
     const created = await deploy(h, 'v2');
+    await h.waitForStage(created.body.id, 'awaiting_approval');
+    time.jump(2 * 3_600_000 - 60_000); // a minute before the deadline: still waiting
+    await sleep(300); // six runner scans
+    expect((await h.api<DeploymentView>('GET', `/api/v1/deployments/${created.body.id}`)).body.stage).toBe('awaiting_approval');
+    time.jump(60_000);
     const expired = await h.waitForStage(created.body.id, 'expired');
-    expect(expired.reason).toMatch(/nobody approved within 150ms/);
+    expect(expired.reason).toMatch(/nobody approved within 2h/);
   });
 
   it('cancels before the switch (traffic untouched) and after it (a rollback)', async () => {
@@ -210,18 +218,22 @@ describe('a blue-green release against the Cloudflare stand-in', () => {
   });
 
   it('lifts a timed freeze by itself and then starts the queue it held back', async () => {
-    h = await startHarness();
+    const time = jumpableClock();
+    h = await startHarness({ clock: time.clock });
     h.upload('v2');
     h.upload('v3');
     const active = await deploy(h, 'v2');
     await h.waitForStage(active.body.id, 'awaiting_approval');
     const queued = await deploy(h, 'v3', { queue: true });
-    const lock = await h.api('POST', '/api/v1/locks', { service: 'kevinstamp', environment: 'production', reason: 'launch party', expiresAfter: '1500ms' });
+    const lock = await h.api('POST', '/api/v1/locks', { service: 'kevinstamp', environment: 'production', reason: 'launch party', expiresAfter: '30m' });
     expect(lock.status).toBe(201);
     expect(lock.body.expiresAt).not.toBeNull();
     await h.api('POST', `/api/v1/deployments/${active.body.id}/reject`, {}, TOKENS.bob);
     const held = await h.api<DeploymentView>('GET', `/api/v1/deployments/${queued.body.id}`);
     expect(held.body.stage).toBe('requested'); // the freeze holds the queue while it is in force
+    await sleep(300); // six runner scans: still held
+    expect((await h.api<DeploymentView>('GET', `/api/v1/deployments/${queued.body.id}`)).body.stage).toBe('requested');
+    time.jump(30 * 60_000);
     const started = await h.waitForStage(queued.body.id, 'awaiting_approval');
     expect(started.version?.tag).toBe('v3');
     const status = await h.api('GET', '/api/v1/status?service=kevinstamp');

@@ -11,6 +11,7 @@ import { STAND_IN_ACCOUNT, STAND_IN_SCRIPT, STAND_IN_TOKEN, startTestStandIn } f
 import { apiCaller } from './api-caller.ts';
 import { waitForStage } from './wait-for-stage.ts';
 import { capturedLogger } from './captured-logger.ts';
+import type { Clock } from '../../src/ports/clock.ts';
 
 /** Tokens of the test actors (see testConfigYaml): who may do what is part of several tests. */
 export const TOKENS = {
@@ -109,7 +110,7 @@ export interface Harness {
 
 /** A real bot (HTTP server, runner, SQLite store in a temp dir) against a Cloudflare stand-in, in this process. */
 export async function startHarness(
-  options: Partial<TestConfigOptions> & { databaseUrl?: string; env?: Record<string, string> } = {},
+  options: Partial<TestConfigOptions> & { databaseUrl?: string; env?: Record<string, string>; clock?: Clock } = {},
 ): Promise<Harness> {
   const standIn = await startTestStandIn();
   const v1 = standIn.addVersion(STAND_IN_SCRIPT, { tag: 'v1', message: 'first' }).id;
@@ -129,6 +130,7 @@ export async function startHarness(
     port: 0,
     host: '127.0.0.1',
     logger,
+    ...(options.clock ? { clock: options.clock } : {}),
     runner: { scanIntervalMs: 50, errorBackoffMs: 100 },
   });
 
