@@ -46,6 +46,29 @@ const PRINTS: Record<string, RegExp[]> = {
     new RegExp(String.raw`2\. backlog: .* once up: first in \d+ ms, all 20 in \d+ ms .*missing 0`),
     new RegExp(String.raw`3\. two dispatchers .* backlog of 20: all in \d+ ms .*missing 0`),
   ],
+  'bench:cli': [
+    /kevin-deploy CLI start: median of 2 runs each, every call paired with a `node -e 0` run/,
+    new RegExp(String.raw`^node -e 0 \(the floor\) +${n} +1\.00 +${n}$`, 'm'),
+    new RegExp(String.raw`^status \(a remote verb: one HTTP request\) +${n} +${n} +${n}$`, 'm'),
+    new RegExp(String.raw`^--version +${n} +${n} +${n}$`, 'm'),
+    new RegExp(String.raw`^status: ${n} ms against node's ${n} ms \(${n} ×\), peak ${n} MB$`, 'm'),
+    /goal: status ≤ 2\.00 × node -e 0, and < 60 MB peak/,
+  ],
+  'bench:switch': [
+    /kevin-deploy switch benchmark: 1 healthy release\(s\) and 1 rollback\(s\) under 20 requests\/s/,
+    /^total +\d+ +\d+ +\d+ +\d+ +\d+$/m,
+    /requests sent: \d+; failed by the switch itself: \d+ \(goal 0\); errors the broken version served by design: \d+/,
+    new RegExp(String.raw`^approve → first answer by green \(n=1\) +${n} +${n} ms$`, 'm'),
+    new RegExp(String.raw`^rollback trigger → first answer by blue \(n=1\) +${n} +${n} ms$`, 'm'),
+  ],
+  'bench:scale': [
+    /kevin-deploy scale benchmark: one bot monitoring N releases at once \(N = 10\)/,
+    new RegExp(String.raw`^N=10: config loaded in ${n} s; request → all 10 awaiting approval ${n} s; approve → all monitoring ${n} s$`, 'm'),
+    new RegExp(String.raw`^ +10 +\d+ +${n} ms +${n} % +${n} ms +${n} MB +${n} +(?:${n}|n/a) +${n} ms +${n} ms$`, 'm'),
+    new RegExp(String.raw`sample lateness \(recorded − scheduled\): p50 ${n} ms, p99 ${n} ms`),
+    /writes per sample vs history .* samples 1–3: [\d.]+ KB/,
+    /goal: 200 releases on one core: RSS < 150 MB, lateness p99 < 1 s/,
+  ],
 };
 
 interface Run {
