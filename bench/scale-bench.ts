@@ -28,8 +28,8 @@
  *                             JSON plus its audit events), by sample number: early vs late in the
  *                             window, and write_bytes per sample in the first vs the second half.
  * Monitoring settings are the seed's scaled down in time by interval/30 s: --interval (default 1s;
- * 250ms with --smoke), errorRate sustainedFor 4 intervals, responseTime 2 intervals. The window
- * (--window, default 30s; 4s) is longer than the seed's 10 intervals so that all N windows are
+ * 200ms with --smoke), errorRate sustainedFor 4 intervals, responseTime 2 intervals. The window
+ * (--window, default 30s; 3500ms) is longer than the seed's 10 intervals so that all N windows are
  * still open once all N are approved; the metric history the bot keeps is window/interval + 2
  * samples. No user traffic: green's /metrics counts only the bot's own probes. The measurement
  * stops early when a window ends (it passes, or pauses as inconclusive) before --measure is up;
@@ -102,7 +102,7 @@ interface SizeResult {
   configMs: number;
   setupMs: number;
   approveMs: number;
-  /** API answers lost to a reset connection while requesting and approving (looked at, retried). */
+  /** Approve answers lost to a reset connection (looked at, retried). */
   apiResets: number;
   measuredMs: number;
   /** Why the measurement stopped before --measure, if it did. */
@@ -587,8 +587,8 @@ function describe(o: Extract<SizeOutcome, { result: SizeResult }>): string[] {
 async function main(): Promise<void> {
   const bench = startBench('scale', values);
   const sizes = (values.releases ?? (bench.smoke ? '10' : '50,200,1000')).split(',').map((t) => positiveInt(t.trim(), 'releases'));
-  const intervalMs = durationMs(values.interval ?? (bench.smoke ? '250ms' : '1s'), 'interval');
-  const windowMs = durationMs(values.window ?? (bench.smoke ? '4s' : '30s'), 'window');
+  const intervalMs = durationMs(values.interval ?? (bench.smoke ? '200ms' : '1s'), 'interval');
+  const windowMs = durationMs(values.window ?? (bench.smoke ? '3500ms' : '30s'), 'window');
   const measureMs = values.measure === undefined ? 10 * intervalMs : durationMs(values.measure, 'measure');
   const concurrency = positiveInt(values.concurrency, 'concurrency');
   const limitS = Number(values['size-limit'] ?? (bench.smoke ? '45' : '300'));
