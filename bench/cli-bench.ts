@@ -19,11 +19,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
 import { startCloudflareStandIn } from '../sandbox/cloudflare-stand-in.ts';
-import { startBot } from '../src/app/start-bot.ts';
-import { loadConfig } from '../src/config/load-config.ts';
 import { BENCH_OPTIONS, percentile, startBench } from './bench-kit.ts';
+import { BENCH_API_TOKEN, benchConfig, startBenchBot } from './bench-bot.ts';
 
 const { values } = parseArgs({ options: { ...BENCH_OPTIONS, runs: { type: 'string' } } });
 const bench = startBench('cli', values);
@@ -31,7 +29,6 @@ const RUNS = Number(values.runs ?? (bench.smoke ? '2' : '15'));
 const BIN = fileURLToPath(new URL('../../bin/kevin-deploy.js', import.meta.url));
 const TOKEN = 'bench-cloudflare-token';
 const ACCOUNT = '0123456789abcdef0123456789abcdef';
-const API_TOKEN = 'bench-api-token-0123456789';
 
 interface Run {
   ms: number;
@@ -77,18 +74,10 @@ services:
     productionUrl: ${standIn.trafficUrl('kevinstamp')}
     environments: { production: {} }
 `;
-  const loaded = loadConfig({ path: 'bench.yml', text, env: {} });
-  if (!loaded.ok) throw new Error(loaded.problems.map((p) => p.message).join('; '));
-  const bot = await startBot({
-    config: loaded.config,
-    env: { BENCH_TOKEN: API_TOKEN, DATABASE_URL: `sqlite:${join(dir, 'bench.db')}`, CLOUDFLARE_API_TOKEN: TOKEN, CLOUDFLARE_BASE_URL: standIn.apiBaseUrl },
-    port: 0,
-    host: '127.0.0.1',
-    logger: pino({ level: 'silent' }),
-  });
+  const bot = await startBenchBot({ config: benchConfig('cli-bench', text), dir, cloudflare: { apiToken: TOKEN, baseUrl: standIn.apiBaseUrl } });
 
   // A clean environment: no sandbox token file nearby, the bot's URL and token given.
-  const env = { PATH: process.env.PATH ?? '', HOME: dir, KEVIN_DEPLOY_URL: bot.url, KEVIN_DEPLOY_API_TOKEN: API_TOKEN };
+  const env = { PATH: process.env.PATH ?? '', HOME: dir, KEVIN_DEPLOY_URL: bot.url, KEVIN_DEPLOY_API_TOKEN: BENCH_API_TOKEN };
   const calls: Array<[label: string, args: string[]]> = [
     ['status (a remote verb: one HTTP request)', [BIN, 'status']],
     ['--version', [BIN, '--version']],

@@ -35,15 +35,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
-import { loadConfig } from '../src/config/load-config.ts';
 import { formatDuration } from '../src/domain/format-duration.ts';
 import type { Evaluation } from '../src/domain/metric-triggers.ts';
 import { sampleNumberOf } from '../src/domain/monitor-evaluation.ts';
 import { startCloudflareStandIn } from '../sandbox/cloudflare-stand-in.ts';
 import { startTrafficCollector } from '../sandbox/traffic-collector.ts';
-import { startBot } from '../src/app/start-bot.ts';
 import { BENCH_OPTIONS, startBench } from './bench-kit.ts';
+import { benchConfig, startBenchBot } from './bench-bot.ts';
 
 interface Profile {
   name: string;
@@ -125,20 +123,7 @@ services:
     approval: { approvers: ['*'], fourEyes: false }
     environments: { production: {} }
 `;
-  const loaded = loadConfig({ path: 'detect-bench.yml', text, env: {} });
-  if (!loaded.ok) throw new Error(loaded.problems.map((p) => `${p.path}: ${p.message}`).join('; '));
-  const bot = await startBot({
-    config: loaded.config,
-    env: {
-      BENCH_TOKEN: 'bench-api-token',
-      DATABASE_URL: `sqlite:${join(dir, 'bench.db')}`,
-      CLOUDFLARE_API_TOKEN: TOKEN,
-      CLOUDFLARE_BASE_URL: standIn.apiBaseUrl,
-    },
-    port: 0,
-    host: '127.0.0.1',
-    logger: pino({ level: process.env.BENCH_LOG ?? 'silent' }),
-  });
+  const bot = await startBenchBot({ config: benchConfig('detect-bench', text), dir, cloudflare: { apiToken: TOKEN, baseUrl: standIn.apiBaseUrl } });
 
   // Moments seen right after each commit, per deployment.
   const marks = new Map<string, Map<string, number>>();

@@ -19,7 +19,6 @@ import pino from 'pino';
 import { WorkersPlatform } from '../src/adapters/cloudflare/workers-platform.ts';
 import { HttpProbe } from '../src/adapters/probe/http-probe.ts';
 import { lookupTarget } from '../src/config/target-lookup.ts';
-import { loadConfig } from '../src/config/load-config.ts';
 import type { Probe } from '../src/ports/probe.ts';
 import type { TrafficPlatform } from '../src/ports/traffic-platform.ts';
 import { startCloudflareStandIn } from '../sandbox/cloudflare-stand-in.ts';
@@ -27,6 +26,7 @@ import { startBot } from '../src/app/start-bot.ts';
 import type { Deployment } from '../src/domain/deployment.ts';
 import { isTerminal } from '../src/domain/stages.ts';
 import { BENCH_OPTIONS, percentile, startBench } from './bench-kit.ts';
+import { benchConfig } from './bench-bot.ts';
 
 const { values } = parseArgs({
   options: { ...BENCH_OPTIONS, releases: { type: 'string' }, latency: { type: 'string', default: '0' } },
@@ -88,8 +88,7 @@ services:
     approval: { approvers: ['*'], fourEyes: false }
     environments: { production: {} }
 `;
-  const loaded = loadConfig({ path: 'bench.yml', text, env: {} });
-  if (!loaded.ok) throw new Error(loaded.problems.map((p) => p.message).join('; '));
+  const config = benchConfig('engine-bench', text);
 
   const platformSpans: Span[] = [];
   const cloudflareCalls: Array<{ at: number; call: string }> = [];
@@ -98,14 +97,14 @@ services:
     new WorkersPlatform({
       apiToken: TOKEN,
       baseUrl: standIn.apiBaseUrl,
-      settingsOf: (t) => lookupTarget(loaded.config, t.service, t.environment),
+      settingsOf: (t) => lookupTarget(config, t.service, t.environment),
       onCall: (call) => cloudflareCalls.push({ at: performance.now(), call }),
     }),
     platformSpans,
   );
   const probe: Probe = timed(new HttpProbe(), probeSpans);
   const bot = await startBot({
-    config: loaded.config,
+    config,
     env: { BENCH_TOKEN: 'bench-api-token', DATABASE_URL: `sqlite:${join(dir, 'bench.db')}` },
     port: 0,
     host: '127.0.0.1',

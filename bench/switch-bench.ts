@@ -36,15 +36,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
 import { parseDuration } from '../src/config/duration.ts';
-import { loadConfig } from '../src/config/load-config.ts';
-import { startBot } from '../src/app/start-bot.ts';
 import type { Deployment } from '../src/domain/deployment.ts';
 import { isTerminal } from '../src/domain/stages.ts';
 import { startCloudflareStandIn, type BehaviorSpec } from '../sandbox/cloudflare-stand-in.ts';
 import { resolveBehavior } from '../sandbox/sample-site.ts';
 import { BENCH_OPTIONS, startBench } from './bench-kit.ts';
+import { benchConfig, startBenchBot } from './bench-bot.ts';
 
 const { values } = parseArgs({
   options: {
@@ -169,20 +167,7 @@ services:
     approval: { approvers: ['*'], fourEyes: false }
     environments: { production: {} }
 `;
-  const loaded = loadConfig({ path: 'switch-bench.yml', text, env: {} });
-  if (!loaded.ok) throw new Error(loaded.problems.map((p) => `${p.path}: ${p.message}`).join('; '));
-  const bot = await startBot({
-    config: loaded.config,
-    env: {
-      BENCH_TOKEN: 'bench-api-token',
-      DATABASE_URL: `sqlite:${join(dir, 'bench.db')}`,
-      CLOUDFLARE_API_TOKEN: TOKEN,
-      CLOUDFLARE_BASE_URL: standIn.apiBaseUrl,
-    },
-    port: 0,
-    host: '127.0.0.1',
-    logger: pino({ level: process.env.BENCH_LOG ?? 'silent' }),
-  });
+  const bot = await startBenchBot({ config: benchConfig('switch-bench', text), dir, cloudflare: { apiToken: TOKEN, baseUrl: standIn.apiBaseUrl } });
 
   // Moments seen by a transition observer, right after each commit.
   const seen = new Map<string, Map<string, number>>();
