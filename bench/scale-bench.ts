@@ -37,7 +37,9 @@
  *
  * A size that does not finish within --size-limit seconds (default 300; 45 with --smoke) is
  * stopped and reported with the phase it was in, and larger sizes are skipped: the bench says
- * where the bot breaks instead of hanging. Options also: --concurrency N (default 16) and
+ * where the bot breaks instead of hanging. --v8-flags "…" starts the bot child with those V8 flags
+ * (e.g. "--max-semi-space-size=1 --max-old-space-size=96"), to measure memory against CPU; the
+ * idle bot's RSS (started, no release) is printed as the floor. Options also: --concurrency N (default 16) and
  * bench-kit's --smoke and --time-limit SECONDS. Asserts nothing.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -69,6 +71,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     'size-limit': { type: 'string' },
     'bot-child': { type: 'boolean', default: false },
+    'v8-flags': { type: 'string' },
   },
 });
 
@@ -99,6 +102,9 @@ interface SizeJob {
 
 interface SizeResult {
   releases: number;
+  /** The bot started, its config loaded, no release yet, after a full GC: the floor every size starts from. */
+  idleRssMb: number;
+  idleHeapLiveMb: number;
   configMs: number;
   setupMs: number;
   approveMs: number;
@@ -241,6 +247,9 @@ async function runBotChild(job: SizeJob, send: (message: ToParent) => void): Pro
     probe,
   });
   const urlOf = new Map(job.trafficUrls.map((url, n) => [scriptName(n), url]));
+  (globalThis as { gc?: () => void }).gc?.();
+  const idleRssMb = process.memoryUsage.rss() / MB;
+  const idleHeapLiveMb = process.memoryUsage().heapUsed / MB;
 
   const latest = new Map<string, Deployment>();
   const reached = new Map<string, Set<string>>();
@@ -407,6 +416,8 @@ async function runBotChild(job: SizeJob, send: (message: ToParent) => void): Pro
   }
   const result: SizeResult = {
     releases: job.releases,
+    idleRssMb,
+    idleHeapLiveMb,
     configMs,
     setupMs,
     approveMs,
@@ -465,7 +476,7 @@ async function runSize(bench: ReturnType<typeof startBench>, job: Omit<SizeJob, 
   const dir = mkdtempSync(join(tmpdir(), 'kevin-deploy-scale-bench-'));
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--bot-child'], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    execArgv: [...process.execArgv, '--expose-gc'],
+    execArgv: [...process.execArgv, '--expose-gc', ...v8Flags],
   });
   const abort = () => {
     child.kill('SIGKILL');
@@ -574,8 +585,9 @@ function describe(o: Extract<SizeOutcome, { result: SizeResult }>): string[] {
     `N=${r.releases}: config loaded in ${num(r.configMs / 1000, 1, 's')}; request → all ${r.releases} awaiting approval ${num(r.setupMs / 1000, 1, 's')}; approve → all monitoring ${num(r.approveMs / 1000, 1, 's')}${r.apiResets > 0 ? ` (${r.apiResets} API answer(s) lost to a reset connection, retried)` : ''}`,
     `  measured ${num(s, 1, 's')}${r.cutShort ? ` (cut short: ${r.cutShort})` : ''}: ${r.samples} samples (${num(perRelease, 1)} per release)`,
     `  CPU ${num(r.cpuMs / r.samples, 2, 'ms')} per sample (${num((r.cpuSystemMs / r.cpuMs) * 100, 0, '%')} of it in the kernel), ${num((r.cpuMs / r.measuredMs) * 100, 0, '%')} of one core; event-loop delay p50 ${num(r.loopP50Ms, 1, 'ms')}, p99 ${num(r.loopP99Ms, 1, 'ms')}, max ${num(r.loopMaxMs, 1, 'ms')}`,
-    `  RSS peak ${num(r.rssPeakMb, 0, 'MB')} while monitoring (${num(r.maxRssMb, 0, 'MB')} lifetime max, setup included); V8 heap at the end ${num(r.heapTotalMb, 0, 'MB')}, ${num(r.heapLiveMb, 0, 'MB')} of it live`,
-    `  SQLite: ${num(r.commits / s, 1)} transitions committed/s (+2 lease writes per sample); ${r.writeBytes === null ? 'bytes written n/a (no /proc/self/io)' : `${num(r.writeBytes / MB / s, 2, 'MB/s')} written, ${kb(r.writeBytes / r.samples)} per sample`}; store ${num(r.dbMb, 1, 'MB')} (db + WAL) at the end`,
+    `  RSS peak ${num(r.rssPeakMb, 0, 'MB')} while monitoring (${num(r.maxRssMb, 0, 'MB')} lifetime max, setup included); V8 heap at the end ${num(r.heapTotalMb, 0, 'MB')}, ${num(r.heapLiveMb, 0, 'MB')} of it live; ` +
+      `the idle bot (started, config loaded, no release) ${num(r.idleRssMb, 0, 'MB')} RSS, ${num(r.idleHeapLiveMb, 0, 'MB')} live heap`,
+    `  SQLite: ${num(r.commits / s, 1)} transitions committed/s (+2 lease writes per sample, not fsynced); ${r.writeBytes === null ? 'bytes written n/a (no /proc/self/io)' : `${num(r.writeBytes / MB / s, 2, 'MB/s')} written, ${kb(r.writeBytes / r.samples)} per sample`}; store ${num(r.dbMb, 1, 'MB')} (db + WAL) at the end`,
     `  sample lateness (recorded − scheduled): p50 ${num(percentile(r.latenessMs, 50), 0, 'ms')}, p99 ${num(percentile(r.latenessMs, 99), 0, 'ms')}, max ${num(Math.max(...r.latenessMs), 0, 'ms')}; ` +
       `start (probe called − scheduled): p50 ${num(percentile(r.startLatenessMs, 50), 0, 'ms')}, p99 ${num(percentile(r.startLatenessMs, 99), 0, 'ms')}`,
     `  writes per sample vs history (the bot keeps ≤ ${r.historyBound} metric samples): a sample's commit (row + events as JSON) ${history}; ` +
@@ -583,6 +595,9 @@ function describe(o: Extract<SizeOutcome, { result: SizeResult }>): string[] {
     `  stand-in (the other process): ${num((o.standInCpuMs / o.standInWallMs) * 100, 0, '%')} of one core while measuring${o.note ? `; ${o.note}` : ''}`,
   ];
 }
+
+/** V8 flags for the bot child only (--v8-flags "--max-semi-space-size=1 --max-old-space-size=96"): the memory/CPU trade-off, measured. */
+const v8Flags = (values['v8-flags'] ?? '').split(/\s+/).filter(Boolean);
 
 async function main(): Promise<void> {
   const bench = startBench('scale', values);
@@ -597,7 +612,8 @@ async function main(): Promise<void> {
   await bench.run(async () => {
     console.log(
       `kevin-deploy scale benchmark: one bot monitoring N releases at once (N = ${sizes.join(', ')}) against the stand-in in another process; ` +
-        `sample every ${intervalMs} ms, window ${windowMs / 1000} s, measured ${measureMs / 1000} s; app-json metrics, no user traffic`,
+        `sample every ${intervalMs} ms, window ${windowMs / 1000} s, measured ${measureMs / 1000} s; app-json metrics, no user traffic; ` +
+        `bot V8 flags: ${v8Flags.length > 0 ? v8Flags.join(' ') : 'Node defaults'}`,
     );
     const outcomes: SizeOutcome[] = [];
     for (const n of sizes) {

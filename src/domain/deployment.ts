@@ -1,4 +1,4 @@
-import type { Evaluation, MetricSample } from './metric-triggers.ts';
+import type { Evaluation } from './metric-triggers.ts';
 import type { Stage } from './stages.ts';
 
 /** A platform version as people know it: the id plus the tag CI gave it (if any). */
@@ -49,8 +49,6 @@ export interface Progress {
   lastWatchedAt?: string;
   /** Time the window was not watched (the bot was down) and was added to its end. */
   unwatchedMs?: number;
-  /** Metric samples of the current monitoring window (bounded), so a restarted bot keeps its history. */
-  metricSamples?: MetricSample[];
   /** What the triggers concluded at the last sample or at the window's end, for status and the card. */
   lastEvaluations?: Evaluation[];
   /** Canary: the index of the current step in strategy.steps. */

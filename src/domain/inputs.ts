@@ -1,4 +1,5 @@
 import type { MetricReading } from './metric-reading.ts';
+import type { MetricSample } from './metric-triggers.ts';
 import type { CheckResult, Split, VersionInfo } from './deployment.ts';
 
 /** A platform call that did not succeed, as the domain sees it: a code, words, and whether to try again. */
@@ -38,7 +39,17 @@ export type Input =
   | { type: 'resolved'; version: VersionInfo; live: LiveTraffic; greenReach: GreenReach }
   | { type: 'platform-error'; error: PlatformFailure }
   | { type: 'split-verified'; split: Split }
-  | { type: 'checks'; results: CheckResult[]; metrics?: { green: MetricReading; blue?: MetricReading | undefined } | undefined }
+  | {
+      type: 'checks';
+      results: CheckResult[];
+      metrics?: { green: MetricReading; blue?: MetricReading | undefined } | undefined;
+      /**
+       * While monitoring: the metric samples already recorded in this window, oldest first, as
+       * `metricHistoryWanted` asks for them. They live in their own append-only record, not in the
+       * status, so a sample's write never grows with the window's history.
+       */
+      history?: readonly MetricSample[] | undefined;
+    }
   /** Can traffic still go back to blue (deployable, no secrets change pending)? Checked before each switch. */
   | { type: 'readiness'; ready: boolean; detail: string }
   /** `override`: switch although a rollback to blue would not be possible. */

@@ -23,17 +23,27 @@ export interface TriggerFinding {
 export interface EvaluationContext {
   /** Whether blue still serves users (canary steps), which enables the relative trigger. */
   blueHasTraffic: boolean;
+  /** The metric samples already recorded in this window, oldest first (see metricHistoryWanted). */
+  history?: readonly MetricSample[] | undefined;
+}
+
+/** What a trigger is given besides the sample: the context, and the window's metric samples including this one. */
+export interface TriggerContext {
+  blueHasTraffic: boolean;
+  /** The window's metric samples, this sample's last, bounded by metricHistoryLimit. */
+  samples: readonly MetricSample[];
 }
 
 /**
- * A trigger reads the sample and the persisted monitoring memory and returns the memory it wants
- * kept, a finding when it fires, and what it concluded. Triggers are pure.
+ * A trigger reads the sample, the persisted monitoring memory and the window's metric samples,
+ * and returns the memory it wants kept, a finding when it fires, and what it concluded. Triggers
+ * are pure.
  */
 export type MonitorTrigger = (
   memory: Progress,
   sample: MonitorSample,
   settings: ReleaseSettings,
-  context: EvaluationContext,
+  context: TriggerContext,
 ) => { memory: Progress; finding?: TriggerFinding; evaluations?: Evaluation[] };
 
 /**
@@ -87,48 +97,64 @@ export const healthFailuresTrigger: MonitorTrigger = (memory, sample, settings) 
   };
 };
 
-/** Error rate, response time and (canaries) green-versus-blue, each "sustained for T" over the persisted samples. */
+/** Error rate, response time and (canaries) green-versus-blue, each "sustained for T" over the window's samples. */
 export const metricTriggers: MonitorTrigger = (memory, sample, settings, context) => {
   if (!sample.metrics) return { memory };
-  const metricSample: MetricSample = { at: sample.at, green: sample.metrics.green, blue: sample.metrics.blue };
-  const samples = [...(memory.metricSamples ?? []), metricSample].slice(-maxSamples(settings));
-  const next = { ...memory, metricSamples: samples };
-  const evaluations = metricSignals(settings, context.blueHasTraffic).map((signal) => evaluateSignal(signal, samples, settings));
+  const evaluations = metricSignals(settings, context.blueHasTraffic).map((signal) => evaluateSignal(signal, context.samples, settings));
   const fired = evaluations.find((e) => e.verdict === 'fired');
-  if (!fired) return { memory: next, evaluations };
+  if (!fired) return { memory, evaluations };
   return {
-    memory: next,
+    memory,
     evaluations,
     finding: { trigger: fired.signal, level: 'critical', reason: fired.summary, evaluation: fired },
   };
 };
 
 /** Enough history for the longest sustained window (and the whole monitoring window), bounded. */
-function maxSamples(settings: ReleaseSettings): number {
+export function metricHistoryLimit(settings: ReleaseSettings): number {
   const t = settings.monitor.triggers;
   const longest = Math.max(t.errorRate.sustainedFor, t.responseTime.sustainedFor, t.relativeErrorRate?.sustainedFor ?? 0, settings.monitor.window);
   return Math.min(500, Math.ceil(longest / settings.monitor.interval) + 2);
 }
 
+/**
+ * The metric samples a monitoring sample needs to be judged: those recorded since the window (or
+ * the canary step) started, newest `limit` of them. The engine reads them from the store and
+ * passes them in as the input's history; a new window starts with none.
+ */
+export function metricHistoryWanted(progress: Progress, settings: ReleaseSettings): { since: string; limit: number } | undefined {
+  if (!progress.monitorStartedAt || settings.monitor.metrics.source === 'none') return undefined;
+  return { since: progress.monitorStartedAt, limit: metricHistoryLimit(settings) - 1 };
+}
+
 /** Order matters only for which reason is quoted when several fire at once: the most serious first. */
 export const MONITOR_TRIGGERS: readonly MonitorTrigger[] = [contentTrigger, healthFailuresTrigger, metricTriggers];
 
+/**
+ * Judges one monitoring sample: every trigger in order, threading the memory. `metricSample` is
+ * the sample's figures as they join the window's history (to be recorded), when it has figures.
+ */
 export function evaluateMonitorSample(
   memory: Progress,
   sample: MonitorSample,
   settings: ReleaseSettings,
   context: EvaluationContext = { blueHasTraffic: false },
   triggers: readonly MonitorTrigger[] = MONITOR_TRIGGERS,
-): { memory: Progress; finding?: TriggerFinding; evaluations: Evaluation[] } {
+): { memory: Progress; finding?: TriggerFinding; evaluations: Evaluation[]; metricSample?: MetricSample; samples: readonly MetricSample[] } {
   let current: Progress = { ...memory, samplesTaken: (memory.samplesTaken ?? 0) + 1 };
+  const history = context.history ?? [];
+  const metricSample: MetricSample | undefined = sample.metrics ? { at: sample.at, green: sample.metrics.green, blue: sample.metrics.blue } : undefined;
+  const samples = metricSample ? [...history, metricSample].slice(-metricHistoryLimit(settings)) : history;
+  const triggerContext: TriggerContext = { blueHasTraffic: context.blueHasTraffic, samples };
   let first: TriggerFinding | undefined;
   const evaluations: Evaluation[] = [];
   for (const trigger of triggers) {
-    const result = trigger(current, sample, settings, context);
+    const result = trigger(current, sample, settings, triggerContext);
     current = result.memory;
     evaluations.push(...(result.evaluations ?? []));
     if (result.finding && !first) first = result.finding;
   }
   current = { ...current, lastEvaluations: evaluations };
-  return first ? { memory: current, finding: first, evaluations } : { memory: current, evaluations };
+  const recorded = { memory: current, evaluations, samples, ...(metricSample ? { metricSample } : {}) };
+  return first ? { ...recorded, finding: first } : recorded;
 }

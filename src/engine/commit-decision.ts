@@ -24,6 +24,7 @@ export async function commitDecision(
   const stored = await session.updateDeployment(decision.deployment, before.revision);
   if (!stored) return undefined;
   await session.appendEvents(decision.events);
+  if (decision.metricSample) await session.appendMetricSample(stored.id, decision.metricSample);
   await recordAlerts(session, stored, decision.events, settings, now);
   const records: TransitionRecord[] = [{ before, after: stored, events: decision.events }];
   if (isTerminal(stored.stage) && !isTerminal(before.stage)) {

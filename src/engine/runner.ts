@@ -1,6 +1,10 @@
 import type { Logger } from 'pino';
 import { decide } from '../domain/decide/index.ts';
+import type { Deployment } from '../domain/deployment.ts';
+import type { Input } from '../domain/inputs.ts';
+import { metricHistoryWanted } from '../domain/monitor-evaluation.ts';
 import { planStep } from '../domain/plan-step.ts';
+import type { ReleaseSettings } from '../domain/release-settings.ts';
 import { isTerminal } from '../domain/stages.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
@@ -180,7 +184,7 @@ export class Runner {
           return;
         }
         log.debug({ step: step.type }, 'executing step');
-        const input = await this.o.executor.execute(step, d, settings);
+        const input = await this.withMetricHistory(await this.o.executor.execute(step, d, settings), d, settings);
         // Even when stopping, the result of a step already taken is recorded (the checkpoint);
         // only the next step waits for the next start.
         const decision = decide(d, input, clock.now(), settings);
@@ -203,6 +207,13 @@ export class Runner {
     } finally {
       await store.releaseLease(id, owner).catch(() => undefined);
     }
+  }
+
+  /** A monitoring sample is judged with the window's metric samples so far, read from their own record. */
+  private async withMetricHistory(input: Input, d: Deployment, settings: ReleaseSettings): Promise<Input> {
+    if (input.type !== 'checks' || d.stage !== 'monitoring') return input;
+    const wanted = metricHistoryWanted(d.progress, settings);
+    return wanted ? { ...input, history: await this.o.store.listMetricSamples(d.id, wanted) } : input;
   }
 
   private async renewLeases(): Promise<void> {

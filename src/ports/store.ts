@@ -1,6 +1,7 @@
 import type { AlertIntent } from '../domain/alert-rules.ts';
 import type { Deployment, DeploymentEvent, Target } from '../domain/deployment.ts';
 import type { FreezeLock } from '../domain/freeze-lock.ts';
+import type { MetricSample } from '../domain/metric-triggers.ts';
 import type { Stage } from '../domain/stages.ts';
 
 
@@ -58,6 +59,10 @@ export interface StoreSession {
   /** Compare-and-set on `revision`: returns the stored row (revision + 1) or undefined if someone else wrote first. */
   updateDeployment(d: Deployment, expectedRevision: number): Promise<Deployment | undefined>;
   appendEvents(events: readonly DeploymentEvent[]): Promise<void>;
+  /** Appends one monitoring sample's figures to the deployment's metric history (never rewrites earlier ones). */
+  appendMetricSample(deploymentId: string, sample: MetricSample): Promise<void>;
+  /** The deployment's metric samples at or after `since`, the newest `limit` of them, oldest first. */
+  listMetricSamples(deploymentId: string, range?: { since?: string | undefined; limit?: number | undefined }): Promise<MetricSample[]>;
   listEvents(deploymentId: string): Promise<DeploymentEvent[]>;
 
   getClaim(target: Target): Promise<TargetClaim | undefined>;

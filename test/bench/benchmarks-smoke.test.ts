@@ -66,6 +66,7 @@ const PRINTS: Record<string, RegExp[]> = {
     new RegExp(String.raw`^N=10: config loaded in ${n} s; request → all 10 awaiting approval ${n} s; approve → all monitoring ${n} s$`, 'm'),
     new RegExp(String.raw`^ +10 +\d+ +${n} ms +${n} % +${n} ms +${n} MB +${n} +(?:${n}|n/a) +${n} ms +${n} ms$`, 'm'),
     new RegExp(String.raw`sample lateness \(recorded − scheduled\): p50 ${n} ms, p99 ${n} ms`),
+    new RegExp(String.raw`the idle bot \(started, config loaded, no release\) ${n} MB RSS, ${n} MB live heap`),
     /writes per sample vs history .* samples 1–3: [\d.]+ KB/,
     /goal: 200 releases on one core: RSS < 150 MB, lateness p99 < 1 s/,
   ],

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventView } from '../../src/domain/deployment-view.ts';
-import type { Evaluation, MetricSample } from '../../src/domain/metric-triggers.ts';
+import type { Evaluation } from '../../src/domain/metric-triggers.ts';
 import { sampleNumberOf } from '../../src/domain/monitor-evaluation.ts';
 import { startTrafficCollector, type TrafficCollector } from '../../sandbox/traffic-collector.ts';
-import { readStoredDeployment, ROLLED_BACK_PATH, expectCompleteAuditTrail, startE2e, type E2eBot } from '../support/e2e-fixtures.ts';
+import { readStoredDeployment, readStoredMetricSamples, ROLLED_BACK_PATH, expectCompleteAuditTrail, startE2e, type E2eBot } from '../support/e2e-fixtures.ts';
 import { metricMonitorYaml } from '../support/metric-harness.ts';
 import { STAND_IN_SCRIPT } from '../support/stand-in-helpers.ts';
 
@@ -67,7 +67,8 @@ describe('metric monitoring across a SIGKILL and restart', () => {
     // The window's samples are in the database, not only in the dead process's memory.
     const stored = readStoredDeployment(e, id);
     expect(stored.stage).toBe('monitoring');
-    const storedSamples = (stored.progress.metricSamples ?? []) as MetricSample[];
+    expect(stored.progress).not.toHaveProperty('metricSamples');
+    const storedSamples = readStoredMetricSamples(e, id);
     const breachingBeforeKill = storedSamples.filter((s) => (s.green.errorRatePercent ?? 0) > 5 && Date.parse(s.at) < killedAt);
     expect(breachingBeforeKill.length).toBeGreaterThanOrEqual(2);
 

@@ -11,6 +11,7 @@ import type { Deployment, DeploymentEvent } from '../../src/domain/deployment.ts
 import type { Stage } from '../../src/domain/stages.ts';
 import { KevinDeployError } from '../../src/errors.ts';
 import type { FreezeLock } from '../../src/domain/freeze-lock.ts';
+import type { MetricSample } from '../../src/domain/metric-triggers.ts';
 
 /** The SQLite store through openStore, as the bot opens it, in a temp directory. */
 
@@ -66,6 +67,13 @@ function event(deploymentId: string, action: string, details: Record<string, unk
   return { deploymentId, at: '2026-11-26T09:00:00.000Z', actor: 'kevin-deploy', action, fromStage: null, toStage: null, details };
 }
 
+/** Puts a store back as versions before 0008 left it: samples inside progress_json, leases two columns of the row. */
+function undoMetricSamplesAndLeases(db: BetterSqlite3.Database): void {
+  db.exec('DROP TABLE deployment_leases; DROP TABLE metric_samples');
+  db.exec('ALTER TABLE deployments ADD COLUMN lease_owner varchar(128); ALTER TABLE deployments ADD COLUMN lease_expires_at varchar(32)');
+  db.prepare('DELETE FROM kysely_migration WHERE name = ?').run('0008-metric-samples-and-leases');
+}
+
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'kevin-deploy-store-'));
   file = join(dir, 'nested', 'kevin-deploy.db');
@@ -79,7 +87,7 @@ afterEach(async () => {
 describe('openStore', () => {
   it('runs the migrations once; re-opening migrates nothing', async () => {
     const first = await open();
-    expect(first.migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox', '0005-store-meta', '0006-inbound-deliveries', '0007-drop-sandbox-state']);
+    expect(first.migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox', '0005-store-meta', '0006-inbound-deliveries', '0007-drop-sandbox-state', '0008-metric-samples-and-leases']);
     expect(first.description).toBe(`sqlite:${file}`);
     await first.store.ping();
     await closeAll();
@@ -99,10 +107,11 @@ describe('openStore', () => {
     earlier.exec("CREATE TABLE sandbox_state (name varchar(64) PRIMARY KEY, state_json text NOT NULL, updated_at varchar(32) NOT NULL)");
     earlier.prepare('INSERT INTO sandbox_state VALUES (?, ?, ?)').run('edge', '{}', d.createdAt);
     earlier.prepare('DELETE FROM kysely_migration WHERE name = ?').run('0007-drop-sandbox-state');
+    undoMetricSamplesAndLeases(earlier);
     earlier.close();
 
     const again = await open();
-    expect(again.migrated).toEqual(['0007-drop-sandbox-state']);
+    expect(again.migrated).toEqual(['0007-drop-sandbox-state', '0008-metric-samples-and-leases']);
     expect(await again.store.getDeployment(d.id)).toEqual(d);
     await closeAll();
     const after = new BetterSqlite3(file, { readonly: true });
@@ -111,6 +120,31 @@ describe('openStore', () => {
     } finally {
       after.close();
     }
+  });
+
+  it('moves a monitoring window\'s samples out of the status row and the leases into their own table (0008)', async () => {
+    // As an earlier kevin-deploy left it: the samples a list in progress_json, leases two columns.
+    const { store } = await open();
+    const watching = deployment({ stage: 'monitoring', progress: { attempt: 0, samplesTaken: 2 } });
+    const done = deployment({ stage: 'succeeded' });
+    await store.insertDeployment(watching);
+    await store.insertDeployment(done);
+    await closeAll();
+    const samples = [
+      { at: '2026-11-26T09:00:00.000Z', green: { source: 'app-json /metrics', errorRatePercent: 7, avgResponseMs: 80, requests: 50 } },
+      { at: '2026-11-26T09:00:30.000Z', green: { source: 'app-json /metrics', errorRatePercent: 9, avgResponseMs: 85, requests: 52 } },
+    ];
+    const earlier = new BetterSqlite3(file);
+    undoMetricSamplesAndLeases(earlier);
+    earlier.prepare('UPDATE deployments SET progress_json = ?, lease_owner = ? WHERE id = ?').run(JSON.stringify({ ...watching.progress, metricSamples: samples }), 'old-replica', watching.id);
+    earlier.close();
+
+    const again = await open();
+    expect(again.migrated).toEqual(['0008-metric-samples-and-leases']);
+    expect(await again.store.getDeployment(watching.id)).toEqual(watching);
+    expect(await again.store.getDeployment(done.id)).toEqual(done);
+    expect(await again.store.listMetricSamples(watching.id)).toEqual(samples);
+    expect((await again.store.listWork()).find((w) => w.id === watching.id)).toMatchObject({ leaseOwner: null });
   });
 
   it('keeps what was written across close and re-open of the same file', async () => {
@@ -152,7 +186,7 @@ describe('openStore', () => {
   it('opens an in-memory database with sqlite::memory:', async () => {
     const { store, migrated } = await openStore('sqlite::memory:');
     opened.push(store);
-    expect(migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox', '0005-store-meta', '0006-inbound-deliveries', '0007-drop-sandbox-state']);
+    expect(migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox', '0005-store-meta', '0006-inbound-deliveries', '0007-drop-sandbox-state', '0008-metric-samples-and-leases']);
     const d = deployment();
     await store.insertDeployment(d);
     expect(await store.getDeployment(d.id)).toEqual(d);
@@ -329,6 +363,51 @@ describe('KyselyStore on SQLite', () => {
       expect(listed[2]).toMatchObject({ actor: 'bob', fromStage: 'awaiting_approval', toStage: 'switching' });
       expect((await store.listEvents(e.id)).map((x) => x.action)).toEqual(['requested']);
       expect(await store.listEvents('nobody')).toEqual([]);
+    });
+  });
+
+  describe('metric samples', () => {
+    const sampleAt = (at: string, errorRatePercent: number): MetricSample => ({
+      at,
+      green: { source: 'app-json /metrics', errorRatePercent, avgResponseMs: 90, requests: 40 },
+    });
+
+    it('are appended per deployment and read back oldest first, from a time on, the newest N of them', async () => {
+      const d = deployment();
+      const other = deployment();
+      await store.insertDeployment(d);
+      await store.insertDeployment(other);
+      const list = [0, 1, 2, 3, 4].map((i) => sampleAt(`2026-11-26T09:00:${String(i * 10).padStart(2, '0')}.000Z`, i));
+      for (const sample of list) await store.appendMetricSample(d.id, sample);
+      await store.appendMetricSample(other.id, sampleAt('2026-11-26T09:00:05.000Z', 99));
+
+      expect(await store.listMetricSamples(d.id)).toEqual(list);
+      expect(await store.listMetricSamples(d.id, { since: '2026-11-26T09:00:20.000Z' })).toEqual(list.slice(2));
+      expect(await store.listMetricSamples(d.id, { limit: 2 })).toEqual(list.slice(3));
+      expect(await store.listMetricSamples(d.id, { since: '2026-11-26T09:00:10.000Z', limit: 10 })).toEqual(list.slice(1));
+      expect(await store.listMetricSamples(other.id)).toEqual([sampleAt('2026-11-26T09:00:05.000Z', 99)]);
+      expect(await store.listMetricSamples('nobody')).toEqual([]);
+    });
+
+    it('a sample\'s write does not grow with the history: the status row stays the same size', async () => {
+      const d = deployment({ stage: 'monitoring' });
+      await store.insertDeployment(d);
+      const rowBytes = () => {
+        const db = new BetterSqlite3(file, { readonly: true });
+        try {
+          return (db.prepare('SELECT length(progress_json) AS n FROM deployments WHERE id = ?').get(d.id) as { n: number }).n;
+        } finally {
+          db.close();
+        }
+      };
+      const before = rowBytes();
+      for (let i = 0; i < 50; i++) {
+        await store.transaction(async (session) => {
+          await session.appendMetricSample(d.id, sampleAt(new Date(Date.parse('2026-11-26T09:00:00.000Z') + i * 1000).toISOString(), 1));
+        });
+      }
+      expect(rowBytes()).toBe(before);
+      expect(await store.listMetricSamples(d.id)).toHaveLength(50);
     });
   });
 

@@ -2,6 +2,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import type { TargetSettings, TargetSettingsInput } from '../../src/config/schema.ts';
 import type { CheckResult, Deployment, Split, VersionInfo } from '../../src/domain/deployment.ts';
 import { decide, type Decision } from '../../src/domain/decide/index.ts';
+import { metricHistoryWanted } from '../../src/domain/monitor-evaluation.ts';
 import { planStep, type Step } from '../../src/domain/plan-step.ts';
 import type { ReleaseSettings } from '../../src/domain/release-settings.ts';
 import type { Input } from '../../src/domain/inputs.ts';
@@ -214,12 +215,34 @@ export function inStage(stage: Stage, overrides: Partial<Deployment> = {}): Depl
 export type PlannedDecision = Extract<Decision, { ok: false }> | (Extract<Decision, { ok: true }> & { intents: Step[] });
 
 /**
+ * The metric samples recorded with each status a test obtained from decideAndPlan: the part the
+ * store plays for the runner (samples live in their own record, beside the status). A status made
+ * by hand, or reloaded from JSON, has none — as after a restart whose store lost them.
+ */
+const recordedSamples = new WeakMap<Deployment, readonly MetricSample[]>();
+
+/** The metric history recorded beside a status that decideAndPlan returned. */
+export function recordedHistoryOf(d: Deployment): readonly MetricSample[] {
+  return recordedSamples.get(d) ?? [];
+}
+
+/**
  * decide(), plus what the runner would do next: planStep() on the new status at the same instant
  * and with the same settings — so a test of a rule also says which step the release takes next.
+ * Like the runner, a monitoring sample is handed the window's recorded metric history (unless the
+ * input brings its own), and the sample the decision records is kept beside the new status.
  */
 export function decideAndPlan(d: Deployment, input: Input, now: Date, s: ReleaseSettings): PlannedDecision {
-  const r = decide(d, input, now, s);
-  return r.ok ? { ...r, intents: [planStep(r.deployment, now, s)] } : r;
+  const wanted = metricHistoryWanted(d.progress, s);
+  const withHistory =
+    input.type === 'checks' && d.stage === 'monitoring' && input.history === undefined && wanted
+      ? { ...input, history: recordedHistoryOf(d).filter((x) => x.at >= wanted.since).slice(-wanted.limit) }
+      : input;
+  const r = decide(d, withHistory, now, s);
+  if (!r.ok) return r;
+  const before = withHistory.type === 'checks' ? (withHistory.history ?? []) : recordedHistoryOf(d);
+  recordedSamples.set(r.deployment, r.metricSample ? [...before, r.metricSample] : before);
+  return { ...r, intents: [planStep(r.deployment, now, s)] };
 }
 
 /** The successful branch of a decision; fails the test with the refusal otherwise. */
@@ -292,11 +315,12 @@ export function metricSeries(specs: SampleSpec[], options: { startMs?: number; i
 /** A monitoring sample as the runner feeds it to decide(): green's checks plus the figures read. */
 export function sampled(
   green: Partial<MetricReading> | MetricReading = {},
-  options: { checks?: CheckResult[]; blue?: Partial<MetricReading> | MetricReading } = {},
+  options: { checks?: CheckResult[]; blue?: Partial<MetricReading> | MetricReading; history?: readonly MetricSample[] } = {},
 ): Input {
   return {
     type: 'checks',
     results: options.checks ?? HEALTHY_CHECKS,
     metrics: { green: reading(green), ...(options.blue ? { blue: reading(options.blue) } : {}) },
+    ...(options.history ? { history: options.history } : {}),
   };
 }

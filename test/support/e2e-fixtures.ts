@@ -1,3 +1,4 @@
+import type { MetricSample } from '../../src/domain/metric-triggers.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,6 +193,17 @@ export function readStoredDeployment(e: Pick<E2eBot, 'dir'>, id: string): Stored
       wakeAt: row.wake_at,
       revision: row.revision,
     };
+  } finally {
+    db.close();
+  }
+}
+
+/** The metric samples recorded for a deployment, oldest first, read straight from the database file. */
+export function readStoredMetricSamples(e: Pick<E2eBot, 'dir'>, id: string): MetricSample[] {
+  const db = new BetterSqlite3(join(e.dir, 'kd.db'));
+  try {
+    const rows = db.prepare('SELECT sample_json FROM metric_samples WHERE deployment_id = ? ORDER BY id').all(id) as Array<{ sample_json: string }>;
+    return rows.map((r) => JSON.parse(r.sample_json) as MetricSample);
   } finally {
     db.close();
   }

@@ -3,7 +3,6 @@ import type { TargetSettings } from '../../src/config/schema.ts';
 import type { AlertChannelName, AlertKind, AlertLevel } from '../../src/domain/alert.ts';
 import { alertsFor, type AlertIntent } from '../../src/domain/alert-rules.ts';
 import { SYSTEM_ACTOR } from '../../src/domain/actors.ts';
-import { decide } from '../../src/domain/decide/index.ts';
 import type { Deployment, DeploymentEvent } from '../../src/domain/deployment.ts';
 import type { Input } from '../../src/domain/inputs.ts';
 import type { Stage } from '../../src/domain/stages.ts';
@@ -16,6 +15,7 @@ import {
   accepted,
   at,
   checksFailing,
+  decideAndPlan,
   deepFreeze,
   inStage,
   iso,
@@ -553,7 +553,8 @@ describe('alertsFor: facts', () => {
 // ── the events decide() really produces ─────────────────────────────────────────────────────────
 
 function step(d: Deployment, input: Input, ms: number, s: TargetSettings): { d: Deployment; intents: AlertIntent[]; events: DeploymentEvent[] } {
-  const r = accepted(decide(d, input, at(ms), s));
+  // Through decideAndPlan, which keeps each status's metric history beside it as the runner's store does.
+  const r = accepted(decideAndPlan(d, input, at(ms), s));
   return { d: r.deployment, events: r.events, intents: alertsFor(r.deployment, r.events, s) };
 }
 

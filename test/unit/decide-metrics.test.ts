@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetSettings } from '../../src/config/schema.ts';
 import { SYSTEM_ACTOR } from '../../src/domain/actors.ts';
-import { sampleNumberOf } from '../../src/domain/monitor-evaluation.ts';
+import { metricHistoryWanted, sampleNumberOf } from '../../src/domain/monitor-evaluation.ts';
 import type { Deployment } from '../../src/domain/deployment.ts';
 import type { Input } from '../../src/domain/inputs.ts';
-import type { Evaluation } from '../../src/domain/metric-triggers.ts';
+import type { Evaluation, MetricSample } from '../../src/domain/metric-triggers.ts';
 import { planStep } from '../../src/domain/plan-step.ts';
 import type { MetricReading } from '../../src/domain/metric-reading.ts';
 import {
@@ -26,6 +26,7 @@ import {
   sampled,
   settings,
   unreachable,
+  recordedHistoryOf,
 } from '../support/domain-fixtures.ts';
 
 /**
@@ -348,34 +349,36 @@ describe('decide + metrics: shadow mode', () => {
   });
 });
 
-describe('decide + metrics: the sample history is persisted with the status', () => {
-  it('samples are kept in progress.metricSamples, newest last', () => {
-    const { last } = feed(watching(), every(0, 60 * SECOND, { errorRatePercent: 2 }), M);
-    expect(last.progress.metricSamples?.map((x) => [x.at, x.green.errorRatePercent])).toEqual([
+describe('decide + metrics: the sample history is recorded beside the status, one sample at a time', () => {
+  it('each sample with figures is handed back to be recorded; the status itself carries no history', () => {
+    const { decisions, last } = feed(watching(), every(0, 60 * SECOND, { errorRatePercent: 2 }), M);
+    expect(decisions.map((r) => [r.metricSample?.at, r.metricSample?.green.errorRatePercent])).toEqual([
       [iso(0), 2],
       [iso(30 * SECOND), 2],
       [iso(60 * SECOND), 2],
     ]);
+    expect(JSON.stringify(last)).not.toContain('errorRatePercent');
+    expect(recordedHistoryOf(last).map((x) => x.at)).toEqual([iso(0), iso(30 * SECOND), iso(60 * SECOND)]);
   });
 
-  it('the history is bounded (longest window / interval + 2 = 12 here)', () => {
-    // A window that ends far later than monitor.window says, so 30 samples are taken.
+  it('asks for a bounded history (longest window / interval + 2 = 12 here, less the sample being judged)', () => {
     const long = watching({ progress: { attempt: 0, monitorStartedAt: iso(), monitorEndsAt: iso(HOUR_MS) } });
+    expect(metricHistoryWanted(long.progress, M)).toEqual({ since: iso(), limit: 11 });
     const { last } = feed(long, every(0, 29 * INTERVAL, { errorRatePercent: 1 }), M);
     expect(last.stage).toBe('monitoring');
     expect(last.progress.samplesTaken).toBe(30);
-    expect(last.progress.metricSamples).toHaveLength(12);
-    expect(last.progress.metricSamples!.at(-1)!.at).toBe(iso(29 * INTERVAL));
+    // Without a metrics source there is nothing to read back.
+    expect(metricHistoryWanted(long.progress, settings())).toBeUndefined();
   });
 
-  it('a restarted bot (status reloaded from storage) continues the run where it was', () => {
+  it('a restarted bot (status and history read back from the store) continues the run where it was', () => {
     const three = feed(watching(), every(0, 60 * SECOND, { errorRatePercent: 20 }), M).last;
     const reloaded = JSON.parse(JSON.stringify(three)) as Deployment;
-    const r = accepted(decideAndPlan(reloaded, sampled({ errorRatePercent: 20 }), at(90 * SECOND), M));
+    const history = JSON.parse(JSON.stringify(recordedHistoryOf(three))) as MetricSample[];
+    const r = accepted(decideAndPlan(reloaded, sampled({ errorRatePercent: 20 }, { history }), at(90 * SECOND), M));
     expect(r.deployment.stage).toBe('rolling_back');
     // Without the history, the same sample would only start a run.
-    const forgotten = { ...reloaded, progress: { ...reloaded.progress, metricSamples: [] } };
-    expect(accepted(decideAndPlan(forgotten, sampled({ errorRatePercent: 20 }), at(90 * SECOND), M)).deployment.stage).toBe('monitoring');
+    expect(accepted(decideAndPlan(reloaded, sampled({ errorRatePercent: 20 }, { history: [] }), at(90 * SECOND), M)).deployment.stage).toBe('monitoring');
   });
 
   it('time the bot did not watch (down 4 min mid-window) is added to the window, and the event says so', () => {
@@ -410,11 +413,10 @@ describe('decide + metrics: the sample history is persisted with the status', ()
   });
 
   it('a new monitoring window (the next canary step, or a new switch) starts with an empty history', () => {
-    const switching = inStage('switching', {
-      progress: { attempt: 0, targetSplit: { [GREEN.id]: 100, [BLUE.id]: 0 }, metricSamples: [{ at: iso(), green: { source: APP_JSON, errorRatePercent: 50, avgResponseMs: 1, requests: 100 } }] },
-    });
+    const switching = inStage('switching', { progress: { attempt: 0, targetSplit: { [GREEN.id]: 100, [BLUE.id]: 0 } } });
     const r = accepted(decideAndPlan(switching, { type: 'split-verified', split: { [GREEN.id]: 100, [BLUE.id]: 0 } }, at(SECOND), M));
-    expect(r.deployment.progress.metricSamples).toBeUndefined();
+    // Samples recorded before the window started are not asked for.
+    expect(metricHistoryWanted(r.deployment.progress, M)).toEqual({ since: iso(SECOND), limit: 11 });
   });
 
   it('the probe planned while monitoring asks for green\'s figures', () => {

@@ -6,16 +6,21 @@ import {
   evaluateMonitorSample,
   healthFailuresTrigger,
   isContentCheck,
+  metricHistoryLimit,
   metricTriggers,
   type EvaluationContext,
   type MonitorSample,
   type MonitorTrigger,
+  type TriggerContext,
 } from '../../src/domain/monitor-evaluation.ts';
+import type { MetricSample } from '../../src/domain/metric-triggers.ts';
 import { APP_JSON, HEALTHY_CHECKS, SECOND, checksFailing, deepFreeze, iso, reading, settings, unreachable } from '../support/domain-fixtures.ts';
 
 const S = settings();
 /** Blue-green after the switch: blue serves nobody, so there is nothing to compare green with. */
 const CTX: EvaluationContext = { blueHasTraffic: false };
+/** What a trigger called on its own is given: no metric samples yet. */
+const TCTX: TriggerContext = { blueHasTraffic: false, samples: [] };
 const CONTENT_OFF = settings({ monitor: { triggers: { content: { enabled: false } } } });
 
 const sample = (checks: CheckResult[]): MonitorSample => ({ at: iso(), checks });
@@ -53,7 +58,7 @@ describe('evaluateMonitorSample', () => {
   it('counts samples and finds nothing in a clean one', () => {
     const first = evaluateMonitorSample(memory(), sample(HEALTHY_CHECKS), S);
     // With no metrics source there is nothing to evaluate: no evaluations, recorded as such.
-    expect(first).toEqual({ memory: memory({ samplesTaken: 1, consecutiveHealthFailures: 0, lastEvaluations: [] }), evaluations: [] });
+    expect(first).toEqual({ memory: memory({ samplesTaken: 1, consecutiveHealthFailures: 0, lastEvaluations: [] }), evaluations: [], samples: [] });
     const fifth = evaluateMonitorSample(memory({ samplesTaken: 4 }), sample(HEALTHY_CHECKS), S);
     expect(fifth.memory.samplesTaken).toBe(5);
     expect(fifth.finding).toBeUndefined();
@@ -81,7 +86,7 @@ describe('evaluateMonitorSample', () => {
         ...checksFailing({ name: 'content /', detail: '"KEVIN" missing on /' }, { name: 'ready', detail: '503 from /ready' }),
         { name: 'content /about', ok: false, detail: '404 from /about' },
       ];
-      const result = contentTrigger(memory(), sample(checks), S, CTX);
+      const result = contentTrigger(memory(), sample(checks), S, TCTX);
       expect(result.finding?.reason).toBe('content check failed — content /: "KEVIN" missing on /; content /about: 404 from /about');
     });
 
@@ -90,12 +95,12 @@ describe('evaluateMonitorSample', () => {
       expect(results.map((r) => r.finding)).toEqual([undefined, undefined, undefined, undefined, undefined]);
       // Content failures are not health failures either: they count toward no trigger.
       expect(results.map((r) => r.memory.consecutiveHealthFailures)).toEqual([0, 0, 0, 0, 0]);
-      expect(contentTrigger(memory(), sample(KEVIN_MISSING), CONTENT_OFF, CTX)).toEqual({ memory: memory() });
+      expect(contentTrigger(memory(), sample(KEVIN_MISSING), CONTENT_OFF, TCTX)).toEqual({ memory: memory() });
     });
 
     it('leaves the memory as it found it', () => {
       const m = memory({ samplesTaken: 3, consecutiveHealthFailures: 2 });
-      expect(contentTrigger(m, sample(KEVIN_MISSING), S, CTX).memory).toEqual(m);
+      expect(contentTrigger(m, sample(KEVIN_MISSING), S, TCTX).memory).toEqual(m);
     });
   });
 
@@ -129,7 +134,7 @@ describe('evaluateMonitorSample', () => {
       { name: 'version', detail: 'the app reports version aaaaaaaa, expected bbbbbbbb' },
     ])('a failing $name check counts as a health failure', (failure) => {
       const checks = checksFailing(failure);
-      const result = healthFailuresTrigger(memory({ consecutiveHealthFailures: 2 }), sample(checks), S, CTX);
+      const result = healthFailuresTrigger(memory({ consecutiveHealthFailures: 2 }), sample(checks), S, TCTX);
       expect(result.memory.consecutiveHealthFailures).toBe(3);
       expect(result.finding?.reason).toBe(`3 consecutive health-check failures (limit 3) — ${failure.name}: ${failure.detail}`);
     });
@@ -145,13 +150,13 @@ describe('evaluateMonitorSample', () => {
     });
 
     it('keeps firing past the limit while failures continue (the count keeps growing)', () => {
-      const result = healthFailuresTrigger(memory({ consecutiveHealthFailures: 7 }), sample(HEALTH_503), S, CTX);
+      const result = healthFailuresTrigger(memory({ consecutiveHealthFailures: 7 }), sample(HEALTH_503), S, TCTX);
       expect(result.memory.consecutiveHealthFailures).toBe(8);
       expect(result.finding?.trigger).toBe('health-failures');
     });
 
     it('quotes only the failing health checks, not content', () => {
-      const result = healthFailuresTrigger(memory({ consecutiveHealthFailures: 2 }), sample(BOTH), S, CTX);
+      const result = healthFailuresTrigger(memory({ consecutiveHealthFailures: 2 }), sample(BOTH), S, TCTX);
       expect(result.finding?.reason).toBe('3 consecutive health-check failures (limit 3) — health: 503 from /health');
     });
   });
@@ -209,43 +214,50 @@ describe('the metric triggers inside evaluateMonitorSample', () => {
     metrics: { green: reading(green), ...(blue ? { blue: reading(blue) } : {}) },
   });
 
-  /** Feeds samples 30 s apart, threading the memory as decide() does. */
+  /** Feeds samples 30 s apart, threading the memory and the recorded history as the runner and decide() do. */
   function runMetrics(greens: Array<Parameters<typeof reading>[0]>, s = M, ctx = CTX) {
     let m = memory();
+    let history: MetricSample[] = [];
     return greens.map((green, i) => {
-      const result = evaluateMonitorSample(m, withMetrics(i * 30 * SECOND, green), s, ctx);
+      const result = evaluateMonitorSample(m, withMetrics(i * 30 * SECOND, green), s, { ...ctx, history });
       m = result.memory;
+      if (result.metricSample) history = [...history, result.metricSample];
       return result;
     });
   }
 
-  it('a sample without figures leaves the metric memory alone and evaluates nothing', () => {
-    const m = memory({ metricSamples: [{ at: iso(), green: reading() }] });
-    expect(metricTriggers(m, sample(HEALTHY_CHECKS), M, CTX)).toEqual({ memory: m });
-    const result = evaluateMonitorSample(m, sample(HEALTHY_CHECKS), M, CTX);
-    expect(result.memory.metricSamples).toEqual(m.metricSamples);
+  it('a sample without figures records nothing and evaluates nothing', () => {
+    const m = memory();
+    expect(metricTriggers(m, sample(HEALTHY_CHECKS), M, TCTX)).toEqual({ memory: m });
+    const history = [{ at: iso(), green: reading() }];
+    const result = evaluateMonitorSample(m, sample(HEALTHY_CHECKS), M, { ...CTX, history });
+    expect(result.metricSample).toBeUndefined();
+    expect(result.samples).toEqual(history);
     expect(result.evaluations).toEqual([]);
   });
 
-  it('with the metrics source none, figures are kept but no signal is evaluated', () => {
+  it('with the metrics source none, figures are recorded but no signal is evaluated', () => {
     const result = evaluateMonitorSample(memory(), withMetrics(0, { errorRatePercent: 90 }), S, CTX);
-    expect(result.memory.metricSamples).toHaveLength(1);
+    expect(result.metricSample).toEqual({ at: iso(0), green: reading({ errorRatePercent: 90 }) });
     expect(result.evaluations).toEqual([]);
     expect(result.finding).toBeUndefined();
   });
 
-  it('appends each sample to the persisted memory and records what each signal concluded', () => {
+  it('judges each sample with the history before it and records what each signal concluded', () => {
     const results = runMetrics([{ errorRatePercent: 1 }, { errorRatePercent: 2 }]);
-    expect(results[1]!.memory.metricSamples).toEqual([
+    expect(results[1]!.samples).toEqual([
       { at: iso(0), green: reading({ errorRatePercent: 1 }) },
       { at: iso(30 * SECOND), green: reading({ errorRatePercent: 2 }) },
     ]);
+    expect(results[1]!.metricSample).toEqual({ at: iso(30 * SECOND), green: reading({ errorRatePercent: 2 }) });
     expect(results[1]!.evaluations.map((e) => [e.signal, e.verdict])).toEqual([
       ['error-rate', 'clear'],
       ['response-time', 'clear'],
     ]);
     expect(results[1]!.memory.lastEvaluations).toEqual(results[1]!.evaluations);
     expect(results.every((r) => r.finding === undefined)).toBe(true);
+    // The memory persisted with the status carries no figures: they are recorded apart.
+    expect(JSON.stringify(results[1]!.memory)).not.toContain('errorRatePercent');
   });
 
   it('a sustained error rate fires a critical finding that quotes the evaluation', () => {
@@ -258,9 +270,10 @@ describe('the metric triggers inside evaluateMonitorSample', () => {
     expect(finding.reason).toBe('error rate above 5 % in every sample for 2m: 20 %, 20 %, 20 %, 20 % (4 samples, app-json /metrics)');
   });
 
-  it('keeps a bounded history: the longest window (here monitor.window 5m / 30s) plus two samples', () => {
+  it('judges on a bounded history: the longest window (here monitor.window 5m / 30s) plus two samples', () => {
     const results = runMetrics(Array.from({ length: 30 }, () => ({ errorRatePercent: 1 })));
-    const kept = results.at(-1)!.memory.metricSamples!;
+    expect(metricHistoryLimit(M)).toBe(12);
+    const kept = results.at(-1)!.samples;
     expect(kept).toHaveLength(12);
     // The newest ones are kept.
     expect(kept.at(-1)!.at).toBe(iso(29 * 30 * SECOND));
@@ -273,7 +286,7 @@ describe('the metric triggers inside evaluateMonitorSample', () => {
     expect(without.evaluations.map((e) => e.signal)).toEqual(['error-rate', 'response-time']);
     const withBlue = evaluateMonitorSample(memory(), s, RELATIVE, { blueHasTraffic: true });
     expect(withBlue.evaluations.map((e) => e.signal)).toEqual(['error-rate', 'response-time', 'relative-error-rate']);
-    expect(withBlue.memory.metricSamples).toEqual([{ at: iso(0), green: reading({ errorRatePercent: 4 }), blue: reading({ errorRatePercent: 0.5 }) }]);
+    expect(withBlue.metricSample).toEqual({ at: iso(0), green: reading({ errorRatePercent: 4 }), blue: reading({ errorRatePercent: 0.5 }) });
   });
 
   it('an unreachable source is inconclusive, never a finding and never clear', () => {
@@ -283,12 +296,11 @@ describe('the metric triggers inside evaluateMonitorSample', () => {
   });
 
   it('content and health findings are quoted before a metric finding in the same sample', () => {
-    let m = memory();
-    for (let i = 0; i < 3; i++) m = evaluateMonitorSample(m, withMetrics(i * 30 * SECOND, { errorRatePercent: 20 }), M, CTX).memory;
-    const result = evaluateMonitorSample(m, withMetrics(90 * SECOND, { errorRatePercent: 20 }, undefined, KEVIN_MISSING), M, CTX);
+    const three = runMetrics([{ errorRatePercent: 20 }, { errorRatePercent: 20 }, { errorRatePercent: 20 }]).at(-1)!;
+    const result = evaluateMonitorSample(three.memory, withMetrics(90 * SECOND, { errorRatePercent: 20 }, undefined, KEVIN_MISSING), M, { ...CTX, history: three.samples });
     expect(result.finding?.trigger).toBe('content');
     // The metric trigger still ran: its conclusion is recorded.
     expect(result.evaluations.find((e) => e.signal === 'error-rate')?.verdict).toBe('fired');
-    expect(result.memory.metricSamples).toHaveLength(4);
+    expect(result.samples).toHaveLength(4);
   });
 });

@@ -27,8 +27,6 @@ export interface DeploymentsTable {
   stage_times_json: string;
   progress_json: string;
   wake_at: string | null;
-  lease_owner: string | null;
-  lease_expires_at: string | null;
   revision: number;
   created_at: string;
   updated_at: string;
@@ -133,8 +131,25 @@ export interface InboundDeliveriesTable {
   received_at: string;
 }
 
+/** One monitoring sample's figures (a MetricSample as JSON), appended as the sample is committed. */
+export interface MetricSamplesTable {
+  id: Generated<number>;
+  deployment_id: string;
+  at: string;
+  sample_json: string;
+}
+
+/** Who is working on a deployment's step right now, until when. */
+export interface DeploymentLeasesTable {
+  deployment_id: string;
+  owner: string;
+  expires_at: string;
+}
+
 export interface Database {
   deployments: DeploymentsTable;
+  metric_samples: MetricSamplesTable;
+  deployment_leases: DeploymentLeasesTable;
   deployment_events: DeploymentEventsTable;
   locks: LocksTable;
   target_claims: TargetClaimsTable;

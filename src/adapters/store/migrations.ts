@@ -179,6 +179,43 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
       await db.schema.dropTable('sandbox_state').ifExists().execute();
     },
   },
+  '0008-metric-samples-and-leases': {
+    async up(db: Kysely<any>) {
+      // A monitoring window's metric history was a list inside progress_json, so every sample
+      // rewrote every earlier one. Now each sample is one appended row.
+      await withSerialId(db.schema.createTable('metric_samples'), dialect)
+        .addColumn('deployment_id', 'varchar(64)', (c) => c.notNull().references('deployments.id'))
+        .addColumn('at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('sample_json', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('metric_samples_deployment_at').on('metric_samples').columns(['deployment_id', 'at']).execute();
+      const monitoring = (await db.selectFrom('deployments').select(['id', 'progress_json']).where('stage', '=', 'monitoring').execute()) as Array<{
+        id: string;
+        progress_json: string;
+      }>;
+      for (const row of monitoring) {
+        const { metricSamples, ...progress } = JSON.parse(row.progress_json) as { metricSamples?: Array<{ at: string }> };
+        if (metricSamples && metricSamples.length > 0) {
+          await db
+            .insertInto('metric_samples')
+            .values(metricSamples.map((sample) => ({ deployment_id: row.id, at: sample.at, sample_json: JSON.stringify(sample) })))
+            .execute();
+        }
+        await db.updateTable('deployments').set({ progress_json: JSON.stringify(progress) }).where('id', '=', row.id).execute();
+      }
+      // Leases were two columns of the deployment row: taking and giving one back rewrote the whole
+      // row twice per step. They are their own small rows now. A lease is only held while a step
+      // runs, so none needs carrying over: a stopped bot holds none, a killed one's expire.
+      await db.schema
+        .createTable('deployment_leases')
+        .addColumn('deployment_id', 'varchar(64)', (c) => c.primaryKey().references('deployments.id'))
+        .addColumn('owner', 'varchar(128)', (c) => c.notNull())
+        .addColumn('expires_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable('deployments').dropColumn('lease_owner').execute();
+      await db.schema.alterTable('deployments').dropColumn('lease_expires_at').execute();
+    },
+  },
   };
 }
 

@@ -5,7 +5,7 @@ import type { DeploymentEventsTable, DeploymentsTable } from './database-schema.
 import type { Selectable } from 'kysely';
 
 /** Maps the persisted status row to the domain object and back; the only place that knows column names. */
-export function deploymentToRow(d: Deployment): Omit<DeploymentsTable, 'lease_owner' | 'lease_expires_at'> {
+export function deploymentToRow(d: Deployment): DeploymentsTable {
   return {
     id: d.id,
     service: d.service,

@@ -70,7 +70,7 @@ function onObservation(ctx: Transition, input: Exclude<Input, CommandInput>): De
       }
       return undefined;
     case 'monitoring':
-      return input.type === 'checks' ? onMonitorSample(ctx, input.results, input.metrics) : undefined;
+      return input.type === 'checks' ? onMonitorSample(ctx, input.results, input.metrics, input.history) : undefined;
     case 'rolling_back':
       return onRollbackObservation(ctx, input);
     default:

@@ -2,10 +2,10 @@ import { SYSTEM_ACTOR } from '../actors.ts';
 import { stepsOf } from '../canary-steps.ts';
 import { versionLabel, type CheckResult, type Deployment, type Progress } from '../deployment.ts';
 import { formatDuration } from '../format-duration.ts';
-import { inconclusiveSignals, maxSampleGapMs } from '../metric-triggers.ts';
+import { inconclusiveSignals, maxSampleGapMs, type MetricSample } from '../metric-triggers.ts';
 import { evaluateMonitorSample, type MonitorSample } from '../monitor-evaluation.ts';
 import { switchToStep } from './switching.ts';
-import { failedChecks, type Decision, type Transition } from './transition.ts';
+import { failedChecks, recordingSample, type Decision, type Transition } from './transition.ts';
 
 /**
  * Watching green with traffic: a window (or a canary step's bake) of samples, the triggers that
@@ -42,10 +42,14 @@ export function blueHasTraffic(d: Deployment): boolean {
   return d.previousVersion ? (d.split[d.previousVersion.id] ?? 0) > 0 : false;
 }
 
-export function onMonitorSample(ctx: Transition, checks: CheckResult[], metrics: MonitorSample['metrics']): Decision {
+export function onMonitorSample(ctx: Transition, checks: CheckResult[], metrics: MonitorSample['metrics'], history: readonly MetricSample[] = []): Decision {
+  const evaluation = evaluateMonitorSample(ctx.d.progress, { at: ctx.iso, checks, metrics }, ctx.settings, { blueHasTraffic: blueHasTraffic(ctx.d), history });
+  return recordingSample(judgeSample(ctx, checks, evaluation), evaluation.metricSample);
+}
+
+function judgeSample(ctx: Transition, checks: CheckResult[], evaluation: ReturnType<typeof evaluateMonitorSample>): Decision {
   const { d, settings } = ctx;
   const shadow = settings.monitor.mode === 'shadow';
-  const evaluation = evaluateMonitorSample(d.progress, { at: ctx.iso, checks, metrics }, settings, { blueHasTraffic: blueHasTraffic(d) });
   const unwatched = unwatchedGap(ctx);
   const endsAt = Date.parse(d.progress.monitorEndsAt ?? ctx.iso) + (unwatched?.ms ?? 0);
   const memory: Progress = {
@@ -75,7 +79,7 @@ export function onMonitorSample(ctx: Transition, checks: CheckResult[], metrics:
   // (Shadow mode never holds a release: it only reports.)
   const holding = failing.length > 0 || (!shadow && building.length > 0);
   if (ctx.now >= endsAt && !holding) {
-    return onWindowEnd(ctx.patch({ progress: memory }), details, shadowFinding ? 'shadow-finding' : undefined);
+    return onWindowEnd(ctx.patch({ progress: memory }), evaluation.samples, details, shadowFinding ? 'shadow-finding' : undefined);
   }
   const words =
     failing.length > 0
@@ -120,11 +124,11 @@ function nextSampleAt(ctx: Transition, endsAt = Date.parse(ctx.d.progress.monito
  * metric samples to have seen a sustained breach; otherwise the configured inconclusive policy
  * applies — pause and ask, extend once, or roll back — and never a silent pass.
  */
-function onWindowEnd(ctx: Transition, details: Record<string, unknown>, action?: string): Decision {
+function onWindowEnd(ctx: Transition, samples: readonly MetricSample[], details: Record<string, unknown>, action?: string): Decision {
   const { d, settings } = ctx;
   const memory = d.progress;
   const since = Date.parse(memory.monitorStartedAt ?? ctx.iso);
-  const windowSamples = (memory.metricSamples ?? []).filter((s) => Date.parse(s.at) >= since);
+  const windowSamples = samples.filter((s) => Date.parse(s.at) >= since);
   const inconclusive = inconclusiveSignals(windowSamples, settings, blueHasTraffic(d));
   const explained = (memory.lastEvaluations ?? []).map((e) => e.summary);
   if (inconclusive.length > 0 && settings.monitor.mode !== 'shadow') {

@@ -1,5 +1,6 @@
 import { SYSTEM_ACTOR } from '../actors.ts';
 import { rollbackTargetOf, rolledBackFromOf, versionLabel, type CheckResult, type Deployment, type DeploymentEvent, type Progress, type Split } from '../deployment.ts';
+import type { MetricSample } from '../metric-triggers.ts';
 import type { ReleaseSettings } from '../release-settings.ts';
 import type { Stage } from '../stages.ts';
 
@@ -8,8 +9,18 @@ export interface Refusal {
   message: string;
 }
 
-/** The next status and the audit events that explain it, or a refusal that changes nothing. */
-export type Decision = { ok: true; deployment: Deployment; events: DeploymentEvent[] } | { ok: false; refusal: Refusal };
+/**
+ * The next status and the audit events that explain it (and, for a monitoring sample with figures,
+ * the metric sample to append to the window's history), or a refusal that changes nothing.
+ */
+export type Decision =
+  | { ok: true; deployment: Deployment; events: DeploymentEvent[]; metricSample?: MetricSample | undefined }
+  | { ok: false; refusal: Refusal };
+
+/** The same decision, also recording a metric sample (when there is one). */
+export function recordingSample(decision: Decision, sample: MetricSample | undefined): Decision {
+  return decision.ok && sample ? { ...decision, metricSample: sample } : decision;
+}
 
 export interface EventSpec {
   action?: string;
