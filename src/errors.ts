@@ -36,6 +36,7 @@ export const ERROR_CATALOGUE = {
   SHUTTING_DOWN: { status: 503, title: 'kevin-deploy is shutting down' },
   STORE_BUSY: { status: 503, title: 'The database is busy' },
   STORE_READ_ONLY: { status: 503, title: 'The database cannot be written' },
+  STORE_UNREACHABLE: { status: 503, title: 'The database cannot be reached' },
   STORE_IN_USE: { status: 503, title: 'The database is in use by another process' },
   STORE_TOO_NEW: { status: 503, title: 'The database was migrated by a newer kevin-deploy' },
   STORE_CORRUPT: { status: 503, title: 'The database is damaged' },

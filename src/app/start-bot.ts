@@ -93,7 +93,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     settingsOf: (target: Target) => lookupTarget(config, target.service, target.environment),
   };
   const opened = await openDatabase(env.DATABASE_URL || DEFAULT_DATABASE_URL, { serving: true });
-  const store = new KyselyStore(opened.db);
+  const store = new KyselyStore(opened.db, opened.dialect);
   logger.info({ store: opened.description, migrated: opened.migrated, integrity: opened.integrity }, 'store ready');
   if (opened.integrity?.status === 'timed-out') {
     logger.warn({ ms: opened.integrity.ms }, 'the start-up integrity check of the store did not finish in time; starting without it');

@@ -16,9 +16,10 @@ async function deploy(harness: Harness, version: string, extra: Record<string, u
   return harness.api('POST', '/api/v1/deployments', { service: 'kevinstamp', environment: 'production', version, ...extra }, token);
 }
 
-describe('a blue-green release against the Cloudflare stand-in', () => {
+// The same release flow on each store: SQLite (one replica) and Postgres (several).
+describe.each(['sqlite', 'postgres'] as const)('a blue-green release against the Cloudflare stand-in (%s store)', (dialect) => {
   it('stages green at 0 %, verifies it, waits for approval, switches, monitors and succeeds', async () => {
-    h = await startHarness();
+    h = await startHarness({ dialect });
     const v2 = h.upload('v2');
     const created = await deploy(h, 'v2', { note: 'new KEVIN gallery' });
     expect(created.status).toBe(201);
@@ -58,7 +59,7 @@ describe('a blue-green release against the Cloudflare stand-in', () => {
   });
 
   it('fails a green that is unhealthy without ever giving it traffic', async () => {
-    h = await startHarness();
+    h = await startHarness({ dialect });
     const bad = h.upload('v2-bad', { health: 'unhealthy', ready: false });
     const created = await deploy(h, 'v2-bad');
     const failed = await h.waitForStage(created.body.id, 'failed');
@@ -70,7 +71,7 @@ describe('a blue-green release against the Cloudflare stand-in', () => {
   });
 
   it('rolls back automatically after 3 consecutive health failures under traffic', async () => {
-    h = await startHarness({ monitorWindow: '5s' });
+    h = await startHarness({ dialect, monitorWindow: '5s' });
     const nasty = h.upload('v2-nasty', { afterTraffic: { health: 'unhealthy' } });
     const created = await deploy(h, 'v2-nasty');
     await h.waitForStage(created.body.id, 'awaiting_approval');
@@ -83,7 +84,7 @@ describe('a blue-green release against the Cloudflare stand-in', () => {
   });
 
   it('rolls back at once when the KEVIN content disappears under traffic', async () => {
-    h = await startHarness({ monitorWindow: '5s' });
+    h = await startHarness({ dialect, monitorWindow: '5s' });
     h.upload('v2-no-kevin', { afterTraffic: { kevin: false } });
     const created = await deploy(h, 'v2-no-kevin');
     await h.waitForStage(created.body.id, 'awaiting_approval');
@@ -94,7 +95,7 @@ describe('a blue-green release against the Cloudflare stand-in', () => {
   });
 
   it('refuses an unknown version without writing anything', async () => {
-    h = await startHarness();
+    h = await startHarness({ dialect });
     const refused = await deploy(h, 'v9');
     expect(refused.status).toBe(404);
     expect(refused.type).toContain('application/problem+json');
@@ -105,7 +106,7 @@ describe('a blue-green release against the Cloudflare stand-in', () => {
   });
 
   it('waits for the lock holder and refuses a second release, naming the active one', async () => {
-    h = await startHarness();
+    h = await startHarness({ dialect });
     h.upload('v2');
     h.upload('v3');
     const first = await deploy(h, 'v2');
@@ -128,7 +129,7 @@ describe('a blue-green release against the Cloudflare stand-in', () => {
   });
 
   it('a refused deploy costs no Cloudflare call; an admitted release lists versions once and reads the deployment once', async () => {
-    h = await startHarness();
+    h = await startHarness({ dialect });
     h.upload('v2');
     h.upload('v3');
     const versionListings = () => h!.standIn.apiRequests().filter((r) => r.method === 'GET' && r.path.endsWith('/versions')).length;
@@ -164,7 +165,7 @@ describe('a blue-green release against the Cloudflare stand-in', () => {
 
   it('expires an approval nobody gives, when its time is up and not before', async () => {
     const time = jumpableClock();
-    h = await startHarness({ approvalExpiresAfter: '2h', clock: time.clock });
+    h = await startHarness({ dialect, approvalExpiresAfter: '2h', clock: time.clock });
     h.upload('v2');
     const created = await deploy(h, 'v2');
     await h.waitForStage(created.body.id, 'awaiting_approval');
@@ -177,7 +178,7 @@ describe('a blue-green release against the Cloudflare stand-in', () => {
   });
 
   it('cancels before the switch (traffic untouched) and after it (a rollback)', async () => {
-    h = await startHarness({ monitorWindow: '10s' });
+    h = await startHarness({ dialect, monitorWindow: '10s' });
     const v2 = h.upload('v2');
     const early = await deploy(h, 'v2');
     await h.waitForStage(early.body.id, 'awaiting_approval');
@@ -197,7 +198,7 @@ describe('a blue-green release against the Cloudflare stand-in', () => {
   });
 
   it('freezes a target: deploys refused, rollbacks allowed, unlock starts the queue', async () => {
-    h = await startHarness();
+    h = await startHarness({ dialect });
     h.upload('v2');
     const lock = await h.api('POST', '/api/v1/locks', { service: 'kevinstamp', environment: 'production', reason: 'community event' });
     expect(lock.status).toBe(201);
@@ -219,7 +220,7 @@ describe('a blue-green release against the Cloudflare stand-in', () => {
 
   it('lifts a timed freeze by itself and then starts the queue it held back', async () => {
     const time = jumpableClock();
-    h = await startHarness({ clock: time.clock });
+    h = await startHarness({ dialect, clock: time.clock });
     h.upload('v2');
     h.upload('v3');
     const active = await deploy(h, 'v2');
@@ -244,7 +245,7 @@ describe('a blue-green release against the Cloudflare stand-in', () => {
   });
 
   it('rolls back the live release by hand after it succeeded, to the previous known-good version', async () => {
-    h = await startHarness();
+    h = await startHarness({ dialect });
     const v2 = h.upload('v2');
     const created = await deploy(h, 'v2');
     await h.waitForStage(created.body.id, 'awaiting_approval');
@@ -266,7 +267,7 @@ describe('a blue-green release against the Cloudflare stand-in', () => {
   });
 
   it('switches exactly once through Cloudflare 429, 5xx and a response lost after the change', async () => {
-    h = await startHarness();
+    h = await startHarness({ dialect });
     const v2 = h.upload('v2');
     const created = await deploy(h, 'v2');
     await h.waitForStage(created.body.id, 'awaiting_approval');

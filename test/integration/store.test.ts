@@ -12,6 +12,8 @@ import type { Stage } from '../../src/domain/stages.ts';
 import { KevinDeployError } from '../../src/errors.ts';
 import type { FreezeLock } from '../../src/domain/freeze-lock.ts';
 import type { MetricSample } from '../../src/domain/metric-triggers.ts';
+import { inSchema, newTestSchema, TEST_POSTGRES_URL, type TestSchema } from '../support/postgres-schema.ts';
+import { knownMigrationNames } from '../../src/adapters/store/migrations.ts';
 
 /** The SQLite store through openStore, as the bot opens it, in a temp directory. */
 
@@ -23,6 +25,7 @@ const BLUE = '0b0f8a5e-1111-4222-8333-944455556666';
 let dir: string;
 let file: string;
 const opened: KyselyStore[] = [];
+const schemas: TestSchema[] = [];
 
 async function open(path = file): Promise<{ store: KyselyStore; migrated: string[]; description: string }> {
   const result = await openStore(`sqlite:${path}`);
@@ -82,6 +85,7 @@ beforeEach(() => {
 afterEach(async () => {
   await closeAll();
   rmSync(dir, { recursive: true, force: true });
+  while (schemas.length > 0) await schemas.pop()!.drop();
 });
 
 describe('openStore', () => {
@@ -235,15 +239,43 @@ describe('openStore', () => {
     expect((error as KevinDeployError).message).toContain(dir);
   });
 
-  it('explains a postgres:// URL clearly, without quoting its password', async () => {
-    for (const url of ['postgres://kevin:s3cr3t-pw@127.0.0.1:5432/kevin', 'postgresql://kevin:s3cr3t-pw@db/kevin']) {
+  it('refuses a Postgres it cannot reach, naming it without its password', async () => {
+    for (const url of ['postgres://kevin:s3cr3t-pw@127.0.0.1:1/kevin', 'postgresql://kevin:s3cr3t-pw@db.invalid/kevin']) {
       const error = await openStore(url).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(KevinDeployError);
-      expect((error as KevinDeployError).code).toBe('USAGE');
-      expect((error as KevinDeployError).message).toMatch(/Postgres/);
-      expect((error as KevinDeployError).message).toContain('sqlite:');
+      expect((error as KevinDeployError).code).toBe('STORE_UNREACHABLE');
+      expect((error as KevinDeployError).message).toMatch(/cannot connect to the Postgres store postgres(ql)?:\/\/kevin:\*\*\*@/);
       expect((error as KevinDeployError).message).not.toContain('s3cr3t-pw');
     }
+  });
+
+  it('refuses a Postgres that only reads (a standby), before writing anything', async () => {
+    const error = await openStore(`${TEST_POSTGRES_URL}?options=-c%20default_transaction_read_only%3Don`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KevinDeployError);
+    expect((error as KevinDeployError).code).toBe('STORE_READ_ONLY');
+    expect((error as KevinDeployError).message).toContain('Point DATABASE_URL at the primary');
+  });
+
+  it('refuses a bad schema name in a postgres:// URL', async () => {
+    const error = await openStore(`${TEST_POSTGRES_URL}?schema=Robert'); DROP TABLE x;--`).catch((e: unknown) => e);
+    expect((error as KevinDeployError).code).toBe('USAGE');
+    expect((error as KevinDeployError).message).toContain('must be a lower-case SQL name');
+  });
+
+  it('Postgres: replicas starting together run each migration once; a schema migrated by a newer version is refused, unchanged', async () => {
+    const schema = newTestSchema();
+    schemas.push(schema);
+    const [a, b, c] = await Promise.all([openStore(schema.url), openStore(schema.url), openStore(schema.url)]);
+    opened.push(a.store, b.store, c.store);
+    const runs = [a.migrated, b.migrated, c.migrated].sort((x, y) => y.length - x.length);
+    expect(runs[0]).toEqual(knownMigrationNames());
+    expect(runs.slice(1)).toEqual([[], []]);
+
+    await inSchema(schema, (client) => client.query("INSERT INTO kysely_migration (name, timestamp) VALUES ('0999-from-the-future', '2027-01-01T00:00:00.000Z')"));
+    const error = await openStore(schema.url).catch((e: unknown) => e);
+    expect((error as KevinDeployError).code).toBe('STORE_TOO_NEW');
+    expect((error as KevinDeployError).message).toContain('0999-from-the-future');
+    expect((error as KevinDeployError).message).toContain(`(schema ${schema.name})`);
   });
 
   it('refuses another scheme such as mysql://, naming it, without quoting its password', async () => {
@@ -256,11 +288,47 @@ describe('openStore', () => {
   });
 });
 
-describe('KyselyStore on SQLite', () => {
+/** The same store contract on each dialect: a fresh file, or a fresh Postgres schema dropped afterwards. */
+interface Backend {
+  open(): Promise<KyselyStore>;
+  /** The stored length of a deployment's progress_json, read past the store (as an operator would). */
+  progressJsonLength(id: string): Promise<number>;
+}
+
+const BACKENDS: Record<'sqlite' | 'postgres', () => Backend> = {
+  sqlite: () => ({
+    open: async () => (await open()).store,
+    async progressJsonLength(id) {
+      const db = new BetterSqlite3(file, { readonly: true });
+      try {
+        return (db.prepare('SELECT length(progress_json) AS n FROM deployments WHERE id = ?').get(id) as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    },
+  }),
+  postgres: () => {
+    const schema = newTestSchema();
+    schemas.push(schema);
+    return {
+      async open() {
+        const { store } = await openStore(schema.url);
+        opened.push(store);
+        return store;
+      },
+      progressJsonLength: (id) =>
+        inSchema(schema, async (client) => Number((await client.query<{ n: number }>('SELECT length(progress_json) AS n FROM deployments WHERE id = $1', [id])).rows[0]!.n)),
+    };
+  },
+};
+
+describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (dialect) => {
   let store: KyselyStore;
+  let backend: Backend;
 
   beforeEach(async () => {
-    ({ store } = await open());
+    backend = BACKENDS[dialect]();
+    store = await backend.open();
   });
 
   describe('deployments', () => {
@@ -392,21 +460,14 @@ describe('KyselyStore on SQLite', () => {
     it('a sample\'s write does not grow with the history: the status row stays the same size', async () => {
       const d = deployment({ stage: 'monitoring' });
       await store.insertDeployment(d);
-      const rowBytes = () => {
-        const db = new BetterSqlite3(file, { readonly: true });
-        try {
-          return (db.prepare('SELECT length(progress_json) AS n FROM deployments WHERE id = ?').get(d.id) as { n: number }).n;
-        } finally {
-          db.close();
-        }
-      };
-      const before = rowBytes();
+      const rowBytes = () => backend.progressJsonLength(d.id);
+      const before = await rowBytes();
       for (let i = 0; i < 50; i++) {
         await store.transaction(async (session) => {
           await session.appendMetricSample(d.id, sampleAt(new Date(Date.parse('2026-11-26T09:00:00.000Z') + i * 1000).toISOString(), 1));
         });
       }
-      expect(rowBytes()).toBe(before);
+      expect(await rowBytes()).toBe(before);
       expect(await store.listMetricSamples(d.id)).toHaveLength(50);
     });
   });

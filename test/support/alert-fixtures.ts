@@ -12,11 +12,12 @@ import type { Alert, AlertChannelName, AlertFacts, AlertKind, AlertLevel } from 
 import type { AlertIntent } from '../../src/domain/alert-rules.ts';
 import type { AlertChannel, DeliveryContext, DeliveryOutcome } from '../../src/ports/alert-channel.ts';
 import type { Clock } from '../../src/ports/clock.ts';
+import { newTestSchema } from './postgres-schema.ts';
 
 /**
- * Fixtures for the alert outbox and dispatcher tests: a real migrated SQLite file per test, a
- * clock the test moves by hand, scripted channels that record what they were given, and alerts
- * built the way the router builds them.
+ * Fixtures for the alert outbox and dispatcher tests: a real migrated database per test (a SQLite
+ * file, or a Postgres schema of its own), a clock the test moves by hand, scripted channels that
+ * record what they were given, and alerts built the way the router builds them.
  */
 
 export const ALERT_T0 = new Date('2026-11-26T09:00:00.000Z');
@@ -55,30 +56,81 @@ export const silentLogger: Logger = pino({ level: 'silent' });
 
 // ── the database ────────────────────────────────────────────────────────────────────────────────
 
+export type TempDialect = 'sqlite' | 'postgres';
+
 export interface TempDatabase {
-  dir: string;
-  file: string;
-  /** Opens (and migrates) the file; every connection is closed by `cleanup`. */
+  dialect: TempDialect;
+  /** The DATABASE_URL every `open()` opens: `sqlite:<file>`, or the test schema's postgres:// URL. */
+  url: string;
+  /** The temp directory holding the SQLite file (SQLite only; undefined on Postgres). */
+  dir: string | undefined;
+  /** The SQLite file itself (SQLite only; undefined on Postgres). */
+  file: string | undefined;
+  /**
+   * Opens (and migrates) the database; every call opens the same file or schema, so a test can
+   * open it twice to act as two replicas. Every connection is closed by `cleanup`.
+   */
   open(): Promise<{ db: Kysely<Database>; outbox: KyselyAlertOutbox }>;
+  /** Closes every connection, then removes the database (the temp directory, or the schema). */
   cleanup(): Promise<void>;
 }
 
-/** A fresh SQLite file in a temp directory, opened through openDatabase as the bot opens it. */
-export function tempDatabase(): TempDatabase {
+/**
+ * A fresh database opened through openDatabase as the bot opens it: a SQLite file in a temp
+ * directory, or (postgres) a schema of its own on the test server (see postgres-schema.ts).
+ */
+export function tempDatabase(dialect: TempDialect = 'sqlite'): TempDatabase {
+  const connections: Array<Kysely<Database>> = [];
+  const closeAll = async (): Promise<void> => {
+    const errors: unknown[] = [];
+    while (connections.length > 0) {
+      try {
+        await connections.pop()!.destroy();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length > 0) throw errors[0];
+  };
+  const open = async (url: string) => {
+    const { db } = await openDatabase(url);
+    connections.push(db);
+    return { db, outbox: new KyselyAlertOutbox(db) };
+  };
+
+  if (dialect === 'postgres') {
+    const schema = newTestSchema();
+    return {
+      dialect,
+      url: schema.url,
+      dir: undefined,
+      file: undefined,
+      open: () => open(schema.url),
+      async cleanup() {
+        try {
+          await closeAll();
+        } finally {
+          await schema.drop();
+        }
+      },
+    };
+  }
+
   const dir = mkdtempSync(join(tmpdir(), 'kevin-alerts-'));
   const file = join(dir, 'alerts.db');
-  const connections: Array<Kysely<Database>> = [];
+  const url = `sqlite:${file}`;
   return {
+    dialect,
+    url,
     dir,
     file,
-    async open() {
-      const { db } = await openDatabase(`sqlite:${file}`);
-      connections.push(db);
-      return { db, outbox: new KyselyAlertOutbox(db) };
-    },
+    open: () => open(url),
     async cleanup() {
-      while (connections.length > 0) await connections.pop()!.destroy();
-      rmSync(dir, { recursive: true, force: true });
+      try {
+        await closeAll();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }

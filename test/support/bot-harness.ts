@@ -11,6 +11,7 @@ import { STAND_IN_ACCOUNT, STAND_IN_SCRIPT, STAND_IN_TOKEN, startTestStandIn } f
 import { apiCaller } from './api-caller.ts';
 import { waitForStage } from './wait-for-stage.ts';
 import { capturedLogger } from './captured-logger.ts';
+import { newTestSchema } from './postgres-schema.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 
 /** Tokens of the test actors (see testConfigYaml): who may do what is part of several tests. */
@@ -108,9 +109,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** A real bot (HTTP server, runner, SQLite store in a temp dir) against a Cloudflare stand-in, in this process. */
+/**
+ * A real bot (HTTP server, runner, store) against a Cloudflare stand-in, in this process. The store
+ * is SQLite in a temp dir, or with `dialect: 'postgres'` a Postgres schema of its own, dropped at close.
+ */
 export async function startHarness(
-  options: Partial<TestConfigOptions> & { databaseUrl?: string; env?: Record<string, string>; clock?: Clock } = {},
+  options: Partial<TestConfigOptions> & { databaseUrl?: string; dialect?: 'sqlite' | 'postgres'; env?: Record<string, string>; clock?: Clock } = {},
 ): Promise<Harness> {
   const standIn = await startTestStandIn();
   const v1 = standIn.addVersion(STAND_IN_SCRIPT, { tag: 'v1', message: 'first' }).id;
@@ -118,11 +122,12 @@ export async function startHarness(
   const dir = mkdtempSync(join(tmpdir(), 'kevin-deploy-test-'));
   const { logger, logs } = capturedLogger();
   const config = testConfig({ productionUrl: standIn.trafficUrl(STAND_IN_SCRIPT), ...options });
+  const schema = options.dialect === 'postgres' ? newTestSchema() : undefined;
   const bot = await startBot({
     config,
     env: {
       ...TOKEN_ENV,
-      DATABASE_URL: options.databaseUrl ?? `sqlite:${join(dir, 'kevin-deploy.db')}`,
+      DATABASE_URL: options.databaseUrl ?? schema?.url ?? `sqlite:${join(dir, 'kevin-deploy.db')}`,
       CLOUDFLARE_API_TOKEN: STAND_IN_TOKEN,
       CLOUDFLARE_BASE_URL: standIn.apiBaseUrl,
       ...options.env,
@@ -149,6 +154,7 @@ export async function startHarness(
       await bot.close();
       await standIn.close();
       rmSync(dir, { recursive: true, force: true });
+      await schema?.drop();
     },
   };
 }

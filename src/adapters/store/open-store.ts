@@ -6,7 +6,8 @@ import { KevinDeployError } from '../../errors.ts';
 import type { Database } from './database-schema.ts';
 import { ImmediateSqliteDialect } from './immediate-sqlite-dialect.ts';
 import { KyselyStore } from './kysely-store.ts';
-import { knownMigrationNames, migrationProvider } from './migrations.ts';
+import { knownMigrationNames, migrationProvider, type SqlDialectName } from './migrations.ts';
+import { openPostgres } from './open-postgres.ts';
 import { HOLDER_KEY, SqliteExclusiveUse, type SqliteHolder } from './sqlite-exclusive-use.ts';
 import { quickCheck, type QuickCheckResult } from './sqlite-quick-check.ts';
 import { withStatementCache } from './statement-cache.ts';
@@ -29,6 +30,7 @@ export interface OpenOptions {
 
 export interface OpenedDatabase {
   db: Kysely<Database>;
+  dialect: SqlDialectName;
   /** Where it is, with any password removed — safe to log. */
   description: string;
   /** Migrations applied by this open, by name. */
@@ -55,8 +57,8 @@ export interface OpenedStore {
  * power loss, which is the point of a persisted release status.
  */
 export async function openStore(databaseUrl: string = DEFAULT_DATABASE_URL, options: OpenOptions = {}): Promise<OpenedStore> {
-  const { db, description, migrated } = await openDatabase(databaseUrl, options);
-  return { store: new KyselyStore(db), description, migrated };
+  const { db, dialect, description, migrated } = await openDatabase(databaseUrl, options);
+  return { store: new KyselyStore(db, dialect), description, migrated };
 }
 
 /**
@@ -66,16 +68,32 @@ export async function openStore(databaseUrl: string = DEFAULT_DATABASE_URL, opti
  */
 export async function openDatabase(databaseUrl: string = DEFAULT_DATABASE_URL, options: OpenOptions = {}): Promise<OpenedDatabase> {
   if (databaseUrl.startsWith('sqlite:')) return openSqlite(databaseUrl.slice('sqlite:'.length), options);
-  if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new KevinDeployError(
-      'USAGE',
-      'DATABASE_URL names Postgres, which this version does not support yet; use sqlite:PATH (e.g. sqlite:./data/kevin-deploy.db)',
-    );
-  }
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) return openPostgresDatabase(databaseUrl);
   throw new KevinDeployError(
     'USAGE',
-    `DATABASE_URL must start with "sqlite:" (e.g. sqlite:./data/kevin-deploy.db); got "${databaseUrl.split(':')[0]}:…"`,
+    `DATABASE_URL must start with "sqlite:" (e.g. sqlite:./data/kevin-deploy.db) or "postgres://" (postgres://user:password@host:5432/database); got "${databaseUrl.split(':')[0]}:…"`,
   );
+}
+
+/**
+ * Postgres is for several replicas: no process holds it alone, and the migrations take Kysely's
+ * migration lock, so replicas starting together never run one twice.
+ */
+async function openPostgresDatabase(databaseUrl: string): Promise<OpenedDatabase> {
+  const { db, description } = await openPostgres(databaseUrl);
+  const migrated = await migrate(db, 'postgres');
+  return {
+    db,
+    dialect: 'postgres',
+    description,
+    migrated,
+    async announce() {
+      // Nothing to announce: replicas share the store by design.
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
 }
 
 async function openSqlite(path: string, options: OpenOptions): Promise<OpenedDatabase> {
@@ -118,7 +136,7 @@ async function openSqlite(path: string, options: OpenOptions): Promise<OpenedDat
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
   let migrated: string[];
   try {
-    migrated = await migrate(db);
+    migrated = await migrate(db, 'sqlite');
   } catch (error) {
     exclusive?.release();
     throw error;
@@ -127,6 +145,7 @@ async function openSqlite(path: string, options: OpenOptions): Promise<OpenedDat
   if (exclusive) await writeHolder(db, holder);
   return {
     db,
+    dialect: 'sqlite',
     description: `sqlite:${file}`,
     migrated,
     integrity,
@@ -226,8 +245,8 @@ async function writeHolder(db: Kysely<Database>, holder: SqliteHolder): Promise<
     .execute();
 }
 
-async function migrate(db: Kysely<Database>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: migrationProvider('sqlite') });
+async function migrate(db: Kysely<Database>, dialect: SqlDialectName): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     await db.destroy();
