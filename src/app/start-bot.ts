@@ -122,6 +122,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     clock,
     logger,
     owner,
+    leaseMs: config.server.leaseTtl,
     ...options.runner,
   });
   const releases = new ReleaseService({ store, platform, clock, targets, roleHolders: () => roleHoldersOf(config), bus, poke: (id) => runner.poke(id) });

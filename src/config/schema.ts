@@ -251,6 +251,11 @@ const serverSchema = z.strictObject({
   host: z.string().default('0.0.0.0'),
   /** Where people reach the bot; used in links. */
   publicUrl: z.url().optional(),
+  /**
+   * How long a replica holds a deployment's step before another may take it over: the most a
+   * release waits after its replica died mid-step (renewed every third of it while a step runs).
+   */
+  leaseTtl: durationOf('request').prefault('15s'),
 });
 
 const slackUserOrGroup = z
