@@ -43,7 +43,7 @@ export interface BotOptions {
   /** Injected in tests and the sandbox; otherwise Cloudflare from CLOUDFLARE_API_TOKEN / CLOUDFLARE_BASE_URL. */
   platform?: TrafficPlatform | undefined;
   probe?: Probe | undefined;
-  runner?: { scanIntervalMs?: number; leaseMs?: number; errorBackoffMs?: number } | undefined;
+  runner?: { scanIntervalMs?: number; leaseMs?: number; errorBackoffMs?: number; schemaCheckIntervalMs?: number } | undefined;
   /** Alert dispatcher tuning (tests poll faster and give up on a silent channel sooner). */
   alerts?: { pollMs?: number; leaseMs?: number; attemptTimeoutMs?: number } | undefined;
   /** How long one Slack Web API call may take; default 10 s. */
@@ -125,7 +125,19 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     leaseMs: config.server.leaseTtl,
     ...options.runner,
   });
-  const releases = new ReleaseService({ store, platform, clock, targets, roleHolders: () => roleHoldersOf(config), bus, poke: (id) => runner.poke(id) });
+  // Postgres: a change applied by any replica wakes the one that can work on it at once (NOTIFY),
+  // rather than at its next scan. SQLite has one process, whose runner is poked directly.
+  const wake = await opened.startWakeSignal?.(logger);
+  const wakeLag = metrics.watchRunner(runner);
+  wake?.subscribe((id, lagMs) => {
+    wakeLag(lagMs);
+    runner.poke(id);
+  });
+  const poke = (id: string) => {
+    runner.poke(id);
+    wake?.send(id).catch((error: unknown) => logger.warn({ err: error, deploymentId: id }, 'could not announce a change to the other replicas; their scan will find it'));
+  };
+  const releases = new ReleaseService({ store, platform, clock, targets, roleHolders: () => roleHoldersOf(config), bus, poke });
 
   let draining = false;
   let app: FastifyInstance;
@@ -189,6 +201,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
       metrics,
       store,
       runnerAlive: () => runner.isAlive(),
+      refusingWork: () => runner.refusingWorkBecause(),
       isDraining: () => draining,
       rawHandlers: slack ? [slack.surface.rawHandler] : [],
       alerts: alerting.service,
@@ -202,6 +215,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     });
     await app.listen({ port, host: options.host ?? config.server.host });
   } catch (error) {
+    await wake?.close();
     await opened.close();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new KevinDeployError('USAGE', `port ${port} is already in use; set PORT to a free port`);
@@ -239,6 +253,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
         await runner.stop();
         await alerting.dispatcher.stop();
         await app.close();
+        await wake?.close();
         await opened.close();
         logger.info('kevin-deploy stopped');
         logger.flush?.();

@@ -27,7 +27,12 @@ export interface RunnerOptions {
   scanIntervalMs?: number;
   /** Back-off after an unexpected error in a deployment's loop. */
   errorBackoffMs?: number;
+  /** How often the store's schema is compared with what this version knows (a rolling upgrade). */
+  schemaCheckIntervalMs?: number;
 }
+
+/** What a commit answers when the replica no longer holds the lease it worked under. */
+const LEASE_LOST = Symbol('lease lost');
 
 // setTimeout's ceiling; longer waits are re-armed by the periodic scan.
 const MAX_TIMER_MS = 2_147_483_647;
@@ -46,7 +51,16 @@ export class Runner {
   private scanTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** Steps whose result was not committed because the lease had lapsed (for /metrics). */
+  leaseLosses = 0;
+  /** Deployments taken over from a replica whose lease had expired (for /metrics). */
+  takeovers = 0;
+  /** Deployments whose last lease, seen by the scan, was another replica's and had expired: by whom. */
+  private readonly expiredElsewhere = new Map<string, string>();
   private lastScanAt = 0;
+  private lastSchemaCheckAt = 0;
+  /** Set once a newer kevin-deploy migrated the store: this replica takes no more work. */
+  private refusing: string | undefined;
   private readonly leaseMs: number;
   private readonly scanIntervalMs: number;
   private readonly errorBackoffMs: number;
@@ -68,6 +82,11 @@ export class Runner {
   poke(id: string): void {
     if (this.stopping) return;
     this.arm(id, 0);
+  }
+
+  /** Deployments whose step this replica is working on now: the leases it holds. */
+  leasesHeld(): number {
+    return this.running.size;
   }
 
   /** Alive means the scan loop ran recently (for /readyz). */
@@ -95,15 +114,39 @@ export class Runner {
     return this.o.clock.now().getTime();
   }
 
+  /** Why this replica takes no work, if it does not (for /readyz). */
+  refusingWorkBecause(): string | undefined {
+    return this.refusing;
+  }
+
+  /**
+   * During a rolling upgrade a newer replica migrates the store while this one still runs. This
+   * one then stops taking work — statuses it cannot read, steps it does not know — rather than
+   * corrupt them, and says so; the newer replicas carry on.
+   */
+  private async checkSchema(): Promise<void> {
+    const every = this.o.schemaCheckIntervalMs ?? 10_000;
+    if (this.refusing || Date.now() - this.lastSchemaCheckAt < every) return;
+    this.lastSchemaCheckAt = Date.now();
+    const unknown = await this.o.store.unknownMigrations();
+    if (unknown.length === 0) return;
+    this.refusing = `a newer kevin-deploy migrated the store (${unknown.join(', ')}): this replica takes no more work; replace it with the new version`;
+    this.o.logger.error({ unknownMigrations: unknown }, this.refusing);
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+
   private async scan(): Promise<void> {
     if (this.stopping) return;
     try {
+      await this.checkSchema();
+      if (this.refusing) return;
       const now = this.clockMs();
       for (const item of await this.o.store.listWork()) {
         if (this.running.has(item.id)) continue;
-        const heldByOther =
-          item.leaseOwner !== null && item.leaseOwner !== this.o.owner && item.leaseExpiresAt !== null && Date.parse(item.leaseExpiresAt) > now;
-        if (heldByOther) continue;
+        if (item.leaseLive && item.leaseOwner !== this.o.owner) continue;
+        if (item.leaseOwner !== null && item.leaseOwner !== this.o.owner) this.expiredElsewhere.set(item.id, item.leaseOwner);
+        else this.expiredElsewhere.delete(item.id);
         if (item.wakeAt !== null && !this.timers.has(item.id)) this.arm(item.id, Date.parse(item.wakeAt) - now);
         else if (item.wakeAt !== null && Date.parse(item.wakeAt) <= now) this.arm(item.id, 0);
       }
@@ -146,7 +189,7 @@ export class Runner {
   }
 
   private work(id: string): Promise<void> {
-    if (this.stopping) return Promise.resolve();
+    if (this.stopping || this.refusing) return Promise.resolve();
     if (this.running.has(id)) {
       this.rerun.add(id);
       return this.running.get(id)!;
@@ -161,13 +204,18 @@ export class Runner {
 
   private async turn(id: string): Promise<void> {
     const { store, clock, logger, owner } = this.o;
-    const leaseUntil = () => new Date(this.clockMs() + this.leaseMs).toISOString();
-    if (!(await store.acquireLease(id, owner, leaseUntil(), clock.now().toISOString()))) {
+    if (!(await store.acquireLease(id, owner, this.leaseMs))) {
       logger.debug({ deploymentId: id }, 'skipped: another replica holds the lease');
       return;
     }
+    const previous = this.expiredElsewhere.get(id);
+    if (previous !== undefined) {
+      this.expiredElsewhere.delete(id);
+      this.takeovers += 1;
+      logger.info({ deploymentId: id, from: previous }, 'took the deployment over from a replica whose lease expired');
+    }
     try {
-      for (let steps = 0; steps < MAX_STEPS_PER_TURN && !this.stopping; steps++) {
+      for (let steps = 0; steps < MAX_STEPS_PER_TURN && !this.stopping && !this.refusing; steps++) {
         const d = await store.getDeployment(id);
         if (!d || isTerminal(d.stage)) return;
         const settings = this.o.targets.find(d.service, d.environment);
@@ -183,6 +231,14 @@ export class Runner {
           else log.debug('waiting for a person or the target lock');
           return;
         }
+        // The one step that writes to the platform goes only while the lease is surely this
+        // replica's: one that stalled past its lease (a long pause, a cut network) must not move
+        // traffic on a status another replica has since moved on from.
+        if (step.type === 'apply-split' && !(await store.holdsLease(id, owner))) {
+          this.leaseLosses += 1;
+          log.warn('lost the lease before switching traffic; another replica carries on, nothing was sent');
+          return;
+        }
         log.debug({ step: step.type }, 'executing step');
         const input = await this.withMetricHistory(await this.o.executor.execute(step, d, settings), d, settings);
         // Even when stopping, the result of a step already taken is recorded (the checkpoint);
@@ -193,7 +249,15 @@ export class Runner {
           this.arm(id, this.errorBackoffMs);
           return;
         }
-        const records = await store.transaction((session) => commitDecision(session, d, decision, settings, clock.now()));
+        const records = await store.transaction(async (session) =>
+          // The fence: a replica whose lease lapsed while it worked commits nothing.
+          (await session.holdsLease(id, owner)) ? commitDecision(session, d, decision, settings, clock.now()) : LEASE_LOST,
+        );
+        if (records === LEASE_LOST) {
+          this.leaseLosses += 1;
+          log.warn('lost the lease while working on this step (stalled, or cut off from the database); another replica carries on, nothing was committed');
+          return;
+        }
         if (!records) {
           log.debug('status changed meanwhile (a command or another replica); deciding again from the new status');
           continue;
@@ -217,11 +281,8 @@ export class Runner {
   }
 
   private async renewLeases(): Promise<void> {
-    const now = this.o.clock.now();
     for (const id of this.running.keys()) {
-      await this.o.store
-        .acquireLease(id, this.o.owner, new Date(now.getTime() + this.leaseMs).toISOString(), now.toISOString())
-        .catch(() => undefined);
+      await this.o.store.acquireLease(id, this.o.owner, this.leaseMs).catch(() => undefined);
     }
   }
 }

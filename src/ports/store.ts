@@ -43,8 +43,10 @@ export interface ChatCard {
 export interface WorkItem {
   id: string;
   wakeAt: string | null;
+  /** The replica named in its lease row, if any (live or expired). */
   leaseOwner: string | null;
-  leaseExpiresAt: string | null;
+  /** Whether that lease is still live by the database's clock. */
+  leaseLive: boolean;
 }
 
 /**
@@ -81,6 +83,13 @@ export interface StoreSession {
   deleteLock(target: Target): Promise<boolean>;
   listLocks(): Promise<FreezeLock[]>;
 
+  /**
+   * Whether `owner` still holds a live lease on the deployment (the database's clock). Inside a
+   * transaction this is the fence: a replica whose lease lapsed (it stalled, its network to the
+   * database was cut) commits nothing, because another may already have taken the step over.
+   */
+  holdsLease(id: string, owner: string): Promise<boolean>;
+
   /** Writes alerts into the outbox — inside the transaction of the status change that caused them. */
   recordAlerts(intents: readonly AlertIntent[], now: string): Promise<void>;
 }
@@ -89,8 +98,12 @@ export interface Store extends StoreSession {
   transaction<T>(work: (session: StoreSession) => Promise<T>): Promise<T>;
   /** Non-terminal deployments, for the runner's schedule. */
   listWork(): Promise<WorkItem[]>;
-  /** Takes or renews the lease on a deployment; false when another live owner holds it. */
-  acquireLease(id: string, owner: string, until: string, now: string): Promise<boolean>;
+  /**
+   * Takes or renews the lease on a deployment for `ttlMs`; false when another live owner holds it.
+   * Expiry is judged by the database's clock, never a replica's: replicas whose clocks disagree
+   * still agree on whose lease is live.
+   */
+  acquireLease(id: string, owner: string, ttlMs: number): Promise<boolean>;
   releaseLease(id: string, owner: string): Promise<void>;
   releaseAllLeases(owner: string): Promise<void>;
   /**
@@ -103,6 +116,11 @@ export interface Store extends StoreSession {
   putCard(card: ChatCard, now: Date): Promise<void>;
   /** Deployments whose card is missing or behind, updated since `since`: the catch-up list after a start. */
   cardsBehind(since: string): Promise<string[]>;
+  /**
+   * Migrations applied to the store that this version does not know: a newer kevin-deploy has
+   * migrated it while this one runs (a rolling upgrade). Empty when the schema is this version's.
+   */
+  unknownMigrations(): Promise<string[]>;
   /** Deployment counts by stage (for /metrics). */
   countByStage(): Promise<Partial<Record<Stage, number>>>;
   ping(): Promise<void>;

@@ -26,6 +26,8 @@ export interface HttpServerDeps {
   metrics: BotMetrics;
   store: Store;
   runnerAlive: () => boolean;
+  /** Why this replica takes no work (a newer kevin-deploy migrated the store), if it does not. */
+  refusingWork?: (() => string | undefined) | undefined;
   isDraining: () => boolean;
   /** Slack's events endpoint: handed to Bolt's receiver straight from the socket. */
   rawHandlers?: RawRequestHandler[];
@@ -106,7 +108,9 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     } catch {
       problems.push('store cannot take a write');
     }
-    if (!deps.runnerAlive()) problems.push('runner not running');
+    const refusing = deps.refusingWork?.();
+    if (refusing) problems.push(refusing);
+    else if (!deps.runnerAlive()) problems.push('runner not running');
     if (problems.length > 0) return reply.code(503).send({ status: 'unavailable', problems });
     return { status: 'ready' };
   });

@@ -5,6 +5,13 @@ import type { AlertOutbox } from '../ports/alert-outbox.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
 
+/** What /metrics reads from the runner. */
+export interface RunnerFigures {
+  leasesHeld(): number;
+  readonly takeovers: number;
+  readonly leaseLosses: number;
+}
+
 /**
  * Prometheus metrics (prom-client). Counters and histograms are fed from committed transitions;
  * gauges are read from the store at scrape time, so they are right after a restart too.
@@ -83,6 +90,43 @@ export class BotMetrics {
   };
 
   /** Delivery state read from the outbox at scrape time: right after a restart, and across replicas. */
+  /** Per replica: the leases it holds, the releases it took over, the steps it lost, how late wake signals arrive. */
+  watchRunner(runner: RunnerFigures): (lagMs: number) => void {
+    new Gauge({
+      name: 'kevin_deploy_leases_held',
+      help: 'Deployments whose step this replica is working on now (the leases it holds)',
+      registers: [this.registry],
+      collect() {
+        this.set(runner.leasesHeld());
+      },
+    });
+    new Counter({
+      name: 'kevin_deploy_lease_takeovers_total',
+      help: 'Deployments this replica took over from a replica whose lease had expired',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(runner.takeovers);
+      },
+    });
+    new Counter({
+      name: 'kevin_deploy_lease_losses_total',
+      help: 'Steps whose result this replica did not commit because its lease had lapsed meanwhile',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(runner.leaseLosses);
+      },
+    });
+    const lag = new Histogram({
+      name: 'kevin_deploy_wake_signal_lag_seconds',
+      help: 'From a replica announcing a change (Postgres NOTIFY) to this replica hearing it (includes the two hosts\' clock difference)',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [this.registry],
+    });
+    return (lagMs) => lag.observe(lagMs / 1000);
+  }
+
   watchAlerts(outbox: AlertOutbox, clock: Clock): void {
     new Gauge({
       name: 'kevin_deploy_alert_deliveries',

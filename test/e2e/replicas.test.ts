@@ -33,6 +33,12 @@ function postsToDeployments(s: ReplicaSet): number {
 /**
  * Holds the next deployment POST for 2.5 s, waits until it has reached Cloudflare, and SIGKILLs
  * the replica whose step sent it; checks the database held the release in `stage` at that moment.
+ *
+ * The other replicas are frozen (SIGSTOP) from just before the kill until the held request has
+ * been applied, so what the test sees is the takeover, in a certain order: the dead replica's last
+ * request lands, then a survivor takes over. (Were a survivor to act first, the late request would
+ * move traffic behind its back — the survivor's read-back after its own switch notices and repairs
+ * that, but the count of switches would no longer be exact.)
  */
 async function killTheStepHolder(s: ReplicaSet, stage: Stage, start: () => Promise<string>): Promise<BotProcess> {
   const before = postsToDeployments(s);
@@ -41,9 +47,17 @@ async function killTheStepHolder(s: ReplicaSet, stage: Stage, start: () => Promi
   await waitFor(() => postsToDeployments(s) > before, { timeoutMs: 30_000, describe: () => `a deployment POST for ${id}\n${s.tail()}` });
   let holder: BotProcess | undefined;
   await waitFor(async () => (holder = await s.leaseHolder(id)) !== undefined, { timeoutMs: 5_000, describe: () => `the lease holder of ${id}` });
-  holder!.child.kill('SIGKILL');
-  await holder!.exited();
-  expect(await s.storedStage(id), 'the stage the kill hit').toBe(stage);
+  const others = s.live().filter((r) => r !== holder);
+  for (const r of others) r.child.kill('SIGSTOP');
+  try {
+    holder!.child.kill('SIGKILL');
+    await holder!.exited();
+    expect(await s.storedStage(id), 'the stage the kill hit').toBe(stage);
+    const answered = () => (s.standIn.apiRequests().filter((r) => r.method === 'POST' && r.path.endsWith('/deployments'))[before]?.status ?? 0) !== 0;
+    await waitFor(answered, { timeoutMs: 10_000, describe: () => 'the held deployment POST to be applied' });
+  } finally {
+    for (const r of others) r.child.kill('SIGCONT');
+  }
   return holder!;
 }
 

@@ -218,8 +218,8 @@ describe('openStore', () => {
     expect((await one.getDeployment(a.id))?.revision).toBe(a.revision + 1);
 
     const leases = await Promise.all([
-      one.acquireLease(a.id, 'replica-one', '2026-11-26T09:01:00.000Z', '2026-11-26T09:00:00.000Z'),
-      two.acquireLease(a.id, 'replica-two', '2026-11-26T09:01:00.000Z', '2026-11-26T09:00:00.000Z'),
+      one.acquireLease(a.id, 'replica-one', 60_000),
+      two.acquireLease(a.id, 'replica-two', 60_000),
     ]);
     expect(leases.filter(Boolean)).toHaveLength(1);
   });
@@ -583,73 +583,77 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (dialect) =>
     });
   });
 
-  describe('leases', () => {
-    const T0 = '2026-11-26T09:00:00.000Z';
-    const T0_PLUS_30S = '2026-11-26T09:00:30.000Z';
-    const T0_PLUS_59S = '2026-11-26T09:00:59.000Z';
-    const T0_PLUS_1M = '2026-11-26T09:01:00.000Z';
-    const T0_PLUS_61S = '2026-11-26T09:01:01.000Z';
-    const T0_PLUS_2M = '2026-11-26T09:02:00.000Z';
-
-    async function leaseOf(id: string): Promise<{ leaseOwner: string | null; leaseExpiresAt: string | null } | undefined> {
+  describe('leases (judged by the database\'s clock)', () => {
+    async function leaseOf(id: string): Promise<{ leaseOwner: string | null; leaseLive: boolean } | undefined> {
       const item = (await store.listWork()).find((w) => w.id === id);
-      return item ? { leaseOwner: item.leaseOwner, leaseExpiresAt: item.leaseExpiresAt } : undefined;
+      return item ? { leaseOwner: item.leaseOwner, leaseLive: item.leaseLive } : undefined;
     }
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-    it('are granted to one owner until they expire, renewable by the holder', async () => {
+    it('are granted to one owner until they expire, renewable by the holder, then taken over', async () => {
       const d = deployment();
       await store.insertDeployment(d);
 
-      expect(await store.acquireLease(d.id, 'replica-a', T0_PLUS_1M, T0)).toBe(true);
-      expect(await leaseOf(d.id)).toEqual({ leaseOwner: 'replica-a', leaseExpiresAt: T0_PLUS_1M });
+      expect(await store.acquireLease(d.id, 'replica-a', 400)).toBe(true);
+      expect(await leaseOf(d.id)).toEqual({ leaseOwner: 'replica-a', leaseLive: true });
+      expect(await store.holdsLease(d.id, 'replica-a')).toBe(true);
+      expect(await store.holdsLease(d.id, 'replica-b')).toBe(false);
 
-      // B is refused while A's lease is live.
-      expect(await store.acquireLease(d.id, 'replica-b', T0_PLUS_2M, T0_PLUS_30S)).toBe(false);
-      expect(await store.acquireLease(d.id, 'replica-b', T0_PLUS_2M, T0_PLUS_59S)).toBe(false);
-      expect(await leaseOf(d.id)).toEqual({ leaseOwner: 'replica-a', leaseExpiresAt: T0_PLUS_1M });
+      // B is refused while A's lease is live; A renews it.
+      expect(await store.acquireLease(d.id, 'replica-b', 60_000)).toBe(false);
+      expect(await store.acquireLease(d.id, 'replica-a', 400)).toBe(true);
+      await pause(200);
+      expect(await store.acquireLease(d.id, 'replica-b', 60_000)).toBe(false);
 
-      // A renews.
-      expect(await store.acquireLease(d.id, 'replica-a', T0_PLUS_2M, T0_PLUS_30S)).toBe(true);
-      expect(await leaseOf(d.id)).toEqual({ leaseOwner: 'replica-a', leaseExpiresAt: T0_PLUS_2M });
-      expect(await store.acquireLease(d.id, 'replica-b', '2026-11-26T09:03:00.000Z', T0_PLUS_61S)).toBe(false);
+      // Past its expiry by the database's clock, A's lease is dead: A no longer holds it, B takes it.
+      await pause(400);
+      expect(await leaseOf(d.id)).toEqual({ leaseOwner: 'replica-a', leaseLive: false });
+      expect(await store.holdsLease(d.id, 'replica-a')).toBe(false);
+      expect(await store.acquireLease(d.id, 'replica-b', 60_000)).toBe(true);
+      expect(await leaseOf(d.id)).toEqual({ leaseOwner: 'replica-b', leaseLive: true });
+      expect(await store.acquireLease(d.id, 'replica-a', 60_000)).toBe(false);
+    });
 
-      // After expiry, B gets it.
-      expect(await store.acquireLease(d.id, 'replica-b', '2026-11-26T09:04:00.000Z', '2026-11-26T09:02:00.001Z')).toBe(true);
-      expect(await leaseOf(d.id)).toEqual({ leaseOwner: 'replica-b', leaseExpiresAt: '2026-11-26T09:04:00.000Z' });
-      expect(await store.acquireLease(d.id, 'replica-a', '2026-11-26T09:05:00.000Z', '2026-11-26T09:02:30.000Z')).toBe(false);
+    it('fence a commit: inside a transaction, a lapsed lease is seen as lost', async () => {
+      const d = deployment();
+      await store.insertDeployment(d);
+      await store.acquireLease(d.id, 'replica-a', 300);
+      expect(await store.transaction((tx) => tx.holdsLease(d.id, 'replica-a'))).toBe(true);
+      await pause(450);
+      expect(await store.transaction((tx) => tx.holdsLease(d.id, 'replica-a'))).toBe(false);
     });
 
     it('are not granted on a deployment that does not exist', async () => {
-      expect(await store.acquireLease('missing', 'replica-a', T0_PLUS_1M, T0)).toBe(false);
+      expect(await store.acquireLease('missing', 'replica-a', 60_000)).toBe(false);
     });
 
     it('are released by their owner only, one or all at once', async () => {
       const [d1, d2, d3] = [deployment(), deployment(), deployment()];
       for (const d of [d1!, d2!, d3!]) await store.insertDeployment(d);
-      await store.acquireLease(d1!.id, 'replica-a', T0_PLUS_1M, T0);
-      await store.acquireLease(d2!.id, 'replica-a', T0_PLUS_1M, T0);
-      await store.acquireLease(d3!.id, 'replica-b', T0_PLUS_1M, T0);
+      await store.acquireLease(d1!.id, 'replica-a', 60_000);
+      await store.acquireLease(d2!.id, 'replica-a', 60_000);
+      await store.acquireLease(d3!.id, 'replica-b', 60_000);
 
       await store.releaseLease(d3!.id, 'replica-a');
       expect((await leaseOf(d3!.id))?.leaseOwner).toBe('replica-b');
       await store.releaseLease(d1!.id, 'replica-a');
-      expect(await leaseOf(d1!.id)).toEqual({ leaseOwner: null, leaseExpiresAt: null });
+      expect(await leaseOf(d1!.id)).toEqual({ leaseOwner: null, leaseLive: false });
 
-      await store.acquireLease(d1!.id, 'replica-a', T0_PLUS_1M, T0);
+      await store.acquireLease(d1!.id, 'replica-a', 60_000);
       await store.releaseAllLeases('replica-a');
-      expect(await leaseOf(d1!.id)).toEqual({ leaseOwner: null, leaseExpiresAt: null });
-      expect(await leaseOf(d2!.id)).toEqual({ leaseOwner: null, leaseExpiresAt: null });
-      expect(await leaseOf(d3!.id)).toEqual({ leaseOwner: 'replica-b', leaseExpiresAt: T0_PLUS_1M });
+      expect(await leaseOf(d1!.id)).toEqual({ leaseOwner: null, leaseLive: false });
+      expect(await leaseOf(d2!.id)).toEqual({ leaseOwner: null, leaseLive: false });
+      expect(await leaseOf(d3!.id)).toEqual({ leaseOwner: 'replica-b', leaseLive: true });
       // Released: anyone may take it at once.
-      expect(await store.acquireLease(d2!.id, 'replica-b', T0_PLUS_1M, T0)).toBe(true);
+      expect(await store.acquireLease(d2!.id, 'replica-b', 60_000)).toBe(true);
     });
 
     it('survive a status write (updateDeployment does not clear them)', async () => {
       const d = deployment();
       await store.insertDeployment(d);
-      await store.acquireLease(d.id, 'replica-a', T0_PLUS_1M, T0);
+      await store.acquireLease(d.id, 'replica-a', 60_000);
       await store.updateDeployment({ ...d, stage: 'resolving' }, d.revision);
-      expect(await leaseOf(d.id)).toEqual({ leaseOwner: 'replica-a', leaseExpiresAt: T0_PLUS_1M });
+      expect(await leaseOf(d.id)).toEqual({ leaseOwner: 'replica-a', leaseLive: true });
     });
   });
 
@@ -676,7 +680,7 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (dialect) =>
       const work = await store.listWork();
       const live = ds.filter((d) => ['requested', 'monitoring', 'needs_attention', 'awaiting_approval', 'rolling_back'].includes(d.stage));
       expect(work.map((w) => w.id)).toEqual(live.map((d) => d.id));
-      expect(work[0]).toEqual({ id: live[0]!.id, wakeAt: live[0]!.wakeAt, leaseOwner: null, leaseExpiresAt: null });
+      expect(work[0]).toEqual({ id: live[0]!.id, wakeAt: live[0]!.wakeAt, leaseOwner: null, leaseLive: false });
       expect(work.map((w) => w.wakeAt)).toEqual(live.map((d) => d.wakeAt));
     });
 

@@ -11,7 +11,7 @@ import { STAND_IN_ACCOUNT, STAND_IN_SCRIPT, STAND_IN_TOKEN, startTestStandIn } f
 import { apiCaller } from './api-caller.ts';
 import { waitForStage } from './wait-for-stage.ts';
 import { capturedLogger } from './captured-logger.ts';
-import { newTestSchema } from './postgres-schema.ts';
+import { newTestSchema, type TestSchema } from './postgres-schema.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 
 /** Tokens of the test actors (see testConfigYaml): who may do what is part of several tests. */
@@ -102,6 +102,8 @@ export interface Harness {
   logs: string[];
   v1: string;
   dir: string;
+  /** The Postgres schema the store lives in (dialect: 'postgres'). */
+  schema: TestSchema | undefined;
   api<T = any>(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; body: T; type: string }>;
   /** Uploads a version like CI would. */
   upload(tag: string, behavior?: Parameters<CloudflareStandIn['addVersion']>[1]['behavior']): string;
@@ -136,7 +138,7 @@ export async function startHarness(
     host: '127.0.0.1',
     logger,
     ...(options.clock ? { clock: options.clock } : {}),
-    runner: { scanIntervalMs: 50, errorBackoffMs: 100 },
+    runner: { scanIntervalMs: 50, errorBackoffMs: 100, schemaCheckIntervalMs: 200 },
   });
 
   const api: Harness['api'] = apiCaller(() => bot.url, TOKENS.ops);
@@ -147,6 +149,7 @@ export async function startHarness(
     logs,
     v1,
     dir,
+    schema,
     api,
     upload: (tag, behavior) => standIn.addVersion(STAND_IN_SCRIPT, { tag, message: `release ${tag}`, ...(behavior ? { behavior } : {}) }).id,
     waitForStage: (id, stages, timeoutMs) => waitForStage(api, id, stages, timeoutMs),

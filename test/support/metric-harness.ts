@@ -108,6 +108,7 @@ export async function startMetricHarness(options: MetricHarnessOptions = {}): Pr
 
   const harness: MetricHarness = {
     standIn,
+    schema: undefined,
     bot,
     logs,
     v1,

@@ -15,7 +15,7 @@ import type {
 import type { AlertIntent } from '../../domain/alert-rules.ts';
 import type { MetricSample } from '../../domain/metric-triggers.ts';
 import type { Database } from './database-schema.ts';
-import type { SqlDialectName } from './migrations.ts';
+import { knownMigrationNames, type SqlDialectName } from './migrations.ts';
 import { recordAlertIntents } from './kysely-alert-outbox.ts';
 import { deploymentToRow, rowToDeployment, rowToEvent } from './row-mapping.ts';
 
@@ -25,8 +25,31 @@ const TERMINAL = [...TERMINAL_STAGES];
  * The queries, written once against Kysely so they run unchanged on SQLite and Postgres.
  * A session wraps either the database or an open transaction.
  */
+/** Now by the database's clock, as an ISO-8601 UTC string with milliseconds (what every stored time is). */
+function databaseNow(dialect: SqlDialectName, plusMs = 0) {
+  if (dialect === 'postgres') {
+    return sql<string>`to_char((clock_timestamp() + make_interval(secs => ${plusMs / 1000})) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  }
+  return sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ${`${plusMs >= 0 ? '+' : ''}${plusMs / 1000} seconds`})`;
+}
+
 class KyselySession implements StoreSession {
-  constructor(protected readonly db: Kysely<Database> | Transaction<Database>) {}
+  constructor(
+    protected readonly db: Kysely<Database> | Transaction<Database>,
+    protected readonly dialect: SqlDialectName,
+  ) {}
+
+  async holdsLease(id: string, owner: string): Promise<boolean> {
+    let query = this.db
+      .selectFrom('deployment_leases')
+      .select('owner')
+      .where('deployment_id', '=', id)
+      .where('owner', '=', owner)
+      .where('expires_at', '>', databaseNow(this.dialect));
+    // Postgres: hold the lease row until this transaction ends, so nobody takes it over in between.
+    if (this.dialect === 'postgres') query = query.forUpdate();
+    return (await query.executeTakeFirst()) !== undefined;
+  }
 
   async getDeployment(id: string): Promise<Deployment | undefined> {
     const row = await this.db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
@@ -245,9 +268,9 @@ function rowToLock(row: Database['locks']): FreezeLock {
 export class KyselyStore extends KyselySession implements Store {
   constructor(
     private readonly database: Kysely<Database>,
-    private readonly dialect: SqlDialectName = 'sqlite',
+    dialect: SqlDialectName = 'sqlite',
   ) {
-    super(database);
+    super(database, dialect);
   }
 
   /**
@@ -272,7 +295,7 @@ export class KyselyStore extends KyselySession implements Store {
   transaction<T>(work: (session: StoreSession) => Promise<T>): Promise<T> {
     return this.database
       .transaction()
-      .execute((trx) => work(new KyselySession(trx)))
+      .execute((trx) => work(new KyselySession(trx, this.dialect)))
       .catch((error: unknown) => {
         throw busyAsProblem(error);
       });
@@ -283,17 +306,20 @@ export class KyselyStore extends KyselySession implements Store {
       .selectFrom('deployments')
       .leftJoin('deployment_leases', 'deployment_leases.deployment_id', 'deployments.id')
       .select(['deployments.id as id', 'deployments.wake_at as wake_at', 'deployment_leases.owner as owner', 'deployment_leases.expires_at as expires_at'])
+      .select(databaseNow(this.dialect).as('now'))
       .where('deployments.stage', 'not in', TERMINAL)
       .orderBy('deployments.created_at', 'asc')
       .execute();
-    return rows.map((r) => ({ id: r.id, wakeAt: r.wake_at, leaseOwner: r.owner, leaseExpiresAt: r.expires_at }));
+    return rows.map((r) => ({ id: r.id, wakeAt: r.wake_at, leaseOwner: r.owner, leaseLive: r.expires_at !== null && r.expires_at > r.now }));
   }
 
   /**
    * One small row per lease, written by one statement: inserted when free, taken over when the
    * holder's lease has expired, renewed when it is ours — and left alone otherwise.
    */
-  async acquireLease(id: string, owner: string, until: string, now: string): Promise<boolean> {
+  async acquireLease(id: string, owner: string, ttlMs: number): Promise<boolean> {
+    const until = databaseNow(this.dialect, ttlMs);
+    const now = databaseNow(this.dialect);
     const result = await this.unsynced((db) =>
       db
       .insertInto('deployment_leases')
@@ -302,7 +328,7 @@ export class KyselyStore extends KyselySession implements Store {
       .expression((eb) =>
         eb
           .selectFrom('deployments')
-          .select((s) => ['deployments.id', s.val(owner).as('owner'), s.val(until).as('expires_at')])
+          .select((s) => ['deployments.id', s.val(owner).as('owner'), until.as('expires_at')])
           .where('deployments.id', '=', id),
       )
       .onConflict((oc) =>
@@ -362,6 +388,12 @@ export class KyselyStore extends KyselySession implements Store {
       .orderBy('deployments.updated_at', 'asc')
       .execute();
     return rows.map((r) => r.id);
+  }
+
+  async unknownMigrations(): Promise<string[]> {
+    const known = new Set(knownMigrationNames());
+    const applied = await sql<{ name: string }>`select name from kysely_migration`.execute(this.database);
+    return applied.rows.map((r) => r.name).filter((name) => !known.has(name));
   }
 
   async countByStage(): Promise<Partial<Record<Stage, number>>> {

@@ -9,6 +9,10 @@ export interface PostgresDatabase {
   db: Kysely<Database>;
   /** The URL without its password, and the schema: safe to log. */
   description: string;
+  /** The pool under `db`, and how to open one more connection of the same kind (to LISTEN). */
+  pool: pg.Pool;
+  clientConfig: pg.ClientConfig;
+  schema: string | undefined;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -34,13 +38,13 @@ export async function openPostgres(url: string, options: { poolSize?: number | u
     throw new KevinDeployError('USAGE', `DATABASE_URL's schema "${schema}" must be a lower-case SQL name (letters, digits, _; not starting with a digit)`);
   }
   const description = `${withoutPassword(parsed)}${schema ? ` (schema ${schema})` : ''}`;
-  const pool = new pg.Pool({
+  const clientConfig: pg.ClientConfig = {
     connectionString: parsed.toString(),
-    max: options.poolSize ?? 10,
     // Every connection works in the schema: the queries name tables, never schemas.
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
     connectionTimeoutMillis: 10_000,
-  });
+  };
+  const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10 });
   // An idle connection the server dropped (a restart, a failover) must not crash the bot: the pool
   // discards it and the next query opens a new one.
   pool.on('error', () => undefined);
@@ -50,7 +54,7 @@ export async function openPostgres(url: string, options: { poolSize?: number | u
     await pool.end().catch(() => undefined);
     throw error;
   }
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), description };
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), description, pool, clientConfig, schema };
 }
 
 async function checkServer(pool: pg.Pool, description: string, schema: string | undefined): Promise<void> {

@@ -8,6 +8,9 @@ import { ImmediateSqliteDialect } from './immediate-sqlite-dialect.ts';
 import { KyselyStore } from './kysely-store.ts';
 import { knownMigrationNames, migrationProvider, type SqlDialectName } from './migrations.ts';
 import { openPostgres } from './open-postgres.ts';
+import { PostgresWakeSignal } from './postgres-wake-signal.ts';
+import type { Logger } from 'pino';
+import type { WakeSignal } from '../../ports/wake-signal.ts';
 import { HOLDER_KEY, SqliteExclusiveUse, type SqliteHolder } from './sqlite-exclusive-use.ts';
 import { quickCheck, type QuickCheckResult } from './sqlite-quick-check.ts';
 import { withStatementCache } from './statement-cache.ts';
@@ -41,6 +44,8 @@ export interface OpenedDatabase {
   announce(url: string): Promise<void>;
   /** Closes the database and lets another process serve from it. */
   close(): Promise<void>;
+  /** Postgres: a wake signal between the replicas sharing it (LISTEN/NOTIFY), started. SQLite has one process: none. */
+  startWakeSignal?: ((logger: Logger) => Promise<WakeSignal>) | undefined;
 }
 
 export interface OpenedStore {
@@ -80,13 +85,18 @@ export async function openDatabase(databaseUrl: string = DEFAULT_DATABASE_URL, o
  * migration lock, so replicas starting together never run one twice.
  */
 async function openPostgresDatabase(databaseUrl: string): Promise<OpenedDatabase> {
-  const { db, description } = await openPostgres(databaseUrl);
-  const migrated = await migrate(db, 'postgres');
+  const { db, description, pool, clientConfig, schema } = await openPostgres(databaseUrl);
+  const migrated = await migrate(db, 'postgres', schema);
   return {
     db,
     dialect: 'postgres',
     description,
     migrated,
+    async startWakeSignal(logger) {
+      const signal = new PostgresWakeSignal(pool, clientConfig, schema, logger);
+      await signal.start();
+      return signal;
+    },
     async announce() {
       // Nothing to announce: replicas share the store by design.
     },
@@ -245,8 +255,12 @@ async function writeHolder(db: Kysely<Database>, holder: SqliteHolder): Promise<
     .execute();
 }
 
-async function migrate(db: Kysely<Database>, dialect: SqlDialectName): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+/**
+ * `schema`: Kysely finds its migration tables by looking through every schema it can see, so with
+ * several installations (or test runs) in one database it must be told which one is this one's.
+ */
+async function migrate(db: Kysely<Database>, dialect: SqlDialectName, schema?: string): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: migrationProvider(dialect), ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     await db.destroy();
