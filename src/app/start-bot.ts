@@ -156,6 +156,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
           clock,
           logger,
           requestTimeoutMs: slackTimeoutMs,
+          owner,
           ...(onCall ? { onCallEmails: async () => (await onCall.current()).people.flatMap((p) => (p.email ? [p.email] : [])) } : {}),
         })
       : undefined;

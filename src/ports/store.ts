@@ -105,7 +105,11 @@ export interface Store extends StoreSession {
    */
   acquireLease(id: string, owner: string, ttlMs: number): Promise<boolean>;
   releaseLease(id: string, owner: string): Promise<void>;
+  /** Gives back every lease this owner holds (steps and cards): a replica shutting down. */
   releaseAllLeases(owner: string): Promise<void>;
+  /** The right to draw a deployment's chat card, for `ttlMs`: replicas take turns, never draw at once. */
+  acquireCardLease(id: string, owner: string, ttlMs: number): Promise<boolean>;
+  releaseCardLease(id: string, owner: string): Promise<void>;
   /**
    * Records an inbound request by a key that identifies it (a Slack trigger id): true the first
    * time, false for a replay of one already recorded. Keys received before `forgetBefore` are

@@ -70,9 +70,10 @@ function event(deploymentId: string, action: string, details: Record<string, unk
   return { deploymentId, at: '2026-11-26T09:00:00.000Z', actor: 'kevin-deploy', action, fromStage: null, toStage: null, details };
 }
 
-/** Puts a store back as versions before 0008 left it: samples inside progress_json, leases two columns of the row. */
+/** Puts a store back as versions before 0008 left it: samples inside progress_json, leases two columns of the row, no card leases. */
 function undoMetricSamplesAndLeases(db: BetterSqlite3.Database): void {
-  db.exec('DROP TABLE deployment_leases; DROP TABLE metric_samples');
+  db.exec('DROP TABLE card_leases; DROP TABLE deployment_leases; DROP TABLE metric_samples');
+  db.prepare('DELETE FROM kysely_migration WHERE name = ?').run('0009-card-leases');
   db.exec('ALTER TABLE deployments ADD COLUMN lease_owner varchar(128); ALTER TABLE deployments ADD COLUMN lease_expires_at varchar(32)');
   db.prepare('DELETE FROM kysely_migration WHERE name = ?').run('0008-metric-samples-and-leases');
 }
@@ -91,7 +92,7 @@ afterEach(async () => {
 describe('openStore', () => {
   it('runs the migrations once; re-opening migrates nothing', async () => {
     const first = await open();
-    expect(first.migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox', '0005-store-meta', '0006-inbound-deliveries', '0007-drop-sandbox-state', '0008-metric-samples-and-leases']);
+    expect(first.migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox', '0005-store-meta', '0006-inbound-deliveries', '0007-drop-sandbox-state', '0008-metric-samples-and-leases', '0009-card-leases']);
     expect(first.description).toBe(`sqlite:${file}`);
     await first.store.ping();
     await closeAll();
@@ -115,7 +116,7 @@ describe('openStore', () => {
     earlier.close();
 
     const again = await open();
-    expect(again.migrated).toEqual(['0007-drop-sandbox-state', '0008-metric-samples-and-leases']);
+    expect(again.migrated).toEqual(['0007-drop-sandbox-state', '0008-metric-samples-and-leases', '0009-card-leases']);
     expect(await again.store.getDeployment(d.id)).toEqual(d);
     await closeAll();
     const after = new BetterSqlite3(file, { readonly: true });
@@ -144,7 +145,7 @@ describe('openStore', () => {
     earlier.close();
 
     const again = await open();
-    expect(again.migrated).toEqual(['0008-metric-samples-and-leases']);
+    expect(again.migrated).toEqual(['0008-metric-samples-and-leases', '0009-card-leases']);
     expect(await again.store.getDeployment(watching.id)).toEqual(watching);
     expect(await again.store.getDeployment(done.id)).toEqual(done);
     expect(await again.store.listMetricSamples(watching.id)).toEqual(samples);
@@ -190,7 +191,7 @@ describe('openStore', () => {
   it('opens an in-memory database with sqlite::memory:', async () => {
     const { store, migrated } = await openStore('sqlite::memory:');
     opened.push(store);
-    expect(migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox', '0005-store-meta', '0006-inbound-deliveries', '0007-drop-sandbox-state', '0008-metric-samples-and-leases']);
+    expect(migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox', '0005-store-meta', '0006-inbound-deliveries', '0007-drop-sandbox-state', '0008-metric-samples-and-leases', '0009-card-leases']);
     const d = deployment();
     await store.insertDeployment(d);
     expect(await store.getDeployment(d.id)).toEqual(d);

@@ -20,6 +20,7 @@ import {
   type SignedResponse,
 } from './slack-requests.ts';
 import { STAND_IN_SCRIPT, STAND_IN_TOKEN, startTestStandIn } from './stand-in-helpers.ts';
+import { newTestSchema } from './postgres-schema.ts';
 import { waitFor } from './wait-for.ts';
 import { waitForStage } from './wait-for-stage.ts';
 import { capturedLogger } from './captured-logger.ts';
@@ -87,6 +88,8 @@ export interface SlackHarnessOptions {
   minUpdateInterval?: string;
   socketMode?: boolean;
   fake?: Partial<FakeSlackOptions>;
+  /** 'postgres': the store is a Postgres schema of its own (dropped at close), so replicas can share it. */
+  dialect?: 'sqlite' | 'postgres';
 }
 
 export interface SlashOptions {
@@ -108,8 +111,10 @@ export interface SlackHarness {
   eventsUrl(): string;
   upload(tag: string, behavior?: Parameters<CloudflareStandIn['addVersion']>[1]['behavior']): string;
   waitForStage(id: string, stages: Stage | Stage[], timeoutMs?: number): Promise<DeploymentView>;
-  /** POSTs a body to /slack/events, signed with the app's signing secret. */
-  post(body: string, options?: Partial<PostSignedOptions>): Promise<SignedResponse>;
+  /** POSTs a body to /slack/events, signed with the app's signing secret (to another replica with `url`). */
+  post(body: string, options?: Partial<PostSignedOptions> & { url?: string }): Promise<SignedResponse>;
+  /** Starts one more bot on the same store, config and Slack (dialect 'postgres'): a second replica. */
+  startReplica(): Promise<RunningBot>;
   /** Sends a signed slash command; returns the HTTP answer (the ack) and its response_url. */
   slash(userId: string, text: string, options?: SlashOptions): Promise<{ response: SignedResponse; responseUrl: string }>;
   /** The text of the first reply posted to responseUrl. */
@@ -185,9 +190,11 @@ export async function startSlackHarness(options: SlackHarnessOptions = {}): Prom
     ...(options.monitorWindow ? { monitorWindow: options.monitorWindow } : {}),
     ...(options.approvalExpiresAfter ? { approvalExpiresAfter: options.approvalExpiresAfter } : {}),
   });
+  const schema = options.dialect === 'postgres' ? newTestSchema('kd_slack') : undefined;
+  const replicas: RunningBot[] = [];
   const env = {
     ...TOKEN_ENV,
-    DATABASE_URL: `sqlite:${join(dir, 'kevin-deploy.db')}`,
+    DATABASE_URL: schema?.url ?? `sqlite:${join(dir, 'kevin-deploy.db')}`,
     CLOUDFLARE_API_TOKEN: STAND_IN_TOKEN,
     CLOUDFLARE_BASE_URL: standIn.apiBaseUrl,
     SLACK_BOT_TOKEN,
@@ -214,7 +221,13 @@ export async function startSlackHarness(options: SlackHarnessOptions = {}): Prom
     upload: (tag, behavior) => standIn.addVersion(STAND_IN_SCRIPT, { tag, message: `release ${tag}`, ...(behavior ? { behavior } : {}) }).id,
     waitForStage: (id, stages, timeoutMs) => waitForStage(api, id, stages, timeoutMs),
     post(body, postOptions = {}) {
-      return postSigned(harness.eventsUrl(), body, { secret: SLACK_SIGNING_SECRET, ...postOptions });
+      const { url, ...signing } = postOptions;
+      return postSigned(url ?? harness.eventsUrl(), body, { secret: SLACK_SIGNING_SECRET, ...signing });
+    },
+    async startReplica() {
+      const replica = await launch();
+      replicas.push(replica);
+      return replica;
     },
     async slash(userId, text, slashOptions = {}) {
       const responseUrl = catcher.urlFor('commands');
@@ -303,11 +316,13 @@ export async function startSlackHarness(options: SlackHarnessOptions = {}): Prom
       await bot.slack!.outbound.publisher.idle();
     },
     async close() {
+      for (const replica of replicas) await replica.close();
       await bot.close();
       await fake.close();
       await catcher.close();
       await standIn.close();
       rmSync(dir, { recursive: true, force: true });
+      await schema?.drop();
     },
   };
   return harness;

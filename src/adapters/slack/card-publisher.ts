@@ -23,6 +23,12 @@ export interface CardPublisherOptions {
   minIntervalMs: number;
   /** How far back to look for cards to catch up on at start. */
   catchUpMs?: number;
+  /** This replica's name, in whose name a card's lease is taken while it is drawn. */
+  owner: string;
+  /** How long a card's lease lasts (a draw of card and thread takes a few calls); default 60 s. */
+  cardLeaseMs?: number;
+  /** When another replica is drawing the card, how long before looking again; default 1 s. */
+  busyRetryMs?: number;
 }
 
 /** Errors that retrying cannot fix: the configuration or the workspace must change. */
@@ -120,7 +126,12 @@ export class CardPublisher {
       queue = { channel, pending: new Set(), working: undefined, notBefore: 0, failures: 0 };
       this.queues.set(channel, queue);
     }
-    queue.pending.add(d.id);
+    this.schedule(queue, d.id);
+  }
+
+  private schedule(queue: ChannelQueue, id: string): void {
+    if (this.stopped) return;
+    queue.pending.add(id);
     if (!queue.working) queue.working = this.drain(queue).finally(() => (queue.working = undefined));
   }
 
@@ -164,11 +175,35 @@ export class CardPublisher {
     }
   }
 
+  /**
+   * Brings the card up to date under its lease. Replicas share the store, and each hears only its
+   * own commits: one draws at a time, and whoever holds the lease draws until the card shows the
+   * newest revision and every event — so a change another replica committed meanwhile is drawn too,
+   * in order. A replica that finds the lease taken looks again shortly, in case it was let go just
+   * before its change.
+   */
   private async sync(id: string, queue: ChannelQueue): Promise<void> {
+    const { store, owner } = this.o;
+    if (!(await store.acquireCardLease(id, owner, this.o.cardLeaseMs ?? 60_000))) {
+      setTimeout(() => this.schedule(queue, id), this.o.busyRetryMs ?? 1_000).unref();
+      return;
+    }
+    try {
+      while (!this.stopped && (await this.draw(id, queue))) {
+        // drawn; look again: another replica may have committed since
+      }
+    } finally {
+      await store.releaseCardLease(id, owner).catch(() => undefined);
+    }
+  }
+
+  /** One pass over the card and its thread; true when it changed something (so another pass may be due). */
+  private async draw(id: string, queue: ChannelQueue): Promise<boolean> {
     const { client, store, config } = this.o;
     const d = await store.getDeployment(id);
     const settings = d && settingsOf(config, d.service, d.environment);
-    if (!d || !settings) return;
+    if (!d || !settings) return false;
+    let changed = false;
     const position = d.stage === 'requested' ? (await store.queueOf(d)).findIndex((q) => q.deploymentId === d.id) + 1 || null : null;
     const card: ChatCard = (await store.getCard(id)) ?? { deploymentId: id, channel: queue.channel, ref: null, renderedRevision: 0, threadCursor: 0 };
     const rendered = renderDeploymentCard(d, settings, { queuePosition: position, people: this.people });
@@ -182,18 +217,20 @@ export class CardPublisher {
       card.ref = posted.ts ?? null;
       card.renderedRevision = d.revision;
       await store.putCard(card, this.o.clock.now());
+      changed = true;
     } else if (card.renderedRevision < d.revision) {
       try {
         await this.call(queue, () => client.chat.update({ channel: card.channel, ts: card.ref!, text: rendered.text, blocks: rendered.blocks }));
       } catch (error) {
         if (classify(error).error !== 'message_not_found') throw error;
-        // Someone deleted the card: post a new one.
+        // Someone deleted the card: the next pass posts a new one.
         card.ref = null;
         await store.putCard(card, this.o.clock.now());
-        return this.sync(id, queue);
+        return true;
       }
       card.renderedRevision = d.revision;
       await store.putCard(card, this.o.clock.now());
+      changed = true;
     }
     const events = await store.listEvents(id);
     for (let i = card.threadCursor; i < events.length; i++) {
@@ -205,7 +242,9 @@ export class CardPublisher {
       }
       card.threadCursor = i + 1;
       await store.putCard(card, this.o.clock.now());
+      changed = true;
     }
+    return changed;
   }
 }
 

@@ -19,6 +19,8 @@ export interface SlackOutboundDeps {
   logger: Logger;
   /** How long one Slack Web API call may take (the WebClient's default is to wait for ever). */
   requestTimeoutMs: number;
+  /** This replica's name: cards are drawn under a lease in its name, so replicas never draw one card at once. */
+  owner: string;
   /** Who is on call, as PagerDuty says (emails); mentioned on critical alerts. Absent without PagerDuty's API. */
   onCallEmails?: (() => Promise<string[]>) | undefined;
 }
@@ -57,6 +59,7 @@ export class SlackOutbound {
       clock: deps.clock,
       logger: logger.child({ component: 'slack-cards' }),
       minIntervalMs: config.slack.minUpdateInterval,
+      owner: deps.owner,
     });
     this.alertChannel = new SlackAlertChannel({
       client,

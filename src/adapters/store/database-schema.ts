@@ -148,6 +148,8 @@ export interface DeploymentLeasesTable {
 
 export interface Database {
   deployments: DeploymentsTable;
+  /** Who draws a deployment's chat card right now (same shape as a step's lease). */
+  card_leases: DeploymentLeasesTable;
   metric_samples: MetricSamplesTable;
   deployment_leases: DeploymentLeasesTable;
   deployment_events: DeploymentEventsTable;

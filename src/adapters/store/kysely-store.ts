@@ -313,33 +313,8 @@ export class KyselyStore extends KyselySession implements Store {
     return rows.map((r) => ({ id: r.id, wakeAt: r.wake_at, leaseOwner: r.owner, leaseLive: r.expires_at !== null && r.expires_at > r.now }));
   }
 
-  /**
-   * One small row per lease, written by one statement: inserted when free, taken over when the
-   * holder's lease has expired, renewed when it is ours — and left alone otherwise.
-   */
   async acquireLease(id: string, owner: string, ttlMs: number): Promise<boolean> {
-    const until = databaseNow(this.dialect, ttlMs);
-    const now = databaseNow(this.dialect);
-    const result = await this.unsynced((db) =>
-      db
-      .insertInto('deployment_leases')
-      .columns(['deployment_id', 'owner', 'expires_at'])
-      // Selected from the deployment so that a deployment that does not exist gets no lease.
-      .expression((eb) =>
-        eb
-          .selectFrom('deployments')
-          .select((s) => ['deployments.id', s.val(owner).as('owner'), until.as('expires_at')])
-          .where('deployments.id', '=', id),
-      )
-      .onConflict((oc) =>
-        oc
-          .column('deployment_id')
-          .doUpdateSet({ owner, expires_at: until })
-          .where((eb) => eb.or([eb('deployment_leases.owner', '=', owner), eb('deployment_leases.expires_at', '<', now)])),
-      )
-      .executeTakeFirst(),
-    );
-    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+    return this.takeLease('deployment_leases', id, owner, ttlMs);
   }
 
   async releaseLease(id: string, owner: string): Promise<void> {
@@ -347,7 +322,47 @@ export class KyselyStore extends KyselySession implements Store {
   }
 
   async releaseAllLeases(owner: string): Promise<void> {
-    await this.unsynced((db) => db.deleteFrom('deployment_leases').where('owner', '=', owner).execute());
+    await this.unsynced(async (db) => {
+      await db.deleteFrom('deployment_leases').where('owner', '=', owner).execute();
+      await db.deleteFrom('card_leases').where('owner', '=', owner).execute();
+    });
+  }
+
+  async acquireCardLease(id: string, owner: string, ttlMs: number): Promise<boolean> {
+    return this.takeLease('card_leases', id, owner, ttlMs);
+  }
+
+  async releaseCardLease(id: string, owner: string): Promise<void> {
+    await this.unsynced((db) => db.deleteFrom('card_leases').where('deployment_id', '=', id).where('owner', '=', owner).execute());
+  }
+
+  /**
+   * One small row per lease, written by one statement: inserted when free, taken over when the
+   * holder's lease has expired (by the database's clock), renewed when it is ours — and left alone
+   * otherwise. A deployment that does not exist gets none.
+   */
+  private async takeLease(table: 'deployment_leases' | 'card_leases', id: string, owner: string, ttlMs: number): Promise<boolean> {
+    const until = databaseNow(this.dialect, ttlMs);
+    const now = databaseNow(this.dialect);
+    const result = await this.unsynced((db) =>
+      db
+        .insertInto(table)
+        .columns(['deployment_id', 'owner', 'expires_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom('deployments')
+            .select((s) => ['deployments.id', s.val(owner).as('owner'), until.as('expires_at')])
+            .where('deployments.id', '=', id),
+        )
+        .onConflict((oc) =>
+          oc
+            .column('deployment_id')
+            .doUpdateSet({ owner, expires_at: until })
+            .where((eb) => eb.or([eb(`${table}.owner`, '=', owner), eb(`${table}.expires_at`, '<', now)])),
+        )
+        .executeTakeFirst(),
+    );
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
   async recordInboundDelivery(key: string, receivedAt: string, forgetBefore: string): Promise<boolean> {

@@ -216,6 +216,17 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
       await db.schema.alterTable('deployments').dropColumn('lease_expires_at').execute();
     },
   },
+  '0009-card-leases': {
+    async up(db: Kysely<any>) {
+      // Replicas share the store, but a release's Slack card is drawn by one of them at a time.
+      await db.schema
+        .createTable('card_leases')
+        .addColumn('deployment_id', 'varchar(64)', (c) => c.primaryKey().references('deployments.id'))
+        .addColumn('owner', 'varchar(128)', (c) => c.notNull())
+        .addColumn('expires_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+    },
+  },
   };
 }
 
