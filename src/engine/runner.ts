@@ -204,7 +204,14 @@ export class Runner {
 
   private async turn(id: string): Promise<void> {
     const { store, clock, logger, owner } = this.o;
-    if (!(await store.acquireLease(id, owner, this.leaseMs))) {
+    // A store that fails here (a dropped connection, a busy file) is a reason to look again
+    // later, never an unhandled rejection that would end the process.
+    const leased = await store.acquireLease(id, owner, this.leaseMs).catch((error: unknown) => {
+      logger.warn({ err: error, deploymentId: id }, 'could not take the lease on a deployment; looking again shortly');
+      this.arm(id, this.errorBackoffMs);
+      return false;
+    });
+    if (!leased) {
       logger.debug({ deploymentId: id }, 'skipped: another replica holds the lease');
       return;
     }

@@ -42,12 +42,17 @@ export async function openPostgres(url: string, options: { poolSize?: number | u
     connectionString: parsed.toString(),
     // Every connection works in the schema: the queries name tables, never schemas.
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    // What pg_stat_activity shows for these connections (unless the URL names its own).
+    application_name: parsed.searchParams.get('application_name') ?? `kevin-deploy${schema ? `/${schema}` : ''}`,
     connectionTimeoutMillis: 10_000,
   };
   const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10 });
-  // An idle connection the server dropped (a restart, a failover) must not crash the bot: the pool
-  // discards it and the next query opens a new one.
+  // A connection the server dropped (a restart, a failover) must not crash the bot. Idle, the pool
+  // reports it here and discards it; checked out, pg emits the error on the client itself — a
+  // listener on every client keeps that from being an uncaught 'error' event, while the query in
+  // flight fails (and is retried by whoever made it) and the pool discards the client.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     await checkServer(pool, description, schema);
   } catch (error) {
