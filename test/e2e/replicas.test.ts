@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startFakePagerDuty } from '../fakes/pagerduty-fake.ts';
 import type { DeploymentView } from '../../src/domain/deployment-view.ts';
 import type { Stage } from '../../src/domain/stages.ts';
 import type { BotProcess } from '../support/bot-process.ts';
@@ -20,10 +24,14 @@ import { waitFor } from '../support/wait-for.ts';
 
 const TERMINAL: Stage[] = ['succeeded', 'rolled_back', 'failed', 'rejected', 'expired', 'cancelled', 'needs_attention'];
 
+const ROUTING_KEY = 'R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12';
+
 let set: ReplicaSet | undefined;
+const closeAfter: Array<() => Promise<void>> = [];
 afterEach(async () => {
   await set?.close();
   set = undefined;
+  while (closeAfter.length > 0) await closeAfter.pop()!();
 });
 
 function postsToDeployments(s: ReplicaSet): number {
@@ -151,8 +159,17 @@ describe('replicas on Postgres: the replica working on a release is SIGKILLed, a
     await expectOneOfEachStep(s, id, 'succeeded');
   });
 
-  it('killed while rolling back (the switch back in flight): rolled back exactly once', async () => {
-    set = await startReplicas(2, { monitorWindow: '20s' });
+  it('killed while rolling back (the switch back in flight): rolled back exactly once, paged once and resolved once', async () => {
+    const pd = await startFakePagerDuty({ routingKeys: [ROUTING_KEY] });
+    closeAfter.push(() => pd.close());
+    const caDir = mkdtempSync(join(tmpdir(), 'kevin-deploy-pd-ca-'));
+    closeAfter.push(async () => rmSync(caDir, { recursive: true, force: true }));
+    const caFile = join(caDir, 'ca.pem');
+    writeFileSync(caFile, pd.ca);
+    set = await startReplicas(2, {
+      monitorWindow: '20s',
+      env: { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_HOST: pd.host, NODE_EXTRA_CA_CERTS: caFile },
+    });
     const s = set;
     const green = s.standIn.addVersion(SCRIPT, { tag: 'v2', message: 'release v2', behavior: { afterTraffic: { health: 'unhealthy' } } }).id;
     const id = (await s.deploy(s.replicas[0]!, 'v2')).body.id;
@@ -164,6 +181,11 @@ describe('replicas on Postgres: the replica working on a release is SIGKILLed, a
     const view = await s.waitForStage(id, TERMINAL, 90_000);
     expectSwitchedExactly(s, green, 'rolled_back', view);
     await expectOneOfEachStep(s, id, 'rolled_back');
+    // The page went out once and was resolved once, whichever replica delivered each.
+    await waitFor(() => pd.events().some((e) => e.action === 'resolve'), { timeoutMs: 30_000, describe: () => JSON.stringify(pd.events().map((e) => [e.action, e.dedupKey])) });
+    const triggers = pd.events().filter((e) => e.action === 'trigger');
+    expect(triggers).toHaveLength(1);
+    expect(pd.incident(triggers[0]!.dedupKey)).toMatchObject({ status: 'resolved', triggers: 1, resolves: 1 });
   });
 });
 

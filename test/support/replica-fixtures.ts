@@ -43,19 +43,22 @@ export interface ReplicaSet {
 
 export const instanceOf = (replica: BotProcess) => `test-instance-${replica.port}`;
 
-export async function startReplicas(count: number, options: Partial<TestConfigOptions> & { leaseTtl?: string } = {}): Promise<ReplicaSet> {
+export async function startReplicas(
+  count: number,
+  options: Partial<TestConfigOptions> & { leaseTtl?: string; env?: Record<string, string> } = {},
+): Promise<ReplicaSet> {
   const standIn = await startTestStandIn();
   const dir = mkdtempSync(join(tmpdir(), 'kevin-deploy-replicas-'));
   const schema = newTestSchema('kd_replicas');
   const v1 = standIn.addVersion(STAND_IN_SCRIPT, { tag: 'v1', message: 'first' }).id;
   standIn.deploy(STAND_IN_SCRIPT, { [v1]: 100 });
   const configPath = join(dir, 'kevin-deploy.yml');
-  const { leaseTtl, ...configOptions } = options;
+  const { leaseTtl, env: extraEnv, ...configOptions } = options;
   writeFileSync(
     configPath,
     testConfigYaml({ productionUrl: standIn.trafficUrl(STAND_IN_SCRIPT), extraTopYaml: `server: { leaseTtl: ${leaseTtl ?? '2s'} }`, ...configOptions }),
   );
-  const env = { ...TOKEN_ENV, DATABASE_URL: schema.url, CLOUDFLARE_API_TOKEN: STAND_IN_TOKEN, CLOUDFLARE_BASE_URL: standIn.apiBaseUrl };
+  const env = { ...TOKEN_ENV, DATABASE_URL: schema.url, CLOUDFLARE_API_TOKEN: STAND_IN_TOKEN, CLOUDFLARE_BASE_URL: standIn.apiBaseUrl, ...extraEnv };
   const replicas: BotProcess[] = [];
   const alive = (r: BotProcess) => r.child.exitCode === null && r.child.signalCode === null;
   const callers = new Map<BotProcess, ReturnType<typeof apiCaller>>();
