@@ -55,8 +55,12 @@ export class Runner {
   leaseLosses = 0;
   /** Deployments taken over from a replica whose lease had expired (for /metrics). */
   takeovers = 0;
-  /** Deployments whose last lease, seen by the scan, was another replica's and had expired: by whom. */
-  private readonly expiredElsewhere = new Map<string, string>();
+  /**
+   * Deployments whose lease the scan last saw in another replica's name, with the revision they
+   * had then: taking one at that same revision means the other started a step and never
+   * committed it — a takeover — rather than that it finished and let go.
+   */
+  private readonly heldElsewhere = new Map<string, { owner: string; revision: number }>();
   private lastScanAt = 0;
   private lastSchemaCheckAt = 0;
   /** Set once a newer kevin-deploy migrated the store: this replica takes no more work. */
@@ -144,9 +148,14 @@ export class Runner {
       const now = this.clockMs();
       for (const item of await this.o.store.listWork()) {
         if (this.running.has(item.id)) continue;
-        if (item.leaseLive && item.leaseOwner !== this.o.owner) continue;
-        if (item.leaseOwner !== null && item.leaseOwner !== this.o.owner) this.expiredElsewhere.set(item.id, item.leaseOwner);
-        else this.expiredElsewhere.delete(item.id);
+        if (item.leaseOwner !== null && item.leaseOwner !== this.o.owner) this.heldElsewhere.set(item.id, { owner: item.leaseOwner, revision: item.revision });
+        else this.heldElsewhere.delete(item.id);
+        if (item.leaseLive && item.leaseOwner !== this.o.owner) {
+          // Due work another replica holds: look again the moment its lease runs out, so a dead
+          // holder is taken over at expiry rather than at the scan after it.
+          if (item.wakeAt !== null && Date.parse(item.wakeAt) <= now && item.leaseExpiresInMs !== null) this.arm(item.id, item.leaseExpiresInMs + 5);
+          continue;
+        }
         if (item.wakeAt !== null && !this.timers.has(item.id)) this.arm(item.id, Date.parse(item.wakeAt) - now);
         else if (item.wakeAt !== null && Date.parse(item.wakeAt) <= now) this.arm(item.id, 0);
       }
@@ -215,16 +224,16 @@ export class Runner {
       logger.debug({ deploymentId: id }, 'skipped: another replica holds the lease');
       return;
     }
-    const previous = this.expiredElsewhere.get(id);
-    if (previous !== undefined) {
-      this.expiredElsewhere.delete(id);
-      this.takeovers += 1;
-      logger.info({ deploymentId: id, from: previous }, 'took the deployment over from a replica whose lease expired');
-    }
+    const previous = this.heldElsewhere.get(id);
+    this.heldElsewhere.delete(id);
     try {
       for (let steps = 0; steps < MAX_STEPS_PER_TURN && !this.stopping && !this.refusing; steps++) {
         const d = await store.getDeployment(id);
         if (!d || isTerminal(d.stage)) return;
+        if (steps === 0 && previous && d.revision === previous.revision) {
+          this.takeovers += 1;
+          logger.info({ deploymentId: id, from: previous.owner, stage: d.stage }, 'took the deployment over from a replica whose lease expired mid-step');
+        }
         const settings = this.o.targets.find(d.service, d.environment);
         const log = logger.child({ deploymentId: d.id, service: d.service, env: d.environment, stage: d.stage });
         if (!settings) {

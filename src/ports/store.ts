@@ -42,11 +42,15 @@ export interface ChatCard {
 /** What the runner needs to schedule work: when to look, and whether someone else holds it. */
 export interface WorkItem {
   id: string;
+  /** The deployment's revision (a lease taken over at the same revision: its step was never committed). */
+  revision: number;
   wakeAt: string | null;
   /** The replica named in its lease row, if any (live or expired). */
   leaseOwner: string | null;
   /** Whether that lease is still live by the database's clock. */
   leaseLive: boolean;
+  /** How long a live lease has left, by the database's clock (null when none is live). */
+  leaseExpiresInMs: number | null;
 }
 
 /**

@@ -70,6 +70,29 @@ const PRINTS: Record<string, RegExp[]> = {
     /writes per sample vs history .* samples 1–3: [\d.]+ KB/,
     /goal: 200 releases on one core: RSS < 150 MB, lateness p99 < 1 s/,
   ],
+  'bench:replicas': [
+    /kevin-deploy replicas benchmark: 2 replicas on one Postgres schema, leaseTtl 2 s; takeovers K=1, commands N=5, commits M=50, releases R=20/,
+    new RegExp(
+      String.raw`^  #1 tk0: kd-[ab] killed in \w+ \(its lease had ${n} s left\) → kd-[ab] took it over in ${n} s \(its log says ${n} s\); ` +
+        String.raw`awaiting approval ${n} s after the kill; kd-[ab] restarted in ${n} s$`,
+      'm',
+    ),
+    new RegExp(String.raw`^takeover \(n=1\): p50 ${n} s, max ${n} s — goal ≤ TTL \+ 1 s = 3\.0 s: (?:met|not met)$`, 'm'),
+    new RegExp(String.raw`approve answer → first Cloudflare call of the step \(n=5\): p50 ${n} ms, p99 ${n} ms, max ${n} ms`),
+    new RegExp(String.raw`approve answer → switch POST at Cloudflare \(n=5\): p50 ${n} ms, p99 ${n} ms, max ${n} ms`),
+    /the step was taken by the approving replica \d+ time\(s\) .*, by the other \d+ time\(s\)/,
+    new RegExp(String.raw`^command-to-wake across replicas: .* \(n=5\): p50 ${n} ms, p99 ${n} ms, max ${n} ms — goal p99 < 100 ms: (?:met|not met)$`, 'm'),
+    new RegExp(String.raw`^  sqlite +${n} ms +${n} ms +${n} ms +${n} ms$`, 'm'),
+    new RegExp(String.raw`^  postgres +${n} ms +${n} ms +${n} ms +${n} ms$`, 'm'),
+    new RegExp(String.raw`Postgres / SQLite at p50: commit ×${n}, lease pair ×${n}`),
+    new RegExp(String.raw`request → all 20 awaiting approval ${n} s; approve → all 20 ended ${n} s; at most \d+ monitoring at once`),
+    new RegExp(String.raw`commits: \d+ in ${n} s = ${n}/s overall, peak ${n}/s over 1 s; audit events ${n}/s`),
+    ...['kd-a', 'kd-b'].map(
+      (name) => new RegExp(String.raw`^  ${name}: RSS ${n} MB before, peak ${n} MB, mean ${n} MB; committed \d+ transitions \(${n} %\), executed \d+ steps \(${n} %\)$`, 'm'),
+    ),
+    new RegExp(String.raw`^takeover after SIGKILL, max of 1 +≤ 3\.0 s \(TTL \+ 1 s\) +${n} s \(p50 ${n} s\) +(?:met|not met)$`, 'm'),
+    new RegExp(String.raw`^command → other replica acts, p99 of 5 +< 100 ms +${n} ms \(p50 ${n} ms\) +(?:met|not met)$`, 'm'),
+  ],
 };
 
 interface Run {

@@ -597,6 +597,9 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (dialect) =>
 
       expect(await store.acquireLease(d.id, 'replica-a', 400)).toBe(true);
       expect(await leaseOf(d.id)).toEqual({ leaseOwner: 'replica-a', leaseLive: true });
+      const left = (await store.listWork()).find((w) => w.id === d.id)!.leaseExpiresInMs!;
+      expect(left).toBeGreaterThan(0);
+      expect(left).toBeLessThanOrEqual(400);
       expect(await store.holdsLease(d.id, 'replica-a')).toBe(true);
       expect(await store.holdsLease(d.id, 'replica-b')).toBe(false);
 
@@ -681,7 +684,7 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (dialect) =>
       const work = await store.listWork();
       const live = ds.filter((d) => ['requested', 'monitoring', 'needs_attention', 'awaiting_approval', 'rolling_back'].includes(d.stage));
       expect(work.map((w) => w.id)).toEqual(live.map((d) => d.id));
-      expect(work[0]).toEqual({ id: live[0]!.id, wakeAt: live[0]!.wakeAt, leaseOwner: null, leaseLive: false });
+      expect(work[0]).toEqual({ id: live[0]!.id, revision: live[0]!.revision, wakeAt: live[0]!.wakeAt, leaseOwner: null, leaseLive: false, leaseExpiresInMs: null });
       expect(work.map((w) => w.wakeAt)).toEqual(live.map((d) => d.wakeAt));
     });
 

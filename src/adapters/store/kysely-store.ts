@@ -281,7 +281,13 @@ export class KyselyStore extends KyselySession implements Store {
    * fsync of its own — two of the three fsyncs a monitoring sample used to cost.
    */
   private unsynced<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-    if (this.dialect !== 'sqlite') return work(this.database);
+    if (this.dialect === 'postgres') {
+      // The same on Postgres: the commit does not wait for its WAL record to reach the disk.
+      return this.database.transaction().execute(async (trx) => {
+        await sql`set local synchronous_commit = off`.execute(trx);
+        return work(trx);
+      });
+    }
     return this.database.connection().execute(async (connection) => {
       await sql`pragma synchronous = NORMAL`.execute(connection);
       try {
@@ -305,12 +311,16 @@ export class KyselyStore extends KyselySession implements Store {
     const rows = await this.database
       .selectFrom('deployments')
       .leftJoin('deployment_leases', 'deployment_leases.deployment_id', 'deployments.id')
-      .select(['deployments.id as id', 'deployments.wake_at as wake_at', 'deployment_leases.owner as owner', 'deployment_leases.expires_at as expires_at'])
+      .select(['deployments.id as id', 'deployments.wake_at as wake_at', 'deployments.revision as revision', 'deployment_leases.owner as owner', 'deployment_leases.expires_at as expires_at'])
       .select(databaseNow(this.dialect).as('now'))
       .where('deployments.stage', 'not in', TERMINAL)
       .orderBy('deployments.created_at', 'asc')
       .execute();
-    return rows.map((r) => ({ id: r.id, wakeAt: r.wake_at, leaseOwner: r.owner, leaseLive: r.expires_at !== null && r.expires_at > r.now }));
+    return rows.map((r) => {
+      const live = r.expires_at !== null && r.expires_at > r.now;
+      // Both times are the database's, so their difference means the same to every replica.
+      return { id: r.id, revision: Number(r.revision), wakeAt: r.wake_at, leaseOwner: r.owner, leaseLive: live, leaseExpiresInMs: live ? Date.parse(r.expires_at!) - Date.parse(r.now) : null };
+    });
   }
 
   async acquireLease(id: string, owner: string, ttlMs: number): Promise<boolean> {
