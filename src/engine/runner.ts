@@ -298,7 +298,7 @@ export class Runner {
 
   private async renewLeases(): Promise<void> {
     for (const id of this.running.keys()) {
-      await this.o.store.acquireLease(id, this.o.owner, this.leaseMs).catch(() => undefined);
+      await this.o.store.renewLease(id, this.o.owner, this.leaseMs).catch(() => undefined);
     }
   }
 }

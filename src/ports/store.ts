@@ -108,6 +108,12 @@ export interface Store extends StoreSession {
    * still agree on whose lease is live.
    */
   acquireLease(id: string, owner: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Extends a lease that is still this owner's and live; false when it is not (it expired, and
+   * may be another's by now). Never takes a lease anew: a replica that lost its step while it
+   * was stalled must not win it back behind the replica that took it over.
+   */
+  renewLease(id: string, owner: string, ttlMs: number): Promise<boolean>;
   releaseLease(id: string, owner: string): Promise<void>;
   /** Gives back every lease this owner holds (steps and cards): a replica shutting down. */
   releaseAllLeases(owner: string): Promise<void>;

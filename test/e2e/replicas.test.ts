@@ -56,7 +56,7 @@ async function killTheStepHolder(s: ReplicaSet, stage: Stage, start: () => Promi
   let holder: BotProcess | undefined;
   await waitFor(async () => (holder = await s.leaseHolder(id)) !== undefined, { timeoutMs: 5_000, describe: () => `the lease holder of ${id}` });
   const others = s.live().filter((r) => r !== holder);
-  for (const r of others) r.child.kill('SIGSTOP');
+  for (const r of others) s.freeze(r);
   try {
     holder!.child.kill('SIGKILL');
     await holder!.exited();
@@ -64,7 +64,7 @@ async function killTheStepHolder(s: ReplicaSet, stage: Stage, start: () => Promi
     const answered = () => (s.standIn.apiRequests().filter((r) => r.method === 'POST' && r.path.endsWith('/deployments'))[before]?.status ?? 0) !== 0;
     await waitFor(answered, { timeoutMs: 10_000, describe: () => 'the held deployment POST to be applied' });
   } finally {
-    for (const r of others) r.child.kill('SIGCONT');
+    for (const r of others) s.thaw(r);
   }
   return holder!;
 }
@@ -186,6 +186,38 @@ describe('replicas on Postgres: the replica working on a release is SIGKILLed, a
     const triggers = pd.events().filter((e) => e.action === 'trigger');
     expect(triggers).toHaveLength(1);
     expect(pd.incident(triggers[0]!.dedupKey)).toMatchObject({ status: 'resolved', triggers: 1, resolves: 1 });
+  });
+});
+
+describe('replicas on Postgres: a replica cut off mid-step is fenced', { timeout: 120_000 }, () => {
+  it('frozen past its lease while switching (as if its network were cut): another finishes the release; back, it commits nothing', async () => {
+    set = await startReplicas(2);
+    const s = set;
+    const green = s.upload('v2');
+    const id = (await s.deploy(s.replicas[0]!, 'v2')).body.id;
+    await s.waitForStage(id, 'awaiting_approval');
+    const before = postsToDeployments(s);
+    // The switch is held 1.5 s at Cloudflare (less than the 2 s lease, so it has landed before anyone could take over).
+    s.standIn.injectFault({ method: 'POST', path: '/deployments', kind: 'latency', latencyMs: 1_500, times: 1 });
+    await s.approve(s.replicas[0]!, id);
+    await waitFor(() => postsToDeployments(s) > before, { timeoutMs: 30_000, describe: () => `the switch POST\n${s.tail()}` });
+    let holder: BotProcess | undefined;
+    await waitFor(async () => (holder = await s.leaseHolder(id)) !== undefined, { timeoutMs: 5_000, describe: () => 'the switch holder' });
+    s.freeze(holder!);
+    try {
+      // The other replica takes over once the frozen one's lease has run out, and finishes.
+      const view = await s.waitForStage(id, TERMINAL, 60_000);
+      expectSwitchedExactly(s, green, 'succeeded', view);
+    } finally {
+      s.thaw(holder!);
+    }
+    // Back, the frozen replica learns its answer and would record the switch: the fence stops it.
+    await waitFor(() => holder!.output.some((line) => line.includes('lost the lease')), { timeoutMs: 15_000, describe: () => `the thawed replica to report its lost lease\n${s.tail()}` });
+    await expectOneOfEachStep(s, id, 'succeeded');
+    const shown = await s.show(id);
+    expect(shown.events!.filter((e) => e.to === 'monitoring' && e.from === 'switching')).toHaveLength(1);
+    const metrics = await fetch(`${holder!.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/^kevin_deploy_lease_losses_total 1$/m);
   });
 });
 

@@ -603,9 +603,10 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (dialect) =>
       expect(await store.holdsLease(d.id, 'replica-a')).toBe(true);
       expect(await store.holdsLease(d.id, 'replica-b')).toBe(false);
 
-      // B is refused while A's lease is live; A renews it.
+      // B is refused while A's lease is live; A renews it (B cannot renew what is not its).
       expect(await store.acquireLease(d.id, 'replica-b', 60_000)).toBe(false);
-      expect(await store.acquireLease(d.id, 'replica-a', 400)).toBe(true);
+      expect(await store.renewLease(d.id, 'replica-b', 60_000)).toBe(false);
+      expect(await store.renewLease(d.id, 'replica-a', 400)).toBe(true);
       await pause(200);
       expect(await store.acquireLease(d.id, 'replica-b', 60_000)).toBe(false);
 
@@ -613,9 +614,14 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (dialect) =>
       await pause(400);
       expect(await leaseOf(d.id)).toEqual({ leaseOwner: 'replica-a', leaseLive: false });
       expect(await store.holdsLease(d.id, 'replica-a')).toBe(false);
+      // A lapsed lease is not renewed: its owner must take it anew, like anyone.
+      expect(await store.renewLease(d.id, 'replica-a', 60_000)).toBe(false);
       expect(await store.acquireLease(d.id, 'replica-b', 60_000)).toBe(true);
       expect(await leaseOf(d.id)).toEqual({ leaseOwner: 'replica-b', leaseLive: true });
       expect(await store.acquireLease(d.id, 'replica-a', 60_000)).toBe(false);
+      // Released, a lease is not renewed either.
+      await store.releaseLease(d.id, 'replica-b');
+      expect(await store.renewLease(d.id, 'replica-b', 60_000)).toBe(false);
     });
 
     it('fence a commit: inside a transaction, a lapsed lease is seen as lost', async () => {

@@ -23,8 +23,11 @@ export interface ReplicaSet {
   switchesAtStart: number;
   schema: TestSchema;
   replicas: BotProcess[];
-  /** The replicas still running. */
+  /** The replicas still running and not frozen. */
   live(): BotProcess[];
+  /** SIGSTOPs a replica (as if cut off: it answers nothing, renews nothing) until thaw. */
+  freeze(replica: BotProcess): void;
+  thaw(replica: BotProcess): void;
   /** The stage the database holds for a deployment, read past the replicas. */
   storedStage(id: string): Promise<Stage | undefined>;
   /** The replica whose instance name holds the deployment's lease now, if any does. */
@@ -61,6 +64,7 @@ export async function startReplicas(
   const env = { ...TOKEN_ENV, DATABASE_URL: schema.url, CLOUDFLARE_API_TOKEN: STAND_IN_TOKEN, CLOUDFLARE_BASE_URL: standIn.apiBaseUrl, ...extraEnv };
   const replicas: BotProcess[] = [];
   const alive = (r: BotProcess) => r.child.exitCode === null && r.child.signalCode === null;
+  const frozen = new Set<BotProcess>();
   const callers = new Map<BotProcess, ReturnType<typeof apiCaller>>();
   const callerOf = (r: BotProcess) => callers.get(r) ?? callers.set(r, apiCaller(() => r.url, TOKENS.ops)).get(r)!;
   const tail = (lines = 20) => replicas.map((r) => `— ${instanceOf(r)} —\n${r.output.slice(-lines).join('\n')}`).join('\n');
@@ -81,7 +85,15 @@ export async function startReplicas(
     switchesAtStart: standIn.effectiveSwitches(STAND_IN_SCRIPT).length,
     schema,
     replicas,
-    live: () => replicas.filter(alive),
+    live: () => replicas.filter((r) => alive(r) && !frozen.has(r)),
+    freeze(replica) {
+      frozen.add(replica);
+      replica.child.kill('SIGSTOP');
+    },
+    thaw(replica) {
+      frozen.delete(replica);
+      replica.child.kill('SIGCONT');
+    },
     storedStage: (id) =>
       inSchema(schema, async (client) => (await client.query<{ stage: Stage }>('SELECT stage FROM deployments WHERE id = $1', [id])).rows[0]?.stage),
     async leaseHolder(id) {
@@ -121,6 +133,7 @@ export async function startReplicas(
     upload: (tag) => standIn.addVersion(STAND_IN_SCRIPT, { tag, message: `release ${tag}` }).id,
     tail,
     async close() {
+      for (const r of frozen) set.thaw(r);
       for (const r of replicas) await r.stop('SIGTERM').catch(() => undefined);
       await standIn.close();
       await schema.drop();

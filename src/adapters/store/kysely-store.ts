@@ -327,6 +327,19 @@ export class KyselyStore extends KyselySession implements Store {
     return this.takeLease('deployment_leases', id, owner, ttlMs);
   }
 
+  async renewLease(id: string, owner: string, ttlMs: number): Promise<boolean> {
+    const result = await this.unsynced((db) =>
+      db
+        .updateTable('deployment_leases')
+        .set({ expires_at: databaseNow(this.dialect, ttlMs) })
+        .where('deployment_id', '=', id)
+        .where('owner', '=', owner)
+        .where('expires_at', '>', databaseNow(this.dialect))
+        .executeTakeFirst(),
+    );
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   async releaseLease(id: string, owner: string): Promise<void> {
     await this.unsynced((db) => db.deleteFrom('deployment_leases').where('deployment_id', '=', id).where('owner', '=', owner).execute());
   }
