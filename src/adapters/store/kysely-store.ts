@@ -15,6 +15,7 @@ import type {
 import type { AlertIntent } from '../../domain/alert-rules.ts';
 import type { MetricSample } from '../../domain/metric-triggers.ts';
 import type { Database } from './database-schema.ts';
+import { databaseNow } from './database-clock.ts';
 import { knownMigrationNames, type SqlDialectName } from './migrations.ts';
 import { recordAlertIntents } from './kysely-alert-outbox.ts';
 import { deploymentToRow, rowToDeployment, rowToEvent } from './row-mapping.ts';
@@ -25,14 +26,6 @@ const TERMINAL = [...TERMINAL_STAGES];
  * The queries, written once against Kysely so they run unchanged on SQLite and Postgres.
  * A session wraps either the database or an open transaction.
  */
-/** Now by the database's clock, as an ISO-8601 UTC string with milliseconds (what every stored time is). */
-function databaseNow(dialect: SqlDialectName, plusMs = 0) {
-  if (dialect === 'postgres') {
-    return sql<string>`to_char((clock_timestamp() + make_interval(secs => ${plusMs / 1000})) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-  }
-  return sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ${`${plusMs >= 0 ? '+' : ''}${plusMs / 1000} seconds`})`;
-}
-
 class KyselySession implements StoreSession {
   constructor(
     protected readonly db: Kysely<Database> | Transaction<Database>,
