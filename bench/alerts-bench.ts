@@ -158,7 +158,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kevin-deploy-alerts-bench-'));
   bench.onAbort(() => rmSync(dir, { recursive: true, force: true }));
   const url = `sqlite:${join(dir, 'bench.db')}`;
-  const { db } = await openDatabase(url);
+  const { db, dialect } = await openDatabase(url);
   const slack = await startFakeSlack({ botToken: 'xoxb-bench-token' });
   const mail = await startFakeMailChannels({ apiKey: 'mc-bench-key' });
   const pd = await startFakePagerDuty({ routingKeys: [ROUTING_KEY] });
@@ -188,7 +188,7 @@ async function main(): Promise<void> {
     discord: new DiscordChannel({ mode: 'bot', token: discord.botToken, channelId: DISCORD_CHANNEL, api: discord.api }),
   };
   const dispatcherOn = (on: Kysely<Database>, owner: string, channels: AlertChannel[]) =>
-    new AlertDispatcher({ outbox: new KyselyAlertOutbox(on), channels, missing: {}, targets: targetCatalogOf(config), retry: config.alerting.retry, clock: systemClock, logger, owner });
+    new AlertDispatcher({ outbox: new KyselyAlertOutbox(on, dialect), channels, missing: {}, targets: targetCatalogOf(config), retry: config.alerting.retry, clock: systemClock, logger, owner });
 
   const spans = Object.fromEntries(ALERT_CHANNELS.map((c) => [c, [] as Span[]])) as Record<AlertChannelName, Span[]>;
   const dispatcher = dispatcherOn(db, 'replica-1', ALERT_CHANNELS.map((c) => timed(adapters[c], spans[c])));
@@ -208,7 +208,7 @@ async function main(): Promise<void> {
     pagerduty: () => pd.requests('/v2/enqueue').length,
     discord: () => discord.requests('POST /channels/:id/messages').length,
   };
-  const outbox = new KyselyAlertOutbox(db);
+  const outbox = new KyselyAlertOutbox(db, dialect);
   const f = (v: number) => v.toFixed(2).padStart(7);
   const notes: string[] = [];
   console.log(`1. outbox → received by the fake: ${N} alerts one at a time per channel (after ${WARMUP} warm-up), ms`);

@@ -5,6 +5,7 @@ import { parseDiscordWebhookUrl } from '../config/discord-webhook-url.ts';
 import type { OnCallLookup } from '../adapters/pagerduty/oncall-lookup.ts';
 import type { Database } from '../adapters/store/database-schema.ts';
 import { KyselyAlertOutbox } from '../adapters/store/kysely-alert-outbox.ts';
+import type { SqlDialectName } from '../adapters/store/migrations.ts';
 import type { KevinDeployConfig } from '../config/schema.ts';
 import { targetCatalogOf } from '../config/target-catalog.ts';
 import { settingsOf } from '../config/target-lookup.ts';
@@ -47,6 +48,8 @@ export interface AlertingDeps {
   env: AlertingEnv;
   store: Store;
   db: Kysely<Database>;
+  /** `db`'s dialect (openDatabase's `dialect`): alert leases are judged by the database's clock, in its own SQL. */
+  dialect: SqlDialectName;
   clock: Clock;
   logger: Logger;
   owner: string;
@@ -84,7 +87,7 @@ export async function onCallLookupFromEnv(config: KevinDeployConfig, env: Alerti
  */
 export async function composeAlerting(deps: AlertingDeps): Promise<Alerting> {
   const { config, env, logger } = deps;
-  const outbox = new KyselyAlertOutbox(deps.db);
+  const outbox = new KyselyAlertOutbox(deps.db, deps.dialect);
   const channels: AlertChannel[] = [];
   const missing: Partial<Record<AlertChannelName, string>> = {};
 

@@ -165,6 +165,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
       env,
       store,
       db: opened.db,
+      dialect: opened.dialect,
       clock,
       logger,
       owner,

@@ -23,7 +23,7 @@ export interface AlertDispatcherOptions {
   owner: string;
   /** How often the outbox is scanned when nothing pokes the dispatcher. */
   pollMs?: number;
-  /** How long a delivery attempt may hold its lease (longer than any channel's timeout). */
+  /** How long a delivery attempt may hold its lease (longer than any channel's timeout), by the database's clock. */
   leaseMs?: number;
   /**
    * How long one attempt may take before it is given up and retried, whatever the channel does:
@@ -129,8 +129,8 @@ export class AlertDispatcher {
           this.again = true;
           return;
         }
-        const at = this.o.clock.now();
-        const jobs = await this.o.outbox.leaseDue(this.o.owner, at.toISOString(), new Date(at.getTime() + this.leaseMs).toISOString());
+        // Our clock says what is due; the lease's expiry is the database's clock's to judge.
+        const jobs = await this.o.outbox.leaseDue(this.o.owner, this.o.clock.now().toISOString(), this.leaseMs);
         if (jobs.length === 0) return;
         const outcomes = await Promise.all(jobs.map((job) => this.attempt(job)));
         if (!outcomes.some((status) => status === 'delivered' || status === 'skipped' || status === 'failed')) return;

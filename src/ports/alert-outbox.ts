@@ -55,11 +55,16 @@ export interface AlertFilter {
 /** Where alerts wait to be delivered: written with status changes, drained by the dispatcher. */
 export interface AlertOutbox {
   /**
-   * The head of each channel's queue (the oldest undelivered alert on it) when it is due and not
-   * leased by someone else, leased to `owner` until `leaseUntil`. A channel whose head is backing
+   * The head of each channel's queue (the oldest undelivered alert on it) when it is due at `now`
+   * and not leased by someone else, leased to `owner` for `leaseMs`. A channel whose head is backing
    * off yields nothing: later alerts wait, so every channel gets its alerts in order.
+   *
+   * `now` (the caller's clock) decides only what is due (and is recorded as the update time). Lease
+   * expiry is judged by the database's clock, never a replica's: whether another owner's lease is
+   * still live, and when the new lease ends (the database's now + `leaseMs`). A renewal by the
+   * holder extends its lease the same way.
    */
-  leaseDue(owner: string, now: string, leaseUntil: string): Promise<DeliveryJob[]>;
+  leaseDue(owner: string, now: string, leaseMs: number): Promise<DeliveryJob[]>;
   /** Records an attempt's outcome; false when the lease was lost meanwhile (another replica took over). */
   complete(job: DeliveryJob, owner: string, outcome: DeliveryCompletion, now: string): Promise<boolean>;
   /** Releases every lease of `owner` (shutdown), so another replica can go on at once. */

@@ -25,15 +25,31 @@ import { inStage, settings } from '../support/domain-fixtures.ts';
  * afterwards: idempotent recording, per-channel order with head-of-line blocking, leases between
  * replicas, resolutions and acknowledgements routed to the incident's own channels, and the
  * escalation compare-and-set.
+ *
+ * The `now` given to leaseDue only says what is due; leases expire by the database's clock. So the
+ * lease tests use short leases and really wait for them to run out (twice the lease, for margin).
  */
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 
-/** Leases at `nowMs` after T0 with a one-minute lease. */
+/** A lease short enough to wait out in a test. */
+const SHORT_LEASE = 400;
+
+/** Leases what is due at `nowMs` after T0 (by the caller's clock), for `leaseMs` by the database's clock (one minute unless told). */
 function lease(o: KyselyAlertOutbox, owner: string, nowMs: number, leaseMs = MINUTE): Promise<DeliveryJob[]> {
-  return o.leaseDue(owner, alertIso(nowMs), alertIso(nowMs + leaseMs));
+  return o.leaseDue(owner, alertIso(nowMs), leaseMs);
+}
+
+/** Waits real time: lease expiry is the database clock's, which no test can move. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Long enough for a SHORT_LEASE to have run out, with a generous margin. */
+function shortLeaseExpiry(): Promise<void> {
+  return sleep(2 * SHORT_LEASE);
 }
 
 function jobKeys(jobs: DeliveryJob[]): string[] {
@@ -231,11 +247,13 @@ describe.each(['sqlite', 'postgres'] as const)('the alert outbox on %s', (dialec
     it('a leased head is not leased to another owner until the lease expires; then it is taken over', async () => {
       const a = alert({ name: 'one' });
       await record(db, [raise(a, ['slack'])]);
-      const [mine] = await lease(outbox, 'r1', 0, MINUTE);
+      const [mine] = await lease(outbox, 'r1', 0, SHORT_LEASE);
       expect(mine).toBeDefined();
       expect(await lease(other, 'r2', 30 * SECOND)).toEqual([]);
-      expect(await lease(other, 'r2', MINUTE - 1)).toEqual([]);
+      // r2's clock being past where r1's lease would end by r1's clock changes nothing: the database's clock decides.
+      expect(await lease(other, 'r2', MINUTE + 1)).toEqual([]);
 
+      await shortLeaseExpiry();
       const [theirs] = await lease(other, 'r2', MINUTE + 1);
       expect(theirs?.alert.id).toBe(a.id);
       // r1 finishes late: its lease is gone, its outcome is not recorded.
@@ -247,6 +265,40 @@ describe.each(['sqlite', 'postgres'] as const)('the alert outbox on %s', (dialec
       ]);
       // Completing twice is refused too.
       expect(await other.complete(theirs!, 'r2', { status: 'delivered', ref: 'again' }, alertIso(MINUTE + 4))).toBe(false);
+    });
+
+    it('expiry is the database’s: a replica whose clock runs ahead cannot take a live lease, one whose clock stands still takes an expired one', async () => {
+      const a = alert({ name: 'one' });
+      await record(db, [raise(a, ['slack'])]);
+      expect(await lease(outbox, 'r1', 0, SHORT_LEASE)).toHaveLength(1);
+      // Hours ahead by its own clock: the lease is still live.
+      expect(await lease(other, 'r2', 3 * HOUR)).toEqual([]);
+
+      await shortLeaseExpiry();
+      // Not a millisecond later by its own clock than r1's lease began: expired all the same.
+      const [theirs] = await lease(other, 'r2', 0);
+      expect(theirs?.alert.id).toBe(a.id);
+      // And now r2's lease (a minute by the database's clock) holds against r1, whatever r1's clock says.
+      expect(await lease(outbox, 'r1', 3 * HOUR)).toEqual([]);
+      expect(await other.complete(theirs!, 'r2', { status: 'delivered', ref: 'from-r2' }, alertIso(SECOND))).toBe(true);
+    });
+
+    it('the holder renews its own lease: renewed, it outlives the first lease, and nobody else takes it', async () => {
+      const a = alert({ name: 'one' });
+      await record(db, [raise(a, ['slack'])]);
+      const [first] = await lease(outbox, 'r1', 0, SHORT_LEASE);
+      expect(first?.alert.id).toBe(a.id);
+      // Leasing again while holding it renews it (a minute from now, by the database's clock).
+      const [renewed] = await lease(outbox, 'r1', SECOND);
+      expect(renewed?.alert.id).toBe(a.id);
+
+      await shortLeaseExpiry();
+      // The first lease would have run out by now; the renewed one has not.
+      expect(await lease(other, 'r2', 2 * SECOND)).toEqual([]);
+      expect(await outbox.complete(renewed!, 'r1', { status: 'delivered', ref: 'from-r1' }, alertIso(3 * SECOND))).toBe(true);
+      expect((await byId(a.id)).deliveries).toEqual([
+        { channel: 'slack', status: 'delivered', attempts: 1, nextAttemptAt: alertIso(), lastError: null, ref: 'from-r1', deliveredAt: alertIso(3 * SECOND) },
+      ]);
     });
 
     it('a head leased by another replica blocks its channel for everyone else (order is kept), not other channels', async () => {

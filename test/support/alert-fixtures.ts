@@ -93,9 +93,9 @@ export function tempDatabase(dialect: TempDialect = 'sqlite'): TempDatabase {
     if (errors.length > 0) throw errors[0];
   };
   const open = async (url: string) => {
-    const { db } = await openDatabase(url);
-    connections.push(db);
-    return { db, outbox: new KyselyAlertOutbox(db) };
+    const opened = await openDatabase(url);
+    connections.push(opened.db);
+    return { db: opened.db, outbox: new KyselyAlertOutbox(opened.db, opened.dialect) };
   };
 
   if (dialect === 'postgres') {

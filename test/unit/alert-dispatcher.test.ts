@@ -29,7 +29,8 @@ import { inStage, settings } from '../support/domain-fixtures.ts';
  * The alert dispatcher with the real SQLite outbox, scripted in-memory channels and a clock the
  * test moves: order per channel, retries and backoff, final failures, unconfigured channels,
  * idempotency keys and incident refs, restarts, and escalation. Time only moves when the test
- * moves the clock; `poke()` + `idle()` run one drain to completion.
+ * moves the clock — except lease expiry, which is the database's clock's (a test waits it out);
+ * `poke()` + `idle()` run one drain to completion.
  */
 
 const SECOND = 1000;
@@ -421,8 +422,9 @@ describe('restarts', () => {
 
   it('a delivery leased by a replica that died mid-send is taken over when its lease expires, with the same idempotency key', async () => {
     const [id] = await raiseSeries(1, ['pagerduty']);
-    // The old process leased it and died before recording the outcome.
-    const leased = await outbox.leaseDue('replica-old', alertIso(), alertIso(MINUTE));
+    // The old process leased it (a short lease, by the database's clock) and died before recording the outcome.
+    const shortLease = 400;
+    const leased = await outbox.leaseDue('replica-old', alertIso(), shortLease);
     expect(leased).toHaveLength(1);
 
     const [pagerduty] = channels('pagerduty');
@@ -430,8 +432,13 @@ describe('restarts', () => {
     clock.set(alertIso(30 * SECOND));
     await drain(d);
     expect(pagerduty!.calls).toEqual([]);
-
+    // The new replica's clock says nothing about the lease: still live by the database's clock.
     clock.set(alertIso(MINUTE + 1));
+    await drain(d);
+    expect(pagerduty!.calls).toEqual([]);
+
+    // Expired by the database's clock (waited out twice over).
+    await new Promise((resolve) => setTimeout(resolve, 2 * shortLease));
     await drain(d);
     expect(pagerduty!.calls.map((c) => c.context)).toEqual([{ idempotencyKey: `${id}#pagerduty`, attempt: 1, incidentRefs: [], previousRef: undefined }]);
     expect(await delivery(id!, 'pagerduty')).toMatchObject({ status: 'delivered', attempts: 1 });
@@ -442,7 +449,7 @@ describe('restarts', () => {
 
   it('a replica restarted under the same name takes its own leases back at once', async () => {
     await raiseSeries(1, ['slack']);
-    await outbox.leaseDue('replica-1', alertIso(), alertIso(MINUTE));
+    await outbox.leaseDue('replica-1', alertIso(), MINUTE);
     const [slack] = channels('slack');
     clock.set(alertIso(SECOND));
     await drain(dispatcher({ channels: [slack!], owner: 'replica-1' }));

@@ -11,6 +11,8 @@ import type {
   StoredAlert,
 } from '../../ports/alert-outbox.ts';
 import type { Database } from './database-schema.ts';
+import { databaseNow } from './database-clock.ts';
+import type { SqlDialectName } from './migrations.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 type AlertRow = Selectable<Database['alerts']>;
@@ -173,12 +175,22 @@ function rowToDelivery(row: Database['alert_deliveries']): DeliveryRecord {
 }
 
 export class KyselyAlertOutbox implements AlertOutbox {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: SqlDialectName = 'sqlite',
+  ) {}
 
-  async leaseDue(owner: string, now: string, leaseUntil: string): Promise<DeliveryJob[]> {
+  /**
+   * `now` (the dispatcher's clock) says only what is due and stamps `updated_at`; whether another
+   * owner's lease is still live, and until when ours runs, are the database's clock's to say (see
+   * databaseNow), as for the deployment leases: replicas whose clocks disagree still agree on whose
+   * lease is live.
+   */
+  async leaseDue(owner: string, now: string, leaseMs: number): Promise<DeliveryJob[]> {
     const pending = await this.db
       .selectFrom('alert_deliveries')
       .selectAll()
+      .select(databaseNow(this.dialect).as('db_now'))
       .where('status', '=', 'pending')
       .orderBy('alert_id', 'asc')
       .limit(SCAN_LIMIT)
@@ -188,14 +200,15 @@ export class KyselyAlertOutbox implements AlertOutbox {
     const jobs: DeliveryJob[] = [];
     for (const head of heads.values()) {
       if (head.next_attempt_at > now) continue;
-      if (head.lease_owner !== null && head.lease_owner !== owner && head.lease_expires_at !== null && head.lease_expires_at > now) continue;
+      // A cheap first look; the update below decides, by the database's clock as it is then.
+      if (head.lease_owner !== null && head.lease_owner !== owner && head.lease_expires_at !== null && head.lease_expires_at > head.db_now) continue;
       const leased = await this.db
         .updateTable('alert_deliveries')
-        .set({ lease_owner: owner, lease_expires_at: leaseUntil, updated_at: now })
+        .set({ lease_owner: owner, lease_expires_at: databaseNow(this.dialect, leaseMs), updated_at: now })
         .where('alert_id', '=', head.alert_id)
         .where('channel', '=', head.channel)
         .where('status', '=', 'pending')
-        .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_owner', '=', owner), eb('lease_expires_at', '<', now)]))
+        .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_owner', '=', owner), eb('lease_expires_at', '<', databaseNow(this.dialect))]))
         .executeTakeFirst();
       if (Number(leased.numUpdatedRows) !== 1) continue;
       const alert = await this.get(Number(head.alert_id));
