@@ -261,12 +261,19 @@ async function writeHolder(db: Kysely<Database>, holder: SqliteHolder): Promise<
  */
 async function migrate(db: Kysely<Database>, dialect: SqlDialectName, schema?: string): Promise<string[]> {
   const migrator = new Migrator({ db, provider: migrationProvider(dialect), ...(schema ? { migrationTableSchema: schema } : {}) });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    // Kysely looks for its tables by reading the catalog of every schema; another installation
+    // dropping its schema at that moment makes the read fail ("schema … does not exist"). Nothing
+    // was migrated then: look again.
+    if (dialect === 'postgres' && (error as { code?: string }).code === '3F000' && attempt < 5) {
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      continue;
+    }
     await db.destroy();
     throw new KevinDeployError('INTERNAL', `database migration failed: ${messageOf(error)}`);
   }
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
 function messageOf(error: unknown): string {
