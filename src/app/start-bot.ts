@@ -29,7 +29,7 @@ import type { TrafficPlatform } from '../ports/traffic-platform.ts';
 import type { TransitionFeed } from '../ports/transition-feed.ts';
 import { composeAlerting, onCallLookupFromEnv, type Alerting } from './compose-alerting.ts';
 import { ApiTokens } from '../server/api-tokens.ts';
-import { communityStatusSource } from '../server/community-status.ts';
+import { communityIncidentsSince, communityStatusSource } from '../server/community-status.ts';
 import { createHttpServer } from '../server/http-server.ts';
 import { BotMetrics } from '../server/metrics.ts';
 
@@ -196,6 +196,8 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
       slack = { surface, outbound };
     }
     metrics.watchAlerts(alerting.outbox, clock);
+    // What the community may know, for Discord's /kevin status and the public /status page alike.
+    const communityStatus = communityStatusSource({ config, store, outbox: alerting.outbox, clock });
     app = await createHttpServer({
       logger,
       releases,
@@ -212,7 +214,12 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
         pagerDutySecrets: alerting.pagerDutySecrets,
         discordPublicKey: alerting.discordPublicKey,
         alerts: alerting.service,
-        communityStatus: communityStatusSource({ config, store, outbox: alerting.outbox, clock }),
+        communityStatus,
+      },
+      publicStatus: {
+        current: communityStatus,
+        incidents: (since) => communityIncidentsSince(alerting.outbox, since),
+        now: () => clock.now(),
       },
     });
     await app.listen({ port, host: options.host ?? config.server.host });

@@ -43,6 +43,15 @@ export function communityStatusSource(deps: { config: KevinDeployConfig; store: 
   };
 }
 
+/** The community incidents opened since `since`, newest first: when each began and when it ended (null: ongoing). */
+export async function communityIncidentsSince(outbox: AlertOutbox, since: string): Promise<Array<{ since: string; resolvedAt: string | null }>> {
+  const alerts = await outbox.list({ limit: 500 });
+  return alerts
+    .filter((a) => a.kind === 'community-incident' && a.createdAt >= since)
+    .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1))
+    .map((a) => ({ since: a.createdAt, resolvedAt: a.resolvedAt }));
+}
+
 async function siteAnswers(fetchImpl: typeof fetch, url: string): Promise<boolean> {
   try {
     const response = await fetchImpl(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS), headers: { 'user-agent': 'kevin-deploy-status' } });

@@ -15,6 +15,7 @@ import { writeProblemAndClose } from './raw-problem.ts';
 import { parseJsonBody } from './json-body.ts';
 import { RouteMethods } from './route-methods.ts';
 import { registerWebhookRoutes, type WebhookDeps } from './webhook-routes.ts';
+import { registerPublicStatusRoutes, type PublicStatusDeps } from './public-status.ts';
 
 /** Takes a raw request before fastify sees it (returns true when it did), for receivers that read the raw body themselves. */
 export type RawRequestHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
@@ -35,6 +36,8 @@ export interface HttpServerDeps {
   alerts?: Alerts | undefined;
   /** PagerDuty webhooks and Discord interactions. */
   webhooks?: WebhookDeps | undefined;
+  /** The public status page (/status, /status.json). */
+  publicStatus?: PublicStatusDeps | undefined;
 }
 
 /**
@@ -126,6 +129,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     notRouted: (request, reply) => routeMethods.refusal(request.method, request.url, reply, 'no API route'),
   });
   if (deps.webhooks) await registerWebhookRoutes(app, deps.webhooks);
+  if (deps.publicStatus) registerPublicStatusRoutes(app, deps.publicStatus);
   return app;
 }
 
