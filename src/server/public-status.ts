@@ -22,8 +22,11 @@ export interface PublicStatus {
 }
 
 const HISTORY_DAYS = 90;
-/** Short enough to show a change within a minute, long enough that Cloudflare's cache takes the load. */
-const CACHE_CONTROL = 'public, max-age=30, stale-while-revalidate=30';
+/**
+ * Shared caches (Cloudflare) keep it 30 s and take the load; a visitor's browser asks again on
+ * every visit, so a reload during an incident shows the news, not what it cached before.
+ */
+const CACHE_CONTROL = 'public, max-age=0, s-maxage=30, stale-while-revalidate=30';
 
 /** Builds the public status from the community's facts; every sentence is one of a few fixed ones. */
 export function publicStatusOf(status: CommunityStatus, incidents: Array<{ since: string; resolvedAt: string | null }>, now: Date): PublicStatus {

@@ -55,7 +55,7 @@ describe('/status and /status.json on the running bot', () => {
     const harness = h;
     const json = await fetch(`${harness.bot.url}/status.json`);
     expect(json.status).toBe(200);
-    expect(json.headers.get('cache-control')).toBe('public, max-age=30, stale-while-revalidate=30');
+    expect(json.headers.get('cache-control')).toBe('public, max-age=0, s-maxage=30, stale-while-revalidate=30');
     expect(await json.json()).toMatchObject({ state: 'up', headline: 'KEVIN is up', incidents: [] });
 
     const page = await fetch(`${harness.bot.url}/status`);
