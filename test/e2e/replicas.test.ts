@@ -181,11 +181,17 @@ describe('replicas on Postgres: the replica working on a release is SIGKILLed, a
     const view = await s.waitForStage(id, TERMINAL, 90_000);
     expectSwitchedExactly(s, green, 'rolled_back', view);
     await expectOneOfEachStep(s, id, 'rolled_back');
-    // The page went out once and was resolved once, whichever replica delivered each.
-    await waitFor(() => pd.events().some((e) => e.action === 'resolve'), { timeoutMs: 30_000, describe: () => JSON.stringify(pd.events().map((e) => [e.action, e.dedupKey])) });
+    // The page went out once and was resolved once, whichever replica delivered each. When the
+    // killed replica was sending the page at that moment, its delivery lease (60 s) has to run
+    // out before the other sends it — and the resolution waits behind it, in order.
+    await waitFor(() => pd.events().some((e) => e.action === 'resolve'), { timeoutMs: 90_000, describe: () => JSON.stringify(pd.events().map((e) => [e.action, e.dedupKey])) });
+    // One incident, opened and resolved. (A replica killed between PagerDuty's answer and recording
+    // it means the survivor sends the same event again: PagerDuty folds it into the same incident
+    // by its dedup_key, which is what the key is for.)
     const triggers = pd.events().filter((e) => e.action === 'trigger');
-    expect(triggers).toHaveLength(1);
-    expect(pd.incident(triggers[0]!.dedupKey)).toMatchObject({ status: 'resolved', triggers: 1, resolves: 1 });
+    expect(new Set(triggers.map((e) => e.dedupKey)).size).toBe(1);
+    expect(pd.incidents()).toHaveLength(1);
+    expect(pd.incident(triggers[0]!.dedupKey)).toMatchObject({ status: 'resolved' });
   });
 });
 
