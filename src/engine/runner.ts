@@ -146,7 +146,11 @@ export class Runner {
       await this.checkSchema();
       if (this.refusing) return;
       const now = this.clockMs();
-      for (const item of await this.o.store.listWork()) {
+      const work = await this.o.store.listWork();
+      // Forget what the scan no longer lists (ended deployments): the map holds only current work.
+      const listed = new Set(work.map((item) => item.id));
+      for (const id of this.heldElsewhere.keys()) if (!listed.has(id)) this.heldElsewhere.delete(id);
+      for (const item of work) {
         if (this.running.has(item.id)) continue;
         if (item.leaseOwner !== null && item.leaseOwner !== this.o.owner) this.heldElsewhere.set(item.id, { owner: item.leaseOwner, revision: item.revision });
         else this.heldElsewhere.delete(item.id);
