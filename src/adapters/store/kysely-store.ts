@@ -16,6 +16,7 @@ import type { AlertIntent } from '../../domain/alert-rules.ts';
 import type { MetricSample } from '../../domain/metric-triggers.ts';
 import type { Database } from './database-schema.ts';
 import { databaseNow } from './database-clock.ts';
+import { KyselyLeases } from './kysely-leases.ts';
 import { knownMigrationNames, type SqlDialectName } from './migrations.ts';
 import { recordAlertIntents } from './kysely-alert-outbox.ts';
 import { deploymentToRow, rowToDeployment, rowToEvent } from './row-mapping.ts';
@@ -259,36 +260,14 @@ function rowToLock(row: Database['locks']): FreezeLock {
 }
 
 export class KyselyStore extends KyselySession implements Store {
+  private readonly leases: KyselyLeases;
+
   constructor(
     private readonly database: Kysely<Database>,
     dialect: SqlDialectName = 'sqlite',
   ) {
     super(database, dialect);
-  }
-
-  /**
-   * Runs a write that need not survive a power loss without waiting for the disk. Leases are
-   * such writes: a lease only means something while its holder lives, and a power loss ends the
-   * holder too. On SQLite (WAL) the statement runs with synchronous=NORMAL: it is appended to the
-   * log like any other and made durable by the next synced commit, but does not wait for an
-   * fsync of its own — two of the three fsyncs a monitoring sample used to cost.
-   */
-  private unsynced<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-    if (this.dialect === 'postgres') {
-      // The same on Postgres: the commit does not wait for its WAL record to reach the disk.
-      return this.database.transaction().execute(async (trx) => {
-        await sql`set local synchronous_commit = off`.execute(trx);
-        return work(trx);
-      });
-    }
-    return this.database.connection().execute(async (connection) => {
-      await sql`pragma synchronous = NORMAL`.execute(connection);
-      try {
-        return await work(connection);
-      } finally {
-        await sql`pragma synchronous = FULL`.execute(connection);
-      }
-    });
+    this.leases = new KyselyLeases(database, dialect);
   }
 
   transaction<T>(work: (session: StoreSession) => Promise<T>): Promise<T> {
@@ -316,69 +295,29 @@ export class KyselyStore extends KyselySession implements Store {
     });
   }
 
-  async acquireLease(id: string, owner: string, ttlMs: number): Promise<boolean> {
-    return this.takeLease('deployment_leases', id, owner, ttlMs);
+  // Leases: their own module (kysely-leases.ts), shared by the store's two kinds (steps and cards).
+  acquireLease(id: string, owner: string, ttlMs: number): Promise<boolean> {
+    return this.leases.take('deployment_leases', id, owner, ttlMs);
   }
 
-  async renewLease(id: string, owner: string, ttlMs: number): Promise<boolean> {
-    const result = await this.unsynced((db) =>
-      db
-        .updateTable('deployment_leases')
-        .set({ expires_at: databaseNow(this.dialect, ttlMs) })
-        .where('deployment_id', '=', id)
-        .where('owner', '=', owner)
-        .where('expires_at', '>', databaseNow(this.dialect))
-        .executeTakeFirst(),
-    );
-    return Number(result.numUpdatedRows) === 1;
+  renewLease(id: string, owner: string, ttlMs: number): Promise<boolean> {
+    return this.leases.renew(id, owner, ttlMs);
   }
 
-  async releaseLease(id: string, owner: string): Promise<void> {
-    await this.unsynced((db) => db.deleteFrom('deployment_leases').where('deployment_id', '=', id).where('owner', '=', owner).execute());
+  releaseLease(id: string, owner: string): Promise<void> {
+    return this.leases.release('deployment_leases', id, owner);
   }
 
-  async releaseAllLeases(owner: string): Promise<void> {
-    await this.unsynced(async (db) => {
-      await db.deleteFrom('deployment_leases').where('owner', '=', owner).execute();
-      await db.deleteFrom('card_leases').where('owner', '=', owner).execute();
-    });
+  releaseAllLeases(owner: string): Promise<void> {
+    return this.leases.releaseAll(owner);
   }
 
-  async acquireCardLease(id: string, owner: string, ttlMs: number): Promise<boolean> {
-    return this.takeLease('card_leases', id, owner, ttlMs);
+  acquireCardLease(id: string, owner: string, ttlMs: number): Promise<boolean> {
+    return this.leases.take('card_leases', id, owner, ttlMs);
   }
 
-  async releaseCardLease(id: string, owner: string): Promise<void> {
-    await this.unsynced((db) => db.deleteFrom('card_leases').where('deployment_id', '=', id).where('owner', '=', owner).execute());
-  }
-
-  /**
-   * One small row per lease, written by one statement: inserted when free, taken over when the
-   * holder's lease has expired (by the database's clock), renewed when it is ours — and left alone
-   * otherwise. A deployment that does not exist gets none.
-   */
-  private async takeLease(table: 'deployment_leases' | 'card_leases', id: string, owner: string, ttlMs: number): Promise<boolean> {
-    const until = databaseNow(this.dialect, ttlMs);
-    const now = databaseNow(this.dialect);
-    const result = await this.unsynced((db) =>
-      db
-        .insertInto(table)
-        .columns(['deployment_id', 'owner', 'expires_at'])
-        .expression((eb) =>
-          eb
-            .selectFrom('deployments')
-            .select((s) => ['deployments.id', s.val(owner).as('owner'), until.as('expires_at')])
-            .where('deployments.id', '=', id),
-        )
-        .onConflict((oc) =>
-          oc
-            .column('deployment_id')
-            .doUpdateSet({ owner, expires_at: until })
-            .where((eb) => eb.or([eb(`${table}.owner`, '=', owner), eb(`${table}.expires_at`, '<', now)])),
-        )
-        .executeTakeFirst(),
-    );
-    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+  releaseCardLease(id: string, owner: string): Promise<void> {
+    return this.leases.release('card_leases', id, owner);
   }
 
   async recordInboundDelivery(key: string, receivedAt: string, forgetBefore: string): Promise<boolean> {

@@ -265,15 +265,21 @@ async function migrate(db: Kysely<Database>, dialect: SqlDialectName, schema?: s
     const { error, results } = await migrator.migrateToLatest();
     if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
     // Kysely looks for its tables by reading the catalog of every schema; another installation
-    // dropping its schema at that moment makes the read fail ("schema … does not exist"). Nothing
-    // was migrated then: look again.
-    if (dialect === 'postgres' && (error as { code?: string }).code === '3F000' && attempt < 5) {
+    // dropping its schema (or a table) at that moment makes the read fail — "schema … does not
+    // exist", "relation … does not exist", "cache lookup failed for relation …". Nothing was
+    // migrated then: look again.
+    if (dialect === 'postgres' && catalogRace(error) && attempt < 5) {
       await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
       continue;
     }
     await db.destroy();
     throw new KevinDeployError('INTERNAL', `database migration failed: ${messageOf(error)}`);
   }
+}
+
+function catalogRace(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  return code === '3F000' || code === '42P01' || (code === 'XX000' && /cache lookup failed/.test(message ?? ''));
 }
 
 function messageOf(error: unknown): string {
