@@ -139,6 +139,12 @@ export async function startHarness(
     logger,
     ...(options.clock ? { clock: options.clock } : {}),
     runner: { scanIntervalMs: 50, errorBackoffMs: 100, schemaCheckIntervalMs: 200 },
+  }).catch(async (error: unknown) => {
+    // A bot that did not start leaves nothing behind either.
+    await standIn.close();
+    rmSync(dir, { recursive: true, force: true });
+    await schema?.drop();
+    throw error;
   });
 
   const api: Harness['api'] = apiCaller(() => bot.url, TOKENS.ops);

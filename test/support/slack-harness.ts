@@ -203,7 +203,15 @@ export async function startSlackHarness(options: SlackHarnessOptions = {}): Prom
   };
   const launch = () =>
     startBot({ config, env, port: 0, host: '127.0.0.1', logger, runner: { scanIntervalMs: 50, errorBackoffMs: 100 } });
-  let bot = await launch();
+  let bot = await launch().catch(async (error: unknown) => {
+    // A bot that did not start leaves nothing behind either.
+    await fake.close();
+    await catcher.close();
+    await standIn.close();
+    rmSync(dir, { recursive: true, force: true });
+    await schema?.drop();
+    throw error;
+  });
   const api = apiCaller(() => bot.url, TOKENS.ops);
 
   const harness: SlackHarness = {
