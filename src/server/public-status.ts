@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { communityLeaks, type CommunityMessage } from '../adapters/discord/community-notice.ts';
-import type { CommunityStatus } from '../adapters/discord/discord-interactions.ts';
+import { COMMUNITY_WORDS, communityConditionOf, type CommunityCondition, type CommunityStatus } from '../adapters/discord/discord-interactions.ts';
 
 /** Where the public status comes from: the same facts `/kevin status` tells the Discord community. */
 export interface PublicStatusDeps {
@@ -13,7 +13,7 @@ export interface PublicStatusDeps {
 
 /** What `/status.json` answers: plain words and times, nothing internal. */
 export interface PublicStatus {
-  state: 'up' | 'hiccup' | 'down';
+  state: CommunityCondition;
   headline: string;
   details: string[];
   liveSince: string | null;
@@ -31,15 +31,13 @@ const CACHE_CONTROL = 'public, max-age=0, s-maxage=30, stale-while-revalidate=30
 /** Builds the public status from the community's facts; every sentence is one of a few fixed ones. */
 export function publicStatusOf(status: CommunityStatus, incidents: Array<{ since: string; resolvedAt: string | null }>, now: Date): PublicStatus {
   const details: string[] = [];
-  let state: PublicStatus['state'] = 'up';
+  const state = communityConditionOf(status);
   let headline = 'KEVIN is up';
-  if (!status.up) {
-    state = 'down';
-    headline = "KEVIN can't be reached right now";
-    details.push("KEVIN isn't answering at the moment. We're looking into it.");
-  } else if (status.incident) {
-    state = 'hiccup';
-    headline = 'KEVIN is up, with a small hiccup';
+  if (state === 'down') {
+    headline = COMMUNITY_WORDS.downTitle;
+    details.push(COMMUNITY_WORDS.downDetail);
+  } else if (state === 'hiccup') {
+    headline = COMMUNITY_WORDS.hiccupTitle;
     details.push('Some visitors may have noticed a problem a moment ago. We have put things back as they were.');
   }
   if (status.releasing) details.push('A new version of KEVIN is rolling out right now.');

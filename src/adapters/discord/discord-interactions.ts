@@ -28,6 +28,21 @@ export interface CommunityStatus {
   releasing?: boolean;
 }
 
+/** How KEVIN is, in one word, for every surface that tells the public (Discord, the status page). */
+export type CommunityCondition = 'up' | 'hiccup' | 'down';
+
+export function communityConditionOf(status: CommunityStatus): CommunityCondition {
+  if (!status.up) return 'down';
+  return status.incident ? 'hiccup' : 'up';
+}
+
+/** The words every public surface uses when something is wrong (each says "up" its own way). */
+export const COMMUNITY_WORDS = {
+  downTitle: "KEVIN can't be reached right now",
+  downDetail: "KEVIN isn't answering at the moment. We're looking into it.",
+  hiccupTitle: 'KEVIN is up, with a small hiccup',
+} as const;
+
 export interface DiscordInteractionDeps {
   communityStatus(): Promise<CommunityStatus>;
   /** For the release's age. Default: the real clock. */
@@ -169,12 +184,13 @@ export function renderCommunityStatus(status: CommunityStatus, now: Date): Commu
   let title: string;
   let color: number;
   const incidentSince = unixSeconds(status.incident?.since);
-  if (!status.up) {
-    title = 'KEVIN can\'t be reached right now';
+  const condition = communityConditionOf(status);
+  if (condition === 'down') {
+    title = COMMUNITY_WORDS.downTitle;
     color = KEVIN_COLOURS.incident;
-    lines.push('🔧 KEVIN isn\'t answering at the moment. We\'re looking into it.');
-  } else if (status.incident) {
-    title = 'KEVIN is up, with a small hiccup';
+    lines.push(`🔧 ${COMMUNITY_WORDS.downDetail}`);
+  } else if (condition === 'hiccup') {
+    title = COMMUNITY_WORDS.hiccupTitle;
     color = KEVIN_COLOURS.incident;
   } else {
     title = 'KEVIN is up and running';
