@@ -189,21 +189,20 @@ export class CardPublisher {
       return;
     }
     try {
-      while (!this.stopped && (await this.draw(id, queue))) {
-        // drawn; look again: another replica may have committed since
-      }
+      let drawn = await this.draw(id, queue);
+      // Another replica may have committed while this one drew: draw again until the card is current.
+      while (!this.stopped && drawn !== undefined && ((await store.getDeployment(id))?.revision ?? drawn) > drawn) drawn = await this.draw(id, queue);
     } finally {
       await store.releaseCardLease(id, owner).catch(() => undefined);
     }
   }
 
-  /** One pass over the card and its thread; true when it changed something (so another pass may be due). */
-  private async draw(id: string, queue: ChannelQueue): Promise<boolean> {
+  /** One pass over the card and its thread; the revision of the status it drew (undefined: nothing to draw). */
+  private async draw(id: string, queue: ChannelQueue): Promise<number | undefined> {
     const { client, store, config } = this.o;
     const d = await store.getDeployment(id);
     const settings = d && settingsOf(config, d.service, d.environment);
-    if (!d || !settings) return false;
-    let changed = false;
+    if (!d || !settings) return undefined;
     const position = d.stage === 'requested' ? (await store.queueOf(d)).findIndex((q) => q.deploymentId === d.id) + 1 || null : null;
     const card: ChatCard = (await store.getCard(id)) ?? { deploymentId: id, channel: queue.channel, ref: null, renderedRevision: 0, threadCursor: 0 };
     const rendered = renderDeploymentCard(d, settings, { queuePosition: position, people: this.people });
@@ -217,20 +216,18 @@ export class CardPublisher {
       card.ref = posted.ts ?? null;
       card.renderedRevision = d.revision;
       await store.putCard(card, this.o.clock.now());
-      changed = true;
     } else if (card.renderedRevision < d.revision) {
       try {
         await this.call(queue, () => client.chat.update({ channel: card.channel, ts: card.ref!, text: rendered.text, blocks: rendered.blocks }));
       } catch (error) {
         if (classify(error).error !== 'message_not_found') throw error;
-        // Someone deleted the card: the next pass posts a new one.
+        // Someone deleted the card: post a new one.
         card.ref = null;
         await store.putCard(card, this.o.clock.now());
-        return true;
+        return this.draw(id, queue);
       }
       card.renderedRevision = d.revision;
       await store.putCard(card, this.o.clock.now());
-      changed = true;
     }
     const events = await store.listEvents(id);
     for (let i = card.threadCursor; i < events.length; i++) {
@@ -242,9 +239,8 @@ export class CardPublisher {
       }
       card.threadCursor = i + 1;
       await store.putCard(card, this.o.clock.now());
-      changed = true;
     }
-    return changed;
+    return d.revision;
   }
 }
 
