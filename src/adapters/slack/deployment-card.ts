@@ -4,7 +4,8 @@ import type { TargetSettings } from '../../config/schema.ts';
 import { formatDuration } from '../../domain/format-duration.ts';
 import { versionLabel, type Deployment, type VersionInfo } from '../../domain/deployment.ts';
 import { describeSplit } from '../../domain/split.ts';
-import { allowedActions, stateOf } from '../../domain/release-state.ts';
+import { stateOf } from '../../domain/release-state.ts';
+import { actionPromptsFor, type ActionPrompt } from '../../domain/action-prompts.ts';
 import { stageLabel } from '../../domain/stage-words.ts';
 import type { Stage } from '../../domain/stages.ts';
 import { stepsOf } from '../../domain/canary-steps.ts';
@@ -143,15 +144,16 @@ function monitoringFigures(d: Deployment, settings: TargetSettings): string {
   ].join('  ·  ');
 }
 
-function button(actionId: string, label: string, d: Deployment, style?: 'primary' | 'danger', confirm?: { title: string; text: string; go: string }): types.Button {
+function button(prompt: ActionPrompt, d: Deployment): types.Button {
+  const { style, confirm } = prompt;
   return {
     type: 'button',
-    action_id: actionId,
-    text: plain(label),
+    action_id: buttonActionId(prompt.action, prompt.override),
+    text: plain(prompt.label),
     value: d.id,
     ...(style ? { style } : {}),
     ...(confirm
-      ? { confirm: { title: plain(confirm.title), text: plain(confirm.text), confirm: plain(confirm.go), deny: plain('Keep it'), ...(style === 'danger' ? { style: 'danger' } : {}) } }
+      ? { confirm: { title: plain(confirm.title), text: plain(confirm.text), confirm: plain(confirm.go), deny: plain(confirm.deny), ...(style === 'danger' ? { style: 'danger' } : {}) } }
       : {}),
   };
 }
@@ -162,36 +164,5 @@ function button(actionId: string, label: string, d: Deployment, style?: 'primary
  * engine.
  */
 export function buttonsFor(d: Deployment): types.Button[] {
-  const green = d.version ? versionLabel(d.version) : d.versionRef;
-  const blueVersion = d.kind === 'release' ? d.previousVersion : d.version;
-  const blue = blueVersion ? versionLabel(blueVersion) : 'the live version';
-  const notReadyDetail = d.progress.rollbackReady?.detail ?? '';
-  return allowedActions(d)
-    .filter((a) => a.offered)
-    .map((a) => {
-      switch (a.action) {
-        case 'approve':
-          return a.needsOverride
-            ? button(buttonActionId('approve', true), 'Approve anyway', d, 'danger', {
-                title: 'Switch without a safe rollback?',
-                text: `A rollback to ${blue} would not be possible: ${notReadyDetail}`,
-                go: 'Switch anyway',
-              })
-            : button(buttonActionId('approve'), 'Approve', d, 'primary');
-        case 'reject':
-          return button(buttonActionId('reject'), 'Reject', d, 'danger', { title: 'Reject this release?', text: `${green} will not get traffic.`, go: 'Reject' });
-        case 'promote':
-          return a.needsOverride
-            ? button(buttonActionId('promote', true), 'Promote anyway', d, 'danger', { title: 'Go on without a safe rollback?', text: notReadyDetail, go: 'Promote' })
-            : button(buttonActionId('promote'), a.meaning === 'accept' ? 'Accept' : 'Promote', d, 'primary');
-        case 'cancel':
-          return button(buttonActionId('cancel'), 'Cancel', d, undefined, { title: 'Cancel this release?', text: `Traffic stays on ${blue}.`, go: 'Cancel release' });
-        case 'rollback':
-          return button(buttonActionId('rollback'), a.meaning === 'retry' ? 'Retry rollback' : 'Rollback', d, 'danger', {
-            title: 'Roll back?',
-            text: `All traffic goes back to ${blue}, then its health is verified.`,
-            go: 'Roll back',
-          });
-      }
-    });
+  return actionPromptsFor(d).map((prompt) => button(prompt, d));
 }
