@@ -43,6 +43,11 @@ describe('the public status page in Chromium', { timeout: 60_000 }, () => {
       expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
       // The one style applies under the strict CSP (no violation is reported in the console).
       expect(await page.evaluate("getComputedStyle(document.querySelector('[role=status]')).backgroundColor")).toBe('rgb(230, 244, 234)');
+      // The 90-day strip: every day a visible bar, even on a phone, and in words for a screen reader.
+      const days = page.getByRole('list', { name: 'kevinstamp, day by day, oldest first' }).getByRole('listitem');
+      expect(await days.count()).toBe(90);
+      expect((await days.last().boundingBox())?.width).toBeGreaterThan(1);
+      expect(await days.last().textContent()).toMatch(/^\d{4}-\d\d-\d\d: (100 % \(\d+ checks?\)|not measured)$/);
       expect(errors).toEqual([]);
       await page.screenshot({ path: screenshotPath(`status-up-${name}`), fullPage: true });
       expect(bytes, 'the status page stays under 50 KB').toBeLessThan(50 * 1024);
@@ -67,10 +72,10 @@ describe('the public status page in Chromium', { timeout: 60_000 }, () => {
     await expect
       .poll(async () => {
         await page.goto(`${harness.bot.url}/status`);
-        return page.getByRole('listitem').count();
+        return page.getByRole('list', { name: 'Recent incidents' }).getByRole('listitem').count();
       }, { timeout: 15_000 })
       .toBe(1);
-    expect(await page.getByRole('listitem').textContent()).toMatch(/^From \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC to \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+    expect(await page.getByRole('list', { name: 'Recent incidents' }).getByRole('listitem').textContent()).toMatch(/^From \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC to \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
     expect(await accessibilityViolations(page)).toEqual([]);
     await page.screenshot({ path: screenshotPath('status-after-incident-desktop'), fullPage: true });
     await page.setViewportSize(VIEWPORTS.phone);
