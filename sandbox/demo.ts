@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { ApiClient } from '../src/cli/api-client.ts';
 import { stageInWords } from '../src/domain/stage-words.ts';
 import type { DeploymentView } from '../src/domain/deployment-view.ts';
+import type { AlertChannelName } from '../src/domain/alert.ts';
+import type { StoredAlert } from '../src/ports/alert-outbox.ts';
 import type { Stage } from '../src/domain/stages.ts';
 import { readEdgeInfo } from './edge-info.ts';
 import { freePort } from './free-port.ts';
@@ -23,6 +25,9 @@ class DemoFailure extends Error {}
  * free ports, with the fast timing profile) and tells a story through the real API, checking each
  * step: a good release succeeds, a release that breaks once it gets traffic is rolled back by
  * itself, then a person rolls back by hand. Prints a timeline; exits 1 if anything did not happen.
+ * It ends by saying where to look in a sandbox of one's own: the console, its Outbox (every alert
+ * as each channel would show it — the demo checks the rollback's reached the local sinks) and the
+ * public status page.
  */
 export async function runDemo(io: { out: (text: string) => void; env: NodeJS.ProcessEnv }): Promise<number> {
   const started = Date.now();
@@ -71,6 +76,8 @@ export async function runDemo(io: { out: (text: string) => void; env: NodeJS.Pro
     if (!/trigger/.test(rolledBack.reason)) throw new DemoFailure(`v3 was rolled back, but not by a trigger: ${rolledBack.reason}`);
     await expectServedBy(servedBy, v2.id, 'v2');
     say(`✓ v3 was rolled back automatically: ${rolledBack.reason}`);
+    const sinks = await expectLocalAlerts(api, bad.id);
+    say(`✓ its alert "${sinks.title}" went to the local sinks of Slack, email and PagerDuty (no account needed)`);
 
     // 3. A person rolls back the live release by hand.
     const manual = await api.post<DeploymentView>('/rollbacks', { service: 'kevinstamp', environment: 'production', note: 'demo: back to v1' });
@@ -85,7 +92,13 @@ export async function runDemo(io: { out: (text: string) => void; env: NodeJS.Pro
       const why = traffic.failed ? ` — v3's, before its rollback` : '';
       say(`synthetic traffic during the demo: ${traffic.sent} requests, ${traffic.failed} failed${why}`);
     }
+    // The pages the ending points to are served (the console asks to sign in first; that is fine).
+    for (const path of ['/console/outbox', '/status']) {
+      const status = (await fetch(`${url}${path}`).catch(() => undefined))?.status;
+      if (status !== 200) throw new DemoFailure(`${path} answered ${status ?? 'nothing'}, expected a page`);
+    }
     say('the demo went as scripted');
+    io.out(whereToLook(io.env));
     return 0;
   } catch (error) {
     say(`✗ ${error instanceof Error ? error.message : String(error)}`);
@@ -127,6 +140,34 @@ async function expectStage(api: ApiClient, id: string, stage: Stage, say: (text:
     return last.stage === stage;
   });
   return last!;
+}
+
+/** Waits until the release's critical alert is delivered locally to Slack, email and PagerDuty (the sandbox has no accounts). */
+async function expectLocalAlerts(api: ApiClient, deploymentId: string): Promise<{ title: string }> {
+  const wanted: AlertChannelName[] = ['slack', 'email', 'pagerduty'];
+  let found: StoredAlert | undefined;
+  await until(`the alerts of ${deploymentId} to be delivered to local sinks`, async () => {
+    const { alerts } = await api.get<{ alerts: StoredAlert[] }>('/alerts', { deployment: deploymentId });
+    found = alerts.find((a) => a.kind === 'rolled-back');
+    const delivery = (channel: AlertChannelName) => found?.deliveries.find((d) => d.channel === channel);
+    const refused = found?.deliveries.find((d) => wanted.includes(d.channel) && (d.status === 'failed' || d.status === 'skipped'));
+    if (refused) throw new DemoFailure(`the rollback's alert was ${refused.status} on ${refused.channel}: ${refused.lastError ?? 'no reason given'}`);
+    return wanted.every((c) => delivery(c)?.status === 'delivered' && delivery(c)?.ref?.startsWith('local:'));
+  });
+  return { title: found!.title };
+}
+
+/** The demo's sandbox is gone by now: these are the addresses of `npm start`'s. */
+function whereToLook(env: NodeJS.ProcessEnv): string {
+  const url = `http://127.0.0.1:${env.PORT || 3000}`;
+  return [
+    '',
+    'Where to look — run `npm start` (a sandbox that stays up) and open:',
+    `  ${url}/console          the console: releases, approvals, locks (sign in with the API token in ./data/sandbox-api-token)`,
+    `  ${url}/console/outbox   every alert as Slack, PagerDuty, email and Discord would show it`,
+    `  ${url}/status           the public status page the KEVIN community sees`,
+    '',
+  ].join('\n');
 }
 
 async function expectServedBy(servedBy: () => Promise<string | null>, versionId: string, tag: string): Promise<void> {

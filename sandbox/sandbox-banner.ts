@@ -8,25 +8,36 @@ interface BannerFacts {
   edge: EdgeInfo;
   tokenFile: string | undefined;
   envPrefix: string;
-  alerts: { on: AlertChannelName[]; off: AlertChannelName[] };
+  /** Sent for real, delivered to local sinks (no account: shown in the console's Outbox), and off. */
+  alerts: { on: AlertChannelName[]; local: AlertChannelName[]; off: AlertChannelName[] };
   fourEyes: boolean;
 }
 
 /**
- * What `npm start` prints once the sandbox serves: where everything is, what the sandbox does
- * differently on purpose (four-eyes off, alert channels left out), and the commands to try.
+ * What `npm start` prints once the sandbox serves: where everything is (the console too), what
+ * the sandbox does differently on purpose (four-eyes off, alerts without an account kept local),
+ * and the commands to try.
  */
 export function banner(facts: BannerFacts): string {
   const env = facts.envPrefix ? `${facts.envPrefix} ` : '';
   const names = (channels: AlertChannelName[]) => listInWords(channels.map((c) => CHANNEL_NAMES[c]));
+  const { on, local, off } = facts.alerts;
   const alerts =
-    facts.alerts.on.length === 0
-      ? `none sent: ${names(facts.alerts.off)} are not configured in the sandbox (\`kevin-deploy alerts\` lists what would have gone out)`
-      : `sent to ${names(facts.alerts.on)}${facts.alerts.off.length > 0 ? `; ${names(facts.alerts.off)} ${facts.alerts.off.length === 1 ? 'is' : 'are'} off (not configured)` : ''}`;
+    [
+      on.length > 0 ? `sent to ${names(on)}` : '',
+      local.length > 0
+        ? `${names(local)} ${local.length === 1 ? 'has no account here, so it goes' : 'have no account here, so they go'} to local sinks, seen in the console's Outbox at ${facts.url}/console/outbox`
+        : '',
+      off.length > 0 ? `${names(off)} ${off.length === 1 ? 'is' : 'are'} off (not configured)` : '',
+    ]
+      .filter(Boolean)
+      .join('; ') || 'none configured';
+  const token = facts.tokenFile ? `the API token in ${facts.tokenFile}` : 'the API token from $KEVIN_DEPLOY_API_TOKEN';
   return [
     '',
     `kevin-deploy sandbox is running — no Cloudflare, Slack or PagerDuty account needed.`,
     `  bot        ${facts.url}   (API, /metrics, /healthz)`,
+    `  console    ${facts.url}/console   (sign in with ${token})`,
     `  KEVINSTAMP ${facts.edge.trafficUrl}   (the local edge with synthetic traffic; see: npx kevin-deploy sandbox status)`,
     facts.tokenFile ? `  API token  in ${facts.tokenFile} (the CLI reads it by itself for ${facts.url})` : `  API token  from $KEVIN_DEPLOY_API_TOKEN`,
     facts.fourEyes

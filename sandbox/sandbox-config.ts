@@ -12,24 +12,14 @@ export const SANDBOX_SCRIPT = 'kevinstamp';
  */
 export type SandboxProfile = 'standard' | 'fast';
 
-/** Alert channels besides Slack that the environment configures (see sandboxAlertChannels). */
+/**
+ * Alert channels besides Slack that the sandbox routes alerts to. `npm start` routes all of them:
+ * a channel without an account delivers to a local sink, seen in the console's Outbox.
+ */
 export interface SandboxAlertChannels {
   email: boolean;
   pagerduty: boolean;
   discord: boolean;
-}
-
-/**
- * Which alert channels the sandbox can use, from the environment alone: nothing is configured on
- * purpose, so each one is on only when its secret is set.
- */
-export function sandboxAlertChannels(env: NodeJS.ProcessEnv): SandboxAlertChannels {
-  return {
-    email: Boolean(env.MAILCHANNELS_API_KEY),
-    pagerduty: Boolean(env.PAGERDUTY_ROUTING_KEY),
-    // The sandbox configures no Discord channel id, so only a webhook URL can reach Discord.
-    discord: Boolean(env.DISCORD_WEBHOOK_URL),
-  };
 }
 
 export function sandboxConfig(options: {

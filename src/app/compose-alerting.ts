@@ -2,6 +2,7 @@ import type { Agent } from 'node:https';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { parseDiscordWebhookUrl } from '../config/discord-webhook-url.ts';
+import type { EmailAddress } from '../adapters/email/mailchannels-channel.ts';
 import type { OnCallLookup } from '../adapters/pagerduty/oncall-lookup.ts';
 import type { Database } from '../adapters/store/database-schema.ts';
 import { KyselyAlertOutbox } from '../adapters/store/kysely-alert-outbox.ts';
@@ -9,10 +10,11 @@ import type { SqlDialectName } from '../adapters/store/migrations.ts';
 import type { KevinDeployConfig } from '../config/schema.ts';
 import { targetCatalogOf } from '../config/target-catalog.ts';
 import { settingsOf } from '../config/target-lookup.ts';
-import type { AlertChannelName } from '../domain/alert.ts';
+import { ALERT_CHANNELS, type Alert, type AlertChannelName } from '../domain/alert.ts';
 import type { Deployment, DeploymentEvent } from '../domain/deployment.ts';
 import { AlertDispatcher } from '../engine/alert-dispatcher.ts';
 import { AlertService } from '../engine/alert-service.ts';
+import type { LocalSinkOptions } from '../adapters/local-sink/local-sink-channel.ts';
 import type { AlertChannel, DeliveryOutcome } from '../ports/alert-channel.ts';
 import type { AlertOutbox } from '../ports/alert-outbox.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -39,6 +41,10 @@ export interface Alerting {
   /** Which channels are on, and what to set for the others. */
   configured: AlertChannelName[];
   missing: Partial<Record<AlertChannelName, string>>;
+  /** Channels without an account that deliver to a local sink (`localSinks`): shown in the console's Outbox, never sent. */
+  local: AlertChannelName[];
+  /** Who an alert's email is from and to (alerting.email.from, the target's alerts.emailTo): the Outbox shows it. */
+  emailAddressesOf(alert: Alert): { from: EmailAddress | undefined; to: EmailAddress[] };
   pagerDutySecrets: string[];
   discordPublicKey: string | undefined;
 }
@@ -63,6 +69,11 @@ export interface AlertingDeps {
   onAttempt?: (channel: AlertChannelName, outcome: DeliveryOutcome['status']) => void;
   /** An acknowledgement or resolution was written to a deployment's audit trail. */
   audited?: (d: Deployment, event: DeploymentEvent) => void;
+  /**
+   * The sandbox: a channel that is not configured delivers to a local sink (rendered, never sent)
+   * instead of being skipped, so people can see what each channel would have shown.
+   */
+  localSinks?: boolean | undefined;
 }
 
 /**
@@ -100,14 +111,16 @@ export async function composeAlerting(deps: AlertingDeps): Promise<Alerting> {
   } else missing.pagerduty = 'set PAGERDUTY_ROUTING_KEY (an Events API v2 integration key)';
 
   const from = config.alerting.email.from;
-  if (env.MAILCHANNELS_API_KEY && from) {
+  const emailFrom = from ? { email: from, name: config.alerting.email.fromName } : undefined;
+  const emailTo = (alert: Alert): EmailAddress[] => (settingsOf(config, alert.facts.service, alert.facts.environment)?.alerts.emailTo ?? []).map((email) => ({ email }));
+  if (env.MAILCHANNELS_API_KEY && emailFrom) {
     const { MailChannelsChannel } = await import('../adapters/email/mailchannels-channel.ts');
     channels.push(
       new MailChannelsChannel({
         apiKey: env.MAILCHANNELS_API_KEY,
         apiUrl: env.MAILCHANNELS_API_URL || undefined,
-        from: { email: from, name: config.alerting.email.fromName },
-        to: (alert) => (settingsOf(config, alert.facts.service, alert.facts.environment)?.alerts.emailTo ?? []).map((email) => ({ email })),
+        from: emailFrom,
+        to: emailTo,
         clock: () => deps.clock.now(),
       }),
     );
@@ -118,6 +131,7 @@ export async function composeAlerting(deps: AlertingDeps): Promise<Alerting> {
   else missing.discord = discord.missing;
 
   const sinks = new Set(channels.map((c) => c.name));
+  const local = deps.localSinks ? await addLocalSinks(channels, missing, { emailTo, now: () => deps.clock.now() }, logger) : [];
   for (const name of Object.keys(missing) as AlertChannelName[]) {
     const routed = [...config.services.values()].some((s) => [...s.environments.values()].some((t) => Object.values(t.alerts.routes).some((r) => r.includes(name))));
     if (routed && name !== 'slack') logger.warn({ channel: name }, `alerts are routed to ${name} but it is not configured: ${missing[name]}`);
@@ -145,9 +159,33 @@ export async function composeAlerting(deps: AlertingDeps): Promise<Alerting> {
     dispatcher,
     configured: [...sinks],
     missing,
+    local,
+    emailAddressesOf: (alert) => ({ from: emailFrom, to: emailTo(alert) }),
     pagerDutySecrets: (env.PAGERDUTY_WEBHOOK_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     discordPublicKey: env.DISCORD_PUBLIC_KEY || undefined,
   };
+}
+
+/**
+ * Gives every channel in `missing` a local sink instead (and takes it out of `missing`): the
+ * sandbox shows what it would have sent rather than "skipped — set …". Loaded only when asked for.
+ */
+async function addLocalSinks(
+  channels: AlertChannel[],
+  missing: Partial<Record<AlertChannelName, string>>,
+  options: LocalSinkOptions,
+  logger: Logger,
+): Promise<AlertChannelName[]> {
+  const { LocalSinkChannel } = await import('../adapters/local-sink/local-sink-channel.ts');
+  const local = ALERT_CHANNELS.filter((name) => missing[name] !== undefined);
+  if (local.length === 0) return local;
+  // Why each one is local, in case a secret was set but is unusable (e.g. a cut-off DISCORD_WEBHOOK_URL).
+  logger.info({ channels: local, why: { ...missing } }, 'alert channels without an account deliver to local sinks (the console\'s Outbox shows them)');
+  for (const name of local) {
+    channels.push(new LocalSinkChannel(name, options));
+    delete missing[name];
+  }
+  return local;
 }
 
 async function discordChannel(config: KevinDeployConfig, env: AlertingEnv): Promise<{ channel: AlertChannel } | { missing: string }> {

@@ -159,10 +159,13 @@ describe('the sandbox, started as a user would', { timeout: 300_000 }, () => {
     expect(banner).toContain('deploy kevinstamp v2 --env production');
     expect(banner).toContain('approve <id>');
     expect(banner).toContain('status <id> --follow');
-    // The sandbox's choices are said, once and in words: four-eyes is off, no alert channel is set up.
+    // The sandbox's choices are said, once and in words: four-eyes is off, alerts without an account stay local.
     expect(banner).toMatch(/approvals\s+four-eyes is off in the sandbox: you may approve your own release/);
-    expect(banner).toMatch(/alerts\s+none sent: Slack, PagerDuty, email and Discord are not configured in the sandbox/);
-    expect(s.output.filter((line) => line.includes('but it is not configured')), 'warnings about channels left out on purpose').toEqual([]);
+    expect(banner).toContain(`  console    ${s.url}/console   (sign in with the API token in `);
+    expect(banner).toContain(
+      `  alerts     Slack, email, PagerDuty and Discord have no account here, so they go to local sinks, seen in the console's Outbox at ${s.url}/console/outbox`,
+    );
+    expect(s.output.filter((line) => line.includes('but it is not configured')), 'warnings about channels without an account').toEqual([]);
     // The token file is vouched for, for this bot's URL only (the CLI sends it nowhere else).
     expect(JSON.parse(readFileSync(`${s.dataDir}/sandbox-bot.json`, 'utf8'))).toMatchObject({ url: s.url, pid: s.bot!.pid });
 

@@ -32,7 +32,7 @@ import {
 import type { Alert } from '../../domain/alert.ts';
 import type { AlertChannel, DeliveryContext, DeliveryOutcome } from '../../ports/alert-channel.ts';
 import { parseRetryAfter } from '../http/retry-after.ts';
-import { assertCommunitySafe, CommunityLeakError, renderCommunityNotice, type CommunityMessage } from './community-notice.ts';
+import { discordMessageOf, type DiscordMessageBody } from './discord-message.ts';
 
 export const DEFAULT_DISCORD_API = 'https://discord.com/api';
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -74,8 +74,6 @@ export function discordNonce(idempotencyKey: string): string {
   return createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 25);
 }
 
-type MessageBody = CommunityMessage & { allowed_mentions: { parse: [] } };
-
 export class DiscordChannel implements AlertChannel {
   readonly name = 'discord' as const;
   readonly #options: DiscordChannelOptions;
@@ -94,19 +92,11 @@ export class DiscordChannel implements AlertChannel {
   }
 
   async deliver(alert: Alert, context: DeliveryContext): Promise<DiscordDeliveryOutcome> {
-    const notice = renderCommunityNotice(alert);
-    if (!notice) {
-      return { status: 'skipped', reason: `Discord only carries community notices; ${alert.kind} is for the team` };
-    }
-    try {
-      assertCommunitySafe(notice, alert);
-    } catch (error) {
-      // A template bug, not a remote failure: retrying would render the same thing.
-      if (error instanceof CommunityLeakError) return { status: 'failed', error: error.message };
-      throw error;
-    }
-    // Never ping anyone: not @everyone, not a role, not a user, whatever the text says.
-    const body: MessageBody = { ...notice, allowed_mentions: { parse: [] } };
+    // Skipped for the team's kinds, failed when the notice would leak (discord-message.ts);
+    // the body never pings anyone: not @everyone, not a role, not a user, whatever the text says.
+    const plan = discordMessageOf(alert);
+    if (plan.status !== 'post') return plan;
+    const body = plan.body;
 
     // An earlier attempt got as far as Discord's answer: the message exists, do not make another.
     if (context.previousRef !== undefined && context.previousRef !== '') {
@@ -125,7 +115,7 @@ export class DiscordChannel implements AlertChannel {
     options: DiscordBotOptions,
     alert: Alert,
     context: DeliveryContext,
-    body: MessageBody,
+    body: DiscordMessageBody,
   ): Promise<DiscordDeliveryOutcome> {
     // REST forgets its token after a 401; set it every time so the next attempt reports the real
     // answer again instead of "no token".
@@ -154,7 +144,7 @@ export class DiscordChannel implements AlertChannel {
     options: DiscordWebhookOptions,
     alert: Alert,
     context: DeliveryContext,
-    body: MessageBody,
+    body: DiscordMessageBody,
   ): Promise<DiscordDeliveryOutcome> {
     const incidentMessage = alert.kind === 'community-resolved' ? context.incidentRefs.at(-1) : undefined;
     if (incidentMessage !== undefined) {

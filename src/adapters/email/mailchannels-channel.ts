@@ -82,13 +82,9 @@ export class MailChannelsChannel implements AlertChannel {
   }
 
   async deliver(alert: Alert, context: DeliveryContext): Promise<DeliveryOutcome> {
-    if (!isEmailAlertKind(alert.kind)) {
-      return { status: 'skipped', reason: `${alert.kind} alerts are not sent by email` };
-    }
-    const to = this.recipients(alert);
-    if (to.length === 0) {
-      return { status: 'skipped', reason: `no email recipients for ${alert.facts.service} ${alert.facts.environment} (alerts.emailTo)` };
-    }
+    const to = uniqueRecipients(typeof this.options.to === 'function' ? this.options.to(alert) : this.options.to);
+    const skip = emailSkipReason(alert, to);
+    if (skip !== undefined) return { status: 'skipped', reason: skip };
 
     let response: Response;
     try {
@@ -105,19 +101,6 @@ export class MailChannelsChannel implements AlertChannel {
     }
     const text = await response.text().catch(() => '');
     return this.outcomeOf(response, text, context);
-  }
-
-  private recipients(alert: Alert): EmailAddress[] {
-    const listed = typeof this.options.to === 'function' ? this.options.to(alert) : this.options.to;
-    const seen = new Set<string>();
-    const unique: EmailAddress[] = [];
-    for (const r of listed) {
-      const key = r.email.trim().toLowerCase();
-      if (key === '' || seen.has(key)) continue;
-      seen.add(key);
-      unique.push(r.name ? { email: r.email.trim(), name: r.name } : { email: r.email.trim() });
-    }
-    return unique;
   }
 
   private bodyFor(alert: Alert, context: DeliveryContext, to: EmailAddress[]): SendBody {
@@ -220,6 +203,29 @@ export class MailChannelsChannel implements AlertChannel {
     const key = this.options.apiKey;
     return key.length >= 4 ? text.replaceAll(key, '[redacted]') : text;
   }
+}
+
+/**
+ * Why no email goes out for this alert (undefined: it is sent to `to`). Pure, so the sandbox's
+ * local sink skips exactly what MailChannels would be spared.
+ */
+export function emailSkipReason(alert: Alert, to: readonly EmailAddress[]): string | undefined {
+  if (!isEmailAlertKind(alert.kind)) return `${alert.kind} alerts are not sent by email`;
+  if (to.length === 0) return `no email recipients for ${alert.facts.service} ${alert.facts.environment} (alerts.emailTo)`;
+  return undefined;
+}
+
+/** The recipients as sent: trimmed, without blanks, each address once (case-insensitively). */
+export function uniqueRecipients(listed: readonly EmailAddress[]): EmailAddress[] {
+  const seen = new Set<string>();
+  const unique: EmailAddress[] = [];
+  for (const r of listed) {
+    const key = r.email.trim().toLowerCase();
+    if (key === '' || seen.has(key)) continue;
+    seen.add(key);
+    unique.push(r.name ? { email: r.email.trim(), name: r.name } : { email: r.email.trim() });
+  }
+  return unique;
 }
 
 function failed(error: string): DeliveryOutcome {

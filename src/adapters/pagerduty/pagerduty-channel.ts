@@ -1,14 +1,16 @@
-import { createHash } from 'node:crypto';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { change, event } from '@pagerduty/pdjs';
-import type { Alert, AlertKind, AlertLevel } from '../../domain/alert.ts';
+import type { Alert } from '../../domain/alert.ts';
 import type { AlertChannel, DeliveryContext, DeliveryOutcome } from '../../ports/alert-channel.ts';
 import { parseRetryAfter } from '../http/retry-after.ts';
-import { alertOutcome } from '../../domain/alert-outcome.ts';
+import { DEFAULT_EVENTS_HOST, pagerDutyEventOf, truncate, type PagerDutyLink, type PagerDutyRequest } from './pagerduty-event.ts';
+
+export { DEFAULT_EVENTS_HOST, type PagerDutyLink } from './pagerduty-event.ts';
 
 /**
- * PagerDuty as an alert channel, through the Events API v2 (pdjs `event()` / `change()`):
+ * PagerDuty as an alert channel, through the Events API v2 (pdjs `event()` / `change()`), sending
+ * what pagerDutyEventOf (pagerduty-event.ts) builds:
  * - incident kinds `trigger` an alert whose dedup_key is the alert's incidentKey, so every alert
  *   of one incident (and every retry of one alert) lands on the same PagerDuty alert;
  * - `acknowledged` / `resolved` send `acknowledge` / `resolve` with that same dedup_key;
@@ -20,11 +22,6 @@ import { alertOutcome } from '../../domain/alert-outcome.ts';
  * any other 4xx → failed (the event or the routing key is wrong: sending it again cannot help).
  * The routing key is a secret: it is scrubbed from every error this channel returns.
  */
-
-export interface PagerDutyLink {
-  href: string;
-  text: string;
-}
 
 export interface PagerDutyChannelOptions {
   /** The Events API v2 integration key (PAGERDUTY_ROUTING_KEY). */
@@ -39,57 +36,8 @@ export interface PagerDutyChannelOptions {
   links?: readonly PagerDutyLink[] | undefined;
 }
 
-export const DEFAULT_EVENTS_HOST = 'events.pagerduty.com';
 const DEFAULT_TIMEOUT_MS = 10_000;
-/** Events API limits: summary ≤ 1024 characters, dedup_key ≤ 255. */
-const MAX_SUMMARY = 1024;
-const MAX_DEDUP_KEY = 255;
 const MAX_ERROR = 500;
-
-type Severity = 'critical' | 'error' | 'warning' | 'info';
-
-/**
- * PagerDuty's "severity sets urgency" rule makes `critical` high urgency (it wakes someone) and the
- * rest low, so only our emergency is PagerDuty's critical; our critical (an automatic rollback
- * that is already fixing things) is `error`.
- */
-const SEVERITY: Record<AlertLevel, Severity> = {
-  info: 'info',
-  warning: 'warning',
-  critical: 'error',
-  emergency: 'critical',
-};
-
-type TriggerKind = Exclude<AlertKind, 'deploy-marker' | 'acknowledged' | 'resolved' | `community-${string}`>;
-
-interface AlertEventBody {
-  routing_key: string;
-  event_action: 'trigger' | 'acknowledge' | 'resolve';
-  dedup_key: string;
-  payload?: {
-    summary: string;
-    source: string;
-    severity: Severity;
-    timestamp: string;
-    component: string;
-    group: string;
-    class: string;
-    custom_details: Record<string, unknown>;
-  };
-  client?: string;
-  client_url?: string;
-  links?: PagerDutyLink[];
-}
-
-interface ChangeEventBody {
-  routing_key: string;
-  payload: { summary: string; source: string; timestamp: string; custom_details: Record<string, unknown> };
-  links: PagerDutyLink[];
-}
-
-type PagerDutyRequest =
-  | { endpoint: 'event'; body: AlertEventBody }
-  | { endpoint: 'change'; body: ChangeEventBody };
 
 export class PagerDutyChannel implements AlertChannel {
   readonly name = 'pagerduty' as const;
@@ -103,65 +51,12 @@ export class PagerDutyChannel implements AlertChannel {
 
   async deliver(alert: Alert, _context: DeliveryContext): Promise<DeliveryOutcome> {
     if (this.options.routingKey.trim() === '') return { status: 'failed', error: 'no PagerDuty routing key configured' };
-    const request = this.requestFor(alert);
+    const request = pagerDutyEventOf(alert, { routingKey: this.options.routingKey, links: this.options.links });
     if ('status' in request) return request;
     const outcome = await this.send(request);
     if (outcome.status !== 'delivered') return outcome;
     // Change events have no dedup_key: nothing later refers to a deploy marker.
     return request.endpoint === 'event' ? { status: 'delivered', ref: request.body.dedup_key } : { status: 'delivered' };
-  }
-
-  private requestFor(alert: Alert): PagerDutyRequest | Extract<DeliveryOutcome, { status: 'skipped' }> {
-    const routingKey = this.options.routingKey;
-    const links = [...(alert.facts.links ?? []), ...(this.options.links ?? [])].map(({ href, text }) => ({ href, text }));
-    if (isCommunityKind(alert.kind)) {
-      return { status: 'skipped', reason: `${alert.kind} is for the community channel, not PagerDuty` };
-    }
-    if (alert.kind === 'deploy-marker') {
-      return {
-        endpoint: 'change',
-        body: {
-          routing_key: routingKey,
-          payload: {
-            summary: truncate(oneLine(`${alert.facts.service} ${alert.facts.environment}: ${alert.title}`), MAX_SUMMARY),
-            source: sourceOf(alert),
-            timestamp: alert.createdAt,
-            custom_details: detailsOf(alert),
-          },
-          links,
-        },
-      };
-    }
-    if (alert.kind === 'acknowledged' || alert.kind === 'resolved') {
-      if (!alert.incidentKey) {
-        return { status: 'skipped', reason: `an ${alert.kind} alert without an incidentKey names no PagerDuty incident` };
-      }
-      const action = alert.kind === 'acknowledged' ? 'acknowledge' : 'resolve';
-      return { endpoint: 'event', body: { routing_key: routingKey, event_action: action, dedup_key: dedupKeyOf(alert.incidentKey) } };
-    }
-    const firstLink = links[0];
-    return {
-      endpoint: 'event',
-      body: {
-        routing_key: routingKey,
-        event_action: 'trigger',
-        dedup_key: dedupKeyOf(alert.incidentKey ?? alert.id),
-        payload: {
-          summary: summaryOf(alert, alert.kind),
-          source: sourceOf(alert),
-          severity: SEVERITY[alert.level],
-          // The original time: an event delivered late (after an outage) still says when it happened.
-          timestamp: alert.createdAt,
-          component: alert.facts.service,
-          group: alert.facts.environment,
-          class: alert.kind,
-          custom_details: detailsOf(alert),
-        },
-        client: 'kevin-deploy',
-        ...(firstLink ? { client_url: firstLink.href } : {}),
-        links,
-      },
-    };
   }
 
   private async send(request: PagerDutyRequest): Promise<DeliveryOutcome> {
@@ -269,71 +164,10 @@ export function singleRequestAgent(base: https.Agent): {
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Rendering
-
-function isCommunityKind(kind: AlertKind): kind is Extract<AlertKind, `community-${string}`> {
-  return kind.startsWith('community-');
-}
-
-function summaryOf(alert: Alert, kind: TriggerKind): string {
-  const f = alert.facts;
-  const outcome = alertOutcome({ ...alert, kind });
-  const reason = f.reason.trim();
-  return truncate(oneLine(`[${alert.level.toUpperCase()}] ${f.service} ${f.environment}: ${outcome}${reason ? ` — ${reason}` : ''}`), MAX_SUMMARY);
-}
-
-function sourceOf(alert: Alert): string {
-  return `kevin-deploy/${alert.facts.service}/${alert.facts.environment}`;
-}
-
-/** The facts an engineer needs on the incident page; undefined ones are dropped by JSON. */
-function detailsOf(alert: Alert): Record<string, unknown> {
-  const f = alert.facts;
-  return {
-    title: alert.title,
-    service: f.service,
-    environment: f.environment,
-    deployment_id: f.deploymentId,
-    version: f.version ? { id: f.version.id, tag: f.version.tag } : undefined,
-    previous_version: f.previousVersion ? { id: f.previousVersion.id, tag: f.previousVersion.tag } : undefined,
-    stage: f.stage,
-    reason: f.reason,
-    trigger: f.trigger,
-    trigger_details: f.triggerDetails,
-    requested_by: f.requestedBy,
-    alert_id: alert.id,
-    level: alert.level,
-  };
-}
-
-/**
- * PagerDuty refuses a dedup_key over 255 characters. A longer key is shortened the same way every
- * time (prefix + hash), so the resolve still finds the trigger.
- */
-function dedupKeyOf(key: string): string {
-  if (key.length <= MAX_DEDUP_KEY) return key;
-  const hash = createHash('sha256').update(key).digest('hex');
-  return `${key.slice(0, MAX_DEDUP_KEY - hash.length - 1)}~${hash}`;
-}
-
 function describeBody(body: unknown): string {
   if (typeof body !== 'object' || body === null) return '';
   const { status, message, errors } = body as { status?: unknown; message?: unknown; errors?: unknown };
   const parts = [status, message].filter((p): p is string => typeof p === 'string' && p !== '');
   const list = Array.isArray(errors) ? errors.filter((e): e is string => typeof e === 'string') : [];
   return [parts.join(': '), list.join('; ')].filter((p) => p !== '').join(' — ');
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}
-
-function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let cut = max - 1;
-  // Never split a surrogate pair: half an emoji is not valid UTF-8 on the wire.
-  const code = text.charCodeAt(cut - 1);
-  if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
-  return `${text.slice(0, cut)}…`;
 }

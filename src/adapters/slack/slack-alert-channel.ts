@@ -5,6 +5,8 @@ import type { Clock } from '../../ports/clock.ts';
 import { ALERT_METADATA_TYPE, alertMessage } from './alert-message.ts';
 import { classify } from './card-publisher.ts';
 
+type AlertMessage = ReturnType<typeof alertMessage>;
+
 /** Kinds the deployment card already shows in full: the alerts channel stays for what needs a person. */
 const SHOWN_ON_THE_CARD: ReadonlySet<AlertKind> = new Set(['release-started', 'release-succeeded', 'deploy-marker']);
 
@@ -29,10 +31,8 @@ export class SlackAlertChannel implements AlertChannel {
   constructor(private readonly o: SlackAlertChannelOptions) {}
 
   async deliver(alert: Alert, context: DeliveryContext): Promise<DeliveryOutcome> {
-    if (alert.kind.startsWith('community-')) return { status: 'skipped', reason: 'community notices go to Discord only' };
-    if (SHOWN_ON_THE_CARD.has(alert.kind) || (alert.level === 'info' && !alert.incidentKey)) {
-      return { status: 'skipped', reason: 'shown on the deployment card' };
-    }
+    const skip = slackAlertSkipReason(alert, context.incidentRefs);
+    if (skip !== undefined) return { status: 'skipped', reason: skip };
     try {
       if (alert.kind === 'acknowledged' || alert.kind === 'resolved') return await this.markIncident(alert, context);
       return await this.post(alert, context);
@@ -76,21 +76,39 @@ export class SlackAlertChannel implements AlertChannel {
 
   /** Acknowledged or resolved: every message of the incident loses its button and says so. */
   private async markIncident(alert: Alert, context: DeliveryContext): Promise<DeliveryOutcome> {
-    if (context.incidentRefs.length === 0) return { status: 'skipped', reason: 'the incident has no Slack message to update' };
-    // The message keeps the incident as it was raised (level, title, time, trigger values) and says what happened since.
-    const incident = alert.facts.incident;
-    const original: Alert = incident
-      ? { ...alert, level: incident.level, title: incident.title, createdAt: incident.createdAt, facts: { ...alert.facts, triggerDetails: incident.triggerDetails } }
-      : alert;
-    // "acknowledged by bob" (a person or PagerDuty), or the resolution's own title (blue verified healthy).
-    const words = incident?.by ? `${alert.kind} by ${incident.by}` : alert.kind === 'resolved' ? `resolved: ${alert.title}` : alert.kind;
-    const state = { kind: alert.kind as 'acknowledged' | 'resolved', words: `${words.charAt(0).toUpperCase()}${words.slice(1)} at ${alert.createdAt}` };
     for (const ref of context.incidentRefs) {
       const [channel, ts] = ref.split('|');
       if (!channel || !ts) continue;
-      const message = alertMessage(original, { mentions: [], now: this.o.clock.now(), state });
+      const message = incidentUpdateMessage(alert, this.o.clock.now());
       await this.o.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
     }
     return { status: 'delivered', ref: context.incidentRefs.at(-1) };
   }
+}
+
+/**
+ * Why the alerts channel carries nothing for this alert; undefined when it posts (or, for an
+ * acknowledgement or resolution, edits the incident's messages). Pure, so the sandbox's local
+ * sink skips exactly what Slack would.
+ */
+export function slackAlertSkipReason(alert: Alert, incidentRefs: readonly string[]): string | undefined {
+  if (alert.kind.startsWith('community-')) return 'community notices go to Discord only';
+  if (SHOWN_ON_THE_CARD.has(alert.kind) || (alert.level === 'info' && !alert.incidentKey)) return 'shown on the deployment card';
+  if ((alert.kind === 'acknowledged' || alert.kind === 'resolved') && incidentRefs.length === 0) return 'the incident has no Slack message to update';
+  return undefined;
+}
+
+/**
+ * An acknowledgement or resolution as the incident's messages read once edited: the incident as
+ * it was raised (level, title, time, trigger values), without its button, saying what happened since.
+ */
+export function incidentUpdateMessage(alert: Alert, now: Date): AlertMessage {
+  const incident = alert.facts.incident;
+  const original: Alert = incident
+    ? { ...alert, level: incident.level, title: incident.title, createdAt: incident.createdAt, facts: { ...alert.facts, triggerDetails: incident.triggerDetails } }
+    : alert;
+  // "acknowledged by bob" (a person or PagerDuty), or the resolution's own title (blue verified healthy).
+  const words = incident?.by ? `${alert.kind} by ${incident.by}` : alert.kind === 'resolved' ? `resolved: ${alert.title}` : alert.kind;
+  const state = { kind: alert.kind as 'acknowledged' | 'resolved', words: `${words.charAt(0).toUpperCase()}${words.slice(1)} at ${alert.createdAt}` };
+  return alertMessage(original, { mentions: [], now, state });
 }
