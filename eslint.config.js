@@ -42,7 +42,13 @@ export default defineConfig(
   },
   {
     files: ['**/*.js', '**/*.cjs'],
+    ignores: ['src/server/console/assets/**'],
     languageOptions: { globals: { ...globals.node } },
+  },
+  {
+    // The console's one script runs in the browser, as a classic script.
+    files: ['src/server/console/assets/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
   },
   {
     // Tests may cast to reach into what they check, and use non-null assertions on what they just built.

@@ -12,8 +12,9 @@ import { displayPath, isProcessAlive, readBotInfo, removeBotInfo, writeBotInfo }
 import { banner } from './sandbox-banner.ts';
 import { edgeEnvironment } from './edge-environment.ts';
 import { findRunningEdge, type EdgeInfo } from './edge-info.ts';
-import { sandboxAlertChannels, sandboxConfig, type SandboxProfile } from './sandbox-config.ts';
+import { sandboxConfig, type SandboxProfile } from './sandbox-config.ts';
 import { sandboxPaths, type SandboxPaths } from './sandbox-paths.ts';
+import { SandboxEdgeClient } from './sandbox-edge-client.ts';
 
 export interface SandboxServeOptions {
   port?: number | undefined;
@@ -21,6 +22,9 @@ export interface SandboxServeOptions {
   cwd: string;
   out: (text: string) => void;
 }
+
+/** The behaviours the console offers, each a complete preset (the CLI takes any number for erroring and slow). */
+const CONSOLE_BEHAVIORS = ['healthy', 'fails-after-traffic', 'fails-after-traffic:erroring:30', 'erroring:20', 'slow:3000', 'no-kevin', 'health-failing', 'degraded'] as const;
 
 const BIN = fileURLToPath(new URL('../../bin/kevin-deploy.js', import.meta.url));
 
@@ -59,12 +63,23 @@ export async function serveSandbox(options: SandboxServeOptions): Promise<void> 
     productionUrl: edge.info.trafficUrl,
     profile,
     slackChannel: env.KEVIN_DEPLOY_SLACK_CHANNEL || undefined,
-    alertChannels: sandboxAlertChannels(env),
+    // Every channel is routed: one whose secret is set sends for real, the others deliver to local
+    // sinks (localAlertSinks below), which the console's Outbox shows as each channel would.
+    alertChannels: { email: true, pagerduty: true, discord: true },
   });
 
   let bot: RunningBot;
   try {
-    bot = await startBot({ config, env: botEnv, port: options.port ?? 3000, logger });
+    const uploads = new SandboxEdgeClient(edge.info);
+    bot = await startBot({
+      config,
+      env: botEnv,
+      port: options.port ?? 3000,
+      logger,
+      localAlertSinks: true,
+      // The console's new-release page uploads sample versions too, so a release needs no CLI.
+      sandboxUploads: { behaviors: CONSOLE_BEHAVIORS, upload: (tag, behavior) => uploads.upload({ tag, behavior, message: `uploaded from the console: ${tag}` }) },
+    });
   } catch (error) {
     // Leave an edge this process only attached to alone: another bot may be using it.
     await edge.stop({ attachedToo: false });
@@ -93,7 +108,7 @@ export async function serveSandbox(options: SandboxServeOptions): Promise<void> 
       edge: edge.info,
       tokenFile: tokenFromFile ? displayPath(paths.apiTokenFile, options.cwd) : undefined,
       envPrefix: prefix,
-      alerts: { on: bot.alerting.configured, off: Object.keys(bot.alerting.missing) as AlertChannelName[] },
+      alerts: { on: bot.alerting.configured, local: bot.alerting.local, off: Object.keys(bot.alerting.missing) as AlertChannelName[] },
       fourEyes: [...config.services.values()].some((s) => [...s.environments.values()].some((t) => t.approval.fourEyes)),
     }),
   );

@@ -6,12 +6,17 @@ import type { Logger } from 'pino';
 import { WorkersPlatform } from '../adapters/cloudflare/workers-platform.ts';
 import { metricsSourceFor } from '../adapters/metrics/metrics-source-for.ts';
 import { HttpProbe } from '../adapters/probe/http-probe.ts';
+import { httpSiteCheck } from '../adapters/probe/site-check.ts';
+import { KyselyAvailability } from '../adapters/store/kysely-availability.ts';
 import { KyselyStore } from '../adapters/store/kysely-store.ts';
+import { KyselyConsoleSessions } from '../adapters/store/kysely-console-sessions.ts';
+import { renderDeploymentCard } from '../adapters/slack/deployment-card.ts';
 import { DEFAULT_DATABASE_URL, openDatabase } from '../adapters/store/open-store.ts';
 import type { SlackOutbound } from '../adapters/slack/slack-outbound.ts';
 import type { SlackSurface } from '../adapters/slack/slack-surface.ts';
 import type { KevinDeployConfig } from '../config/schema.ts';
 import type { Target } from '../domain/deployment.ts';
+import { AvailabilityProber } from '../engine/availability-prober.ts';
 import { ReleaseService } from '../engine/release-service.ts';
 import { Runner } from '../engine/runner.ts';
 import { StepExecutor } from '../engine/step-executor.ts';
@@ -29,9 +34,12 @@ import type { TrafficPlatform } from '../ports/traffic-platform.ts';
 import type { TransitionFeed } from '../ports/transition-feed.ts';
 import { composeAlerting, onCallLookupFromEnv, type Alerting } from './compose-alerting.ts';
 import { ApiTokens } from '../server/api-tokens.ts';
-import { communityIncidentsSince, communityStatusSource } from '../server/community-status.ts';
+import { communityAvailabilitySince, communityIncidentsSince, communityStatusSource } from '../server/community-status.ts';
 import { createHttpServer } from '../server/http-server.ts';
 import { BotMetrics } from '../server/metrics.ts';
+import type { ConsoleDeps } from '../server/console/console-routes.ts';
+import type { ChangeFeed } from '../server/console/change-stream.ts';
+import type { WakeSignal } from '../ports/wake-signal.ts';
 
 export interface BotOptions {
   config: KevinDeployConfig;
@@ -46,10 +54,16 @@ export interface BotOptions {
   runner?: { scanIntervalMs?: number; leaseMs?: number; errorBackoffMs?: number; schemaCheckIntervalMs?: number } | undefined;
   /** Alert dispatcher tuning (tests poll faster and give up on a silent channel sooner). */
   alerts?: { pollMs?: number; leaseMs?: number; attemptTimeoutMs?: number } | undefined;
+  /** The sandbox's sample-site uploads, offered on the console's new-release page. */
+  sandboxUploads?: ConsoleDeps['sandbox'];
   /** How long one Slack Web API call may take; default 10 s. */
   slackRequestTimeoutMs?: number | undefined;
   /** An HTTPS agent for PagerDuty (tests trust the fake's generated CA with it). */
   httpsAgent?: Agent | undefined;
+  /** The sandbox: alert channels without an account deliver to local sinks (the console's Outbox) instead of being skipped. */
+  localAlertSinks?: boolean | undefined;
+  /** How often each protected production site is checked for the status page's availability; default 60 s. */
+  availabilityIntervalMs?: number | undefined;
 }
 
 export interface RunningBot {
@@ -143,6 +157,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   let app: FastifyInstance;
   let slack: RunningBot['slack'];
   let alerting: Alerting;
+  let prober: AvailabilityProber;
   try {
     const slackTimeoutMs = options.slackRequestTimeoutMs ?? DEFAULT_SLACK_TIMEOUT_MS;
     const onCall = await onCallLookupFromEnv(config, env, clock, options.httpsAgent);
@@ -174,6 +189,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
       pollMs: options.alerts?.pollMs,
       leaseMs: options.alerts?.leaseMs,
       attemptTimeoutMs: options.alerts?.attemptTimeoutMs,
+      localSinks: options.localAlertSinks,
       onAttempt: metrics.alertAttempt,
       // An acknowledgement or resolution is an audit event: the card's thread shows it.
       audited: (d) => outbound?.refresh(d),
@@ -197,7 +213,11 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     }
     metrics.watchAlerts(alerting.outbox, clock);
     // What the community may know, for Discord's /kevin status and the public /status page alike.
-    const communityStatus = communityStatusSource({ config, store, outbox: alerting.outbox, clock });
+    // The prober's latest answers say whether KEVIN is up; its counts make the page's 90-day strip.
+    const availability = new KyselyAvailability(opened.db);
+    const siteCheck = httpSiteCheck();
+    prober = new AvailabilityProber({ targets, check: siteCheck, log: availability, clock, logger, intervalMs: options.availabilityIntervalMs });
+    const communityStatus = communityStatusSource({ config, store, outbox: alerting.outbox, clock, latest: prober, check: siteCheck });
     app = await createHttpServer({
       logger,
       releases,
@@ -219,6 +239,20 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
       publicStatus: {
         current: communityStatus,
         incidents: (since) => communityIncidentsSince(alerting.outbox, since),
+        availability: (sinceDay) => communityAvailabilitySince(availability, config, sinceDay),
+        now: () => clock.now(),
+      },
+      console: {
+        sessions: new KyselyConsoleSessions(opened.db),
+        changes: consoleChanges(bus, wake),
+        listVersions: (target) => platform.listVersions(target, 20),
+        sandbox: options.sandboxUploads,
+        outbox: {
+          cardOf: (d) => renderDeploymentCard(d, lookupTarget(config, d.service, d.environment)),
+          recentDeployments: (limit) => store.listDeployments({ limit }),
+          emailAddressesOf: (alert) => alerting.emailAddressesOf(alert),
+          alertBySeq: (seq) => alerting.outbox.get(seq),
+        },
         now: () => clock.now(),
       },
     });
@@ -239,6 +273,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   await slack?.outbound.start(bus);
   await slack?.surface.start();
   alerting.dispatcher.start();
+  prober.start();
   logger.info({ on: alerting.configured, off: alerting.missing }, 'alert channels');
   const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${boundPort}`;
   await opened.announce(url);
@@ -261,6 +296,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
         await slack?.outbound.stop();
         await runner.stop();
         await alerting.dispatcher.stop();
+        await prober.stop();
         await app.close();
         await wake?.close();
         await opened.close();
@@ -281,4 +317,21 @@ function cloudflareTokenFrom(env: NodeJS.ProcessEnv): string {
     );
   }
   return apiToken;
+}
+
+/**
+ * Changes the console follows live: this replica's committed transitions and, with several
+ * replicas, the others' announcements (Postgres NOTIFY), so a page shows a change made anywhere.
+ */
+function consoleChanges(bus: TransitionFeed, wake: WakeSignal | undefined): ChangeFeed {
+  const listeners = new Set<(id: string) => void>();
+  const tell = (id: string) => {
+    for (const listener of listeners) listener(id);
+  };
+  bus.subscribe((record) => tell(record.after.id));
+  wake?.subscribe((id) => tell(id));
+  return (listener) => {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  };
 }

@@ -62,7 +62,8 @@ export function waitsForPromotion(state: ReleaseState): boolean {
   return state.stage === 'monitoring' && (state.phase === 'at-gate' || state.phase === 'paused');
 }
 
-export type ActionName = 'approve' | 'reject' | 'promote' | 'cancel' | 'rollback';
+export const ACTION_NAMES = ['approve', 'reject', 'promote', 'cancel', 'rollback'] as const;
+export type ActionName = (typeof ACTION_NAMES)[number];
 
 /** Something a person may do to a release now. */
 export interface AllowedAction {

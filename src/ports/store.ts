@@ -21,6 +21,8 @@ export interface DeploymentFilter {
   environment?: string | undefined;
   stages?: readonly Stage[] | undefined;
   kind?: Deployment['kind'] | undefined;
+  /** Created at or after this instant (ISO 8601): the console's history and delivery metrics. */
+  createdSince?: string | undefined;
   limit?: number | undefined;
 }
 

@@ -45,11 +45,31 @@ export class ApiTokens {
   authenticate(header: string | undefined, via = 'api'): Actor | undefined {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
     if (!match) return undefined;
-    const presented = digest(match[1]!);
+    return this.signIn(match[1]!, via)?.actor;
+  }
+
+  /** A token typed into the console's sign-in form: its actor, and the digest a session remembers it by. */
+  signIn(secret: string, via = 'console'): { actor: Actor; tokenDigest: string } | undefined {
+    const presented = digest(secret.trim());
+    const found = this.find(presented);
+    return found ? { actor: { name: found.actor, roles: found.roles, via }, tokenDigest: presented.toString('hex') } : undefined;
+  }
+
+  /**
+   * The actor of a session made from the token with this digest, if that token is still
+   * configured: removing a token from the environment ends its console sessions too.
+   */
+  actorForDigest(tokenDigest: string, via = 'console'): Actor | undefined {
+    if (!/^[0-9a-f]{64}$/.test(tokenDigest)) return undefined;
+    const found = this.find(Buffer.from(tokenDigest, 'hex'));
+    return found ? { name: found.actor, roles: found.roles, via } : undefined;
+  }
+
+  private find(presented: Buffer): KnownToken | undefined {
     let found: KnownToken | undefined;
     // Compare against every token so the time taken does not reveal which one matched.
     for (const token of this.known) if (timingSafeEqual(token.digest, presented)) found = token;
-    return found ? { name: found.actor, roles: found.roles, via } : undefined;
+    return found;
   }
 }
 

@@ -16,6 +16,7 @@ import { parseJsonBody } from './json-body.ts';
 import { RouteMethods } from './route-methods.ts';
 import { registerWebhookRoutes, type WebhookDeps } from './webhook-routes.ts';
 import { registerPublicStatusRoutes, type PublicStatusDeps } from './public-status.ts';
+import { registerConsoleRoutes, type ConsoleDeps } from './console/console-routes.ts';
 
 /** Takes a raw request before fastify sees it (returns true when it did), for receivers that read the raw body themselves. */
 export type RawRequestHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
@@ -38,6 +39,8 @@ export interface HttpServerDeps {
   webhooks?: WebhookDeps | undefined;
   /** The public status page (/status, /status.json). */
   publicStatus?: PublicStatusDeps | undefined;
+  /** The operator console (/console); the API's tokens sign people in. */
+  console?: Omit<ConsoleDeps, 'logger' | 'releases' | 'tokens' | 'store' | 'alerts'> | undefined;
 }
 
 /**
@@ -130,6 +133,11 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   });
   if (deps.webhooks) await registerWebhookRoutes(app, deps.webhooks);
   if (deps.publicStatus) registerPublicStatusRoutes(app, deps.publicStatus);
+  if (deps.console) {
+    await registerConsoleRoutes(app, { ...deps.console, logger: deps.logger, releases: deps.releases, tokens: deps.tokens, store: deps.store, alerts: deps.alerts });
+    // People who open the bot's address find the console.
+    app.get('/', async (_request, reply) => reply.redirect('/console', 303));
+  }
   return app;
 }
 

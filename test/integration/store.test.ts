@@ -70,8 +70,10 @@ function event(deploymentId: string, action: string, details: Record<string, unk
   return { deploymentId, at: '2026-11-26T09:00:00.000Z', actor: 'kevin-deploy', action, fromStage: null, toStage: null, details };
 }
 
-/** Puts a store back as versions before 0008 left it: samples inside progress_json, leases two columns of the row, no card leases. */
+/** Puts a store back as versions before 0008 left it: samples inside progress_json, leases two columns of the row, no card leases, nor anything later. */
 function undoMetricSamplesAndLeases(db: BetterSqlite3.Database): void {
+  db.exec('DROP TABLE availability_days; DROP TABLE console_sessions');
+  db.prepare("DELETE FROM kysely_migration WHERE name IN ('0010-console-sessions', '0011-availability-days')").run();
   db.exec('DROP TABLE card_leases; DROP TABLE deployment_leases; DROP TABLE metric_samples');
   db.prepare('DELETE FROM kysely_migration WHERE name = ?').run('0009-card-leases');
   db.exec('ALTER TABLE deployments ADD COLUMN lease_owner varchar(128); ALTER TABLE deployments ADD COLUMN lease_expires_at varchar(32)');
@@ -92,7 +94,7 @@ afterEach(async () => {
 describe('openStore', () => {
   it('runs the migrations once; re-opening migrates nothing', async () => {
     const first = await open();
-    expect(first.migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox', '0005-store-meta', '0006-inbound-deliveries', '0007-drop-sandbox-state', '0008-metric-samples-and-leases', '0009-card-leases']);
+    expect(first.migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox', '0005-store-meta', '0006-inbound-deliveries', '0007-drop-sandbox-state', '0008-metric-samples-and-leases', '0009-card-leases', '0010-console-sessions', '0011-availability-days']);
     expect(first.description).toBe(`sqlite:${file}`);
     await first.store.ping();
     await closeAll();
@@ -116,7 +118,7 @@ describe('openStore', () => {
     earlier.close();
 
     const again = await open();
-    expect(again.migrated).toEqual(['0007-drop-sandbox-state', '0008-metric-samples-and-leases', '0009-card-leases']);
+    expect(again.migrated).toEqual(['0007-drop-sandbox-state', '0008-metric-samples-and-leases', '0009-card-leases', '0010-console-sessions', '0011-availability-days']);
     expect(await again.store.getDeployment(d.id)).toEqual(d);
     await closeAll();
     const after = new BetterSqlite3(file, { readonly: true });
@@ -145,7 +147,7 @@ describe('openStore', () => {
     earlier.close();
 
     const again = await open();
-    expect(again.migrated).toEqual(['0008-metric-samples-and-leases', '0009-card-leases']);
+    expect(again.migrated).toEqual(['0008-metric-samples-and-leases', '0009-card-leases', '0010-console-sessions', '0011-availability-days']);
     expect(await again.store.getDeployment(watching.id)).toEqual(watching);
     expect(await again.store.getDeployment(done.id)).toEqual(done);
     expect(await again.store.listMetricSamples(watching.id)).toEqual(samples);
@@ -191,7 +193,7 @@ describe('openStore', () => {
   it('opens an in-memory database with sqlite::memory:', async () => {
     const { store, migrated } = await openStore('sqlite::memory:');
     opened.push(store);
-    expect(migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox', '0005-store-meta', '0006-inbound-deliveries', '0007-drop-sandbox-state', '0008-metric-samples-and-leases', '0009-card-leases']);
+    expect(migrated).toEqual(['0001-initial', '0002-sandbox-state', '0003-slack-cards', '0004-alert-outbox', '0005-store-meta', '0006-inbound-deliveries', '0007-drop-sandbox-state', '0008-metric-samples-and-leases', '0009-card-leases', '0010-console-sessions', '0011-availability-days']);
     const d = deployment();
     await store.insertDeployment(d);
     expect(await store.getDeployment(d.id)).toEqual(d);

@@ -146,7 +146,29 @@ export interface DeploymentLeasesTable {
   expires_at: string;
 }
 
+/** An operator console sign-in: the digests of its cookie's id and of the API token it was made from. */
+export interface ConsoleSessionsTable {
+  id_digest: string;
+  token_digest: string;
+  actor: string;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+}
+
+/** How many of the bot's checks of a production site one UTC day saw, and how many failed. */
+export interface AvailabilityDaysTable {
+  service: string;
+  environment: string;
+  /** YYYY-MM-DD, UTC. */
+  day: string;
+  checks: number;
+  failures: number;
+}
+
 export interface Database {
+  console_sessions: ConsoleSessionsTable;
+  availability_days: AvailabilityDaysTable;
   deployments: DeploymentsTable;
   /** Who draws a deployment's chat card right now (same shape as a step's lease). */
   card_leases: DeploymentLeasesTable;

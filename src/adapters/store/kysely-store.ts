@@ -56,6 +56,7 @@ class KyselySession implements StoreSession {
     if (filter.environment) query = query.where('environment', '=', filter.environment);
     if (filter.kind) query = query.where('kind', '=', filter.kind);
     if (filter.stages && filter.stages.length > 0) query = query.where('stage', 'in', [...filter.stages]);
+    if (filter.createdSince) query = query.where('created_at', '>=', filter.createdSince);
     const rows = await query
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')

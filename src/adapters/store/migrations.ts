@@ -227,6 +227,38 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         .execute();
     },
   },
+  '0010-console-sessions': {
+    async up(db: Kysely<any>) {
+      // Operator console sign-ins. Kept in the store, not in a replica's memory, so a session
+      // survives a restart and works on every replica behind the proxy. Only digests are kept:
+      // a copy of the table signs no one in.
+      await db.schema
+        .createTable('console_sessions')
+        .addColumn('id_digest', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('token_digest', 'varchar(64)', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('csrf_token', 'varchar(64)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('expires_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('console_sessions_expires').on('console_sessions').column('expires_at').execute();
+    },
+  },
+  '0011-availability-days': {
+    async up(db: Kysely<any>) {
+      // The public status page's 90 days of availability: the bot's own checks of each production
+      // site, counted per target and UTC day (90 small rows per target, whatever the check rate).
+      await db.schema
+        .createTable('availability_days')
+        .addColumn('service', 'varchar(128)', (c) => c.notNull())
+        .addColumn('environment', 'varchar(128)', (c) => c.notNull())
+        .addColumn('day', 'varchar(10)', (c) => c.notNull())
+        .addColumn('checks', 'integer', (c) => c.notNull())
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('availability_days_pk', ['service', 'environment', 'day'])
+        .execute();
+    },
+  },
   };
 }
 
