@@ -1,5 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import BetterSqlite3 from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, TOKENS, type Harness } from '../support/bot-harness.ts';
@@ -283,5 +285,45 @@ describe('console pages', { timeout: 30_000 }, () => {
     const after = await ops.get(acked.location!);
     expect(textOf(after.html)).toContain('Acknowledged by ops');
     expect(csrfOf(after.html)).toBeTruthy();
+  });
+});
+
+describe('console sessions in the store', { timeout: 60_000 }, () => {
+  it('outlive a restart of the bot (SQLite), and end when the token is no longer configured', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kevin-deploy-console-'));
+    const databaseUrl = `sqlite:${join(dir, 'kd.db')}`;
+    try {
+      h = await startHarness({ databaseUrl });
+      const client = await signedIn(h, TOKENS.bob);
+      await h.close();
+      h = await startHarness({ databaseUrl });
+      client.baseUrl = h.bot.url;
+      const home = await client.get('/console');
+      expect(home.status).toBe(200);
+      expect(textOf(home.html)).toContain('Signed in as bob (approver)');
+      await h.close();
+      // bob's token removed from the environment: his session opens nothing any more.
+      h = await startHarness({ databaseUrl, env: { KD_TOKEN_BOB: '' } });
+      client.baseUrl = h.bot.url;
+      expect((await client.get('/console')).status).toBe(303);
+    } finally {
+      await h?.close();
+      h = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('work on Postgres too: a session made by one bot opens pages on another sharing the store', async () => {
+    h = await startHarness({ dialect: 'postgres' });
+    const client = await signedIn(h, TOKENS.ops);
+    const other = await startHarness({ databaseUrl: h.schema!.url });
+    try {
+      client.baseUrl = other.bot.url;
+      const home = await client.get('/console');
+      expect(home.status).toBe(200);
+      expect(textOf(home.html)).toContain('Signed in as ops (admin)');
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -12,7 +12,8 @@ export interface ConsolePage {
 export class ConsoleClient {
   cookie: string | undefined;
 
-  constructor(private readonly baseUrl: string) {}
+  /** Settable: the same browser (its cookie) against another bot, or the same one restarted. */
+  constructor(public baseUrl: string) {}
 
   async get(path: string, headers: Record<string, string> = {}): Promise<ConsolePage> {
     return this.send('GET', path, undefined, headers);
@@ -22,7 +23,7 @@ export class ConsoleClient {
   async post(path: string, fields: Record<string, string>, options: { from?: ConsolePage; headers?: Record<string, string> } = {}): Promise<ConsolePage> {
     const csrf = options.from ? csrfOf(options.from.html) : undefined;
     const body = new URLSearchParams({ ...(csrf ? { _csrf: csrf } : {}), ...fields }).toString();
-    return this.send('POST', path, body, { 'content-type': 'application/x-www-form-urlencoded', origin: this.baseUrl, ...options.headers });
+    return this.send('POST', path, body, { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(this.baseUrl).origin, ...options.headers });
   }
 
   async signIn(token: string, headers: Record<string, string> = {}): Promise<ConsolePage> {

@@ -15,7 +15,10 @@ export interface PageFrame {
   live?: string | undefined;
   /** A message shown above the page: a refusal, or what just happened. */
   notice?: { kind: 'error' | 'ok'; text: string } | undefined;
-  /** uPlot is loaded only by the pages that draw a monitoring chart. */
+  /**
+   * uPlot is loaded only by release pages: always there, even before the window has a sample, since
+   * the chart appears with a live update.
+   */
   chart?: boolean | undefined;
   /** The outbox's own stylesheet. */
   outbox?: boolean | undefined;

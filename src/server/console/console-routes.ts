@@ -198,7 +198,7 @@ export async function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleD
         return sendPage(
           reply,
           status,
-          frameFor(signedIn, `${view.id} ${view.service} ${view.environment}`, { section: 'history', live: view.id, chart: chart.x.length > 0, notice: pageNotice }),
+          frameFor(signedIn, `${view.id} ${view.service} ${view.environment}`, { section: 'history', live: view.id, chart: true, notice: pageNotice }),
           releasePage(view, actionPromptsFor(deployment), chart, signedIn.csrfToken),
         );
       };
