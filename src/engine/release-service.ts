@@ -13,7 +13,7 @@ import {
   type VersionInfo,
 } from '../domain/deployment.ts';
 import type { CommandInput } from '../domain/inputs.ts';
-import { authorize, type Actor, type Permission } from '../domain/policy.ts';
+import { authorize, describePrincipals, principalsFor, type Actor, type Permission } from '../domain/policy.ts';
 import type { ReleaseSettings } from '../domain/release-settings.ts';
 import { soleVersion } from '../domain/split.ts';
 import { allowed } from '../domain/release-state.ts';
@@ -263,7 +263,7 @@ export class ReleaseService implements Releases {
     for (let attempt = 0; attempt < COMMAND_RETRIES; attempt++) {
       const now = this.deps.clock.now();
       const decided = decide(d, input, now, settings);
-      if (!decided.ok) throw refusalError(decided.refusal, d);
+      if (!decided.ok) throw refusalError(this.namingWhoMay(decided.refusal, d, settings), d);
       // The audit trail records where the command came from and the person's platform identity.
       const decision = { ...decided, events: decided.events.map((e) => (e.actor === actor.name ? withIdentity(e, actor) : e)) };
       const records = await this.deps.store.transaction((session) => commitDecision(session, d, decision, settings, now));
@@ -274,6 +274,13 @@ export class ReleaseService implements Releases {
       d = await this.mustGet(id); // someone wrote first: decide again on what is there now
     }
     throw new KevinDeployError('STALE_ACTION', `${id} kept changing while applying ${input.type}; look at it and try again`);
+  }
+
+  /** A four-eyes refusal says who else may approve, as a role refusal does. */
+  private namingWhoMay(refusal: Refusal, d: Deployment, settings: ReleaseSettings): Refusal {
+    if (refusal.code !== 'FOUR_EYES') return refusal;
+    const others = this.deps.roleHolders().filter((holder) => holder.actor !== d.requestedBy);
+    return { ...refusal, message: `${refusal.message}; allowed: ${describePrincipals(principalsFor('approve', settings), others)}` };
   }
 
   /**
