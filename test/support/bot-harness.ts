@@ -116,7 +116,14 @@ export interface Harness {
  * is SQLite in a temp dir, or with `dialect: 'postgres'` a Postgres schema of its own, dropped at close.
  */
 export async function startHarness(
-  options: Partial<TestConfigOptions> & { databaseUrl?: string; dialect?: 'sqlite' | 'postgres'; env?: Record<string, string>; clock?: Clock } = {},
+  options: Partial<TestConfigOptions> & {
+    databaseUrl?: string;
+    dialect?: 'sqlite' | 'postgres';
+    env?: Record<string, string>;
+    clock?: Clock;
+    /** Alert channels without an account deliver to local sinks (the console's Outbox), as in the sandbox. */
+    localAlertSinks?: boolean;
+  } = {},
 ): Promise<Harness> {
   const standIn = await startTestStandIn();
   const v1 = standIn.addVersion(STAND_IN_SCRIPT, { tag: 'v1', message: 'first' }).id;
@@ -138,6 +145,7 @@ export async function startHarness(
     host: '127.0.0.1',
     logger,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.localAlertSinks ? { localAlertSinks: true } : {}),
     runner: { scanIntervalMs: 50, errorBackoffMs: 100, schemaCheckIntervalMs: 200 },
   }).catch(async (error: unknown) => {
     // A bot that did not start leaves nothing behind either.

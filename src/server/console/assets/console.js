@@ -3,6 +3,13 @@
 'use strict';
 
 (function () {
+  // "Approved." belongs to the moment after the click: a live refresh or a reload should not say it again.
+  const address = new URL(location.href);
+  if (address.searchParams.has('done')) {
+    address.searchParams.delete('done');
+    history.replaceState(null, '', address.pathname + address.search + address.hash);
+  }
+
   const live = document.body.dataset.live;
   const indicator = document.getElementById('live');
 
@@ -24,9 +31,15 @@
 
   let pending = false;
   let refreshing = false;
-  // The page as the server last sent it: a refresh that brings the same page changes nothing
-  // (the focus, the open chart and the scroll position stay as they are).
-  let served = document.querySelector('main') ? document.querySelector('main').innerHTML : null;
+  // The page as the server last sent it, less the notice above it ("Approved.", a refusal): a
+  // refresh that brings the same page changes nothing — the notice, the focus, the open chart and
+  // the scroll position stay as they are.
+  function pageOf(main) {
+    const copy = main.cloneNode(true);
+    for (const notice of copy.querySelectorAll(':scope > .notice')) notice.remove();
+    return copy.innerHTML;
+  }
+  let served = document.querySelector('main') ? pageOf(document.querySelector('main')) : null;
   async function refresh() {
     if (refreshing) {
       pending = true;
@@ -41,14 +54,17 @@
     pending = false;
     try {
       const response = await fetch(location.href, { credentials: 'same-origin', headers: { accept: 'text/html' } });
-      if (response.redirected || !response.ok) {
+      const arrived = new URL(response.url);
+      if (!response.ok || (response.redirected && arrived.pathname === '/console/sign-in')) {
         say('Signed out or unavailable — reload the page', 'off');
         return;
       }
+      // A form's answer (a refusal at …/approve) lives on as the page it belongs to.
+      if (response.redirected) history.replaceState(null, '', arrived.pathname + arrived.search);
       const next = new DOMParser().parseFromString(await response.text(), 'text/html').querySelector('main');
       const main = document.querySelector('main');
-      if (next && main && next.innerHTML !== served) {
-        served = next.innerHTML;
+      if (next && main && pageOf(next) !== served) {
+        served = pageOf(next);
         // Keep what a person opened (a <details>) open across the update.
         const open = [...main.querySelectorAll('details[open] > summary')].map((s) => s.textContent);
         main.innerHTML = next.innerHTML;
@@ -199,8 +215,11 @@
       columns,
       holder,
     );
-    window.addEventListener('resize', () => plot && plot.setSize({ width: width(), height: 260 }));
+    resizeTo = () => plot && plot.setSize({ width: width(), height: 260 });
   }
+
+  let resizeTo = () => {};
+  window.addEventListener('resize', () => resizeTo());
 
   // uPlot is loaded with `defer` after this script: draw once everything has run.
   window.addEventListener('DOMContentLoaded', drawChart);
