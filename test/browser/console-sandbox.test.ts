@@ -39,7 +39,8 @@ async function uploadAndRelease(page: Page, tag: string, behavior: string): Prom
   await expect.poll(() => page.getByRole('status').filter({ hasText: 'Uploaded' }).count()).toBe(1);
   await page.getByLabel('Version').fill(tag);
   await page.getByRole('button', { name: 'Stage and verify' }).click();
-  await page.waitForURL(/\/console\/releases\/[^/?]+\?done=deploy$/);
+  // The page drops its ?done=deploy from the address as it loads.
+  await page.waitForURL(/\/console\/releases\/(?!new\b)[^/?]+(\?.*)?$/);
   return new URL(page.url()).pathname.split('/').at(-1)!;
 }
 
