@@ -4,7 +4,7 @@
  *
  * In one process: a migrated SQLite file opened as the bot opens it (WAL, synchronous=FULL), the
  * real AlertDispatcher and the real adapters (Slack WebClient, MailChannels over fetch, pdjs over
- * HTTPS, discord.js REST) against the loopback fakes from test/fakes. Measured:
+ * HTTPS, discord.js REST, twilio over fetch) against the loopback fakes from test/fakes. Measured:
  *   1. latency per channel: N critical alerts recorded one at a time (each in its own transaction,
  *      then poke), from just before the commit until the fake has received the request, split into
  *      time inside the adapter's deliver() and the rest (commit, escalation scan, lease);
@@ -27,6 +27,7 @@ import { DiscordChannel } from '../src/adapters/discord/discord-channel.ts';
 import { MailChannelsChannel } from '../src/adapters/email/mailchannels-channel.ts';
 import { PagerDutyChannel } from '../src/adapters/pagerduty/pagerduty-channel.ts';
 import { SlackAlertChannel } from '../src/adapters/slack/slack-alert-channel.ts';
+import { TwilioSmsChannel } from '../src/adapters/sms/twilio-sms-channel.ts';
 import { slackLogger } from '../src/adapters/slack/slack-logger.ts';
 import type { Database } from '../src/adapters/store/database-schema.ts';
 import { KyselyAlertOutbox, recordAlertIntents } from '../src/adapters/store/kysely-alert-outbox.ts';
@@ -42,6 +43,7 @@ import { startFakeDiscord } from '../test/fakes/discord-fake.ts';
 import { startFakeMailChannels } from '../test/fakes/mailchannels-fake.ts';
 import { startFakePagerDuty } from '../test/fakes/pagerduty-fake.ts';
 import { startFakeSlack } from '../test/fakes/slack-web-api.ts';
+import { startFakeTwilio } from '../test/fakes/twilio-fake.ts';
 import { BENCH_OPTIONS, percentile, startBench } from './bench-kit.ts';
 
 const { values } = parseArgs({
@@ -64,6 +66,7 @@ alerting:
   slack: { channel: ${SLACK_CHANNEL} }
   email: { from: ${FROM} }
   discord: { channelId: '${DISCORD_CHANNEL}' }
+  sms: { to: ['+15555550100'] }
   retry: { initialBackoff: 20ms, maxBackoff: 200ms }
 services:
   kevinstamp:
@@ -163,6 +166,7 @@ async function main(): Promise<void> {
   const mail = await startFakeMailChannels({ apiKey: 'mc-bench-key' });
   const pd = await startFakePagerDuty({ routingKeys: [ROUTING_KEY] });
   const discord = await startFakeDiscord({ channels: [{ id: DISCORD_CHANNEL }] });
+  const twilio = await startFakeTwilio();
   // Keep-alive, as Node's global agent (what the bot uses in production); the fake's agent() opens a connection per request.
   const agents: https.Agent[] = [];
   const pagerDuty = () => {
@@ -186,6 +190,7 @@ async function main(): Promise<void> {
     }),
     pagerduty: pagerDuty(),
     discord: new DiscordChannel({ mode: 'bot', token: discord.botToken, channelId: DISCORD_CHANNEL, api: discord.api }),
+    sms: new TwilioSmsChannel({ accountSid: twilio.accountSid, authToken: twilio.authToken, from: twilio.from, apiUrl: twilio.apiUrl, to: () => config.alerting.sms.to }),
   };
   const dispatcherOn = (on: Kysely<Database>, owner: string, channels: AlertChannel[]) =>
     new AlertDispatcher({ outbox: new KyselyAlertOutbox(on, dialect), channels, missing: {}, targets: targetCatalogOf(config), retry: config.alerting.retry, clock: systemClock, logger, owner });
@@ -207,6 +212,7 @@ async function main(): Promise<void> {
     email: () => mail.calls().length,
     pagerduty: () => pd.requests('/v2/enqueue').length,
     discord: () => discord.requests('POST /channels/:id/messages').length,
+    sms: () => twilio.calls().filter((c) => c.method === 'POST').length,
   };
   const outbox = new KyselyAlertOutbox(db, dialect);
   const f = (v: number) => v.toFixed(2).padStart(7);
@@ -239,6 +245,7 @@ async function main(): Promise<void> {
       dispatcher.poke(); // Slack's follow-up (the message edited to say so), off the clock
       await dispatcher.idle();
       mail.reset();
+      twilio.reset();
       if (i < 0) continue;
       total.push(arrived - start);
       inAdapter.push(overlap(spans[name], start, arrived));
@@ -321,7 +328,7 @@ async function main(): Promise<void> {
   await second.db.destroy();
   await db.destroy();
   for (const agent of agents) agent.destroy();
-  await Promise.all([slack.close(), mail.close(), pd.close(), discord.close()]);
+  await Promise.all([slack.close(), mail.close(), pd.close(), discord.close(), twilio.close()]);
   rmSync(dir, { recursive: true, force: true });
 }
 

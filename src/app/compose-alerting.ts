@@ -11,6 +11,7 @@ import type { KevinDeployConfig } from '../config/schema.ts';
 import { targetCatalogOf } from '../config/target-catalog.ts';
 import { settingsOf } from '../config/target-lookup.ts';
 import { ALERT_CHANNELS, type Alert, type AlertChannelName } from '../domain/alert.ts';
+import { uniqueNumbers } from '../domain/phone-number.ts';
 import type { Deployment, DeploymentEvent } from '../domain/deployment.ts';
 import { AlertDispatcher } from '../engine/alert-dispatcher.ts';
 import { AlertService } from '../engine/alert-service.ts';
@@ -32,6 +33,11 @@ export interface AlertingEnv {
   DISCORD_WEBHOOK_URL?: string | undefined;
   DISCORD_API_URL?: string | undefined;
   DISCORD_PUBLIC_KEY?: string | undefined;
+  TWILIO_ACCOUNT_SID?: string | undefined;
+  TWILIO_AUTH_TOKEN?: string | undefined;
+  TWILIO_FROM?: string | undefined;
+  TWILIO_MESSAGING_SERVICE_SID?: string | undefined;
+  TWILIO_API_URL?: string | undefined;
 }
 
 export interface Alerting {
@@ -45,6 +51,8 @@ export interface Alerting {
   local: AlertChannelName[];
   /** Who an alert's email is from and to (alerting.email.from, the target's alerts.emailTo): the Outbox shows it. */
   emailAddressesOf(alert: Alert): { from: EmailAddress | undefined; to: EmailAddress[] };
+  /** Who an alert's text goes to (the target's alerts.smsTo, else alerting.sms.to): the Outbox shows it. */
+  smsRecipientsOf(alert: Alert): string[];
   pagerDutySecrets: string[];
   discordPublicKey: string | undefined;
 }
@@ -93,7 +101,7 @@ export async function onCallLookupFromEnv(config: KevinDeployConfig, env: Alerti
  * set — so `kevin-deploy alerts` shows why nothing was paged instead of staying silent.
  */
 /**
- * Each channel's adapter (and its vendor library: pdjs, discord.js) is loaded only when the
+ * Each channel's adapter (and its vendor library: pdjs, discord.js, twilio) is loaded only when the
  * channel is configured, so a bot without them starts without paying for their import.
  */
 export async function composeAlerting(deps: AlertingDeps): Promise<Alerting> {
@@ -130,8 +138,17 @@ export async function composeAlerting(deps: AlertingDeps): Promise<Alerting> {
   if ('channel' in discord) channels.push(discord.channel);
   else missing.discord = discord.missing;
 
+  const publicUrl = config.server.publicUrl;
+  const smsTo = (alert: Alert): string[] => {
+    const target = settingsOf(config, alert.facts.service, alert.facts.environment)?.alerts.smsTo;
+    return uniqueNumbers(target ?? config.alerting.sms.to);
+  };
+  const sms = await smsChannel(env, smsTo, publicUrl);
+  if ('channel' in sms) channels.push(sms.channel);
+  else missing.sms = sms.missing;
+
   const sinks = new Set(channels.map((c) => c.name));
-  const local = deps.localSinks ? await addLocalSinks(channels, missing, { emailTo, now: () => deps.clock.now() }, logger) : [];
+  const local = deps.localSinks ? await addLocalSinks(channels, missing, { emailTo, smsTo, publicUrl, now: () => deps.clock.now() }, logger) : [];
   for (const name of Object.keys(missing) as AlertChannelName[]) {
     const routed = [...config.services.values()].some((s) => [...s.environments.values()].some((t) => Object.values(t.alerts.routes).some((r) => r.includes(name))));
     if (routed && name !== 'slack') logger.warn({ channel: name }, `alerts are routed to ${name} but it is not configured: ${missing[name]}`);
@@ -161,6 +178,7 @@ export async function composeAlerting(deps: AlertingDeps): Promise<Alerting> {
     missing,
     local,
     emailAddressesOf: (alert) => ({ from: emailFrom, to: emailTo(alert) }),
+    smsRecipientsOf: smsTo,
     pagerDutySecrets: (env.PAGERDUTY_WEBHOOK_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     discordPublicKey: env.DISCORD_PUBLIC_KEY || undefined,
   };
@@ -186,6 +204,26 @@ async function addLocalSinks(
     delete missing[name];
   }
   return local;
+}
+
+/** Twilio, when its account, token and sender are set; the twilio library is loaded only then. */
+async function smsChannel(env: AlertingEnv, to: (alert: Alert) => string[], publicUrl: string | undefined): Promise<{ channel: AlertChannel } | { missing: string }> {
+  const sender = env.TWILIO_FROM || env.TWILIO_MESSAGING_SERVICE_SID;
+  if (!env.TWILIO_ACCOUNT_SID || !env.TWILIO_AUTH_TOKEN || !sender) {
+    return { missing: 'set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM (or TWILIO_MESSAGING_SERVICE_SID), and alerting.sms.to or alerts.smsTo' };
+  }
+  const { TwilioSmsChannel } = await import('../adapters/sms/twilio-sms-channel.ts');
+  return {
+    channel: new TwilioSmsChannel({
+      accountSid: env.TWILIO_ACCOUNT_SID,
+      authToken: env.TWILIO_AUTH_TOKEN,
+      from: env.TWILIO_FROM || undefined,
+      messagingServiceSid: env.TWILIO_FROM ? undefined : env.TWILIO_MESSAGING_SERVICE_SID,
+      apiUrl: env.TWILIO_API_URL || undefined,
+      to,
+      publicUrl,
+    }),
+  };
 }
 
 async function discordChannel(config: KevinDeployConfig, env: AlertingEnv): Promise<{ channel: AlertChannel } | { missing: string }> {

@@ -1,4 +1,6 @@
-import type { StoredAlert } from '../ports/alert-outbox.ts';
+import { isLocalRef } from '../adapters/local-sink/local-sink-channel.ts';
+import { parseSmsProgress, smsProgressSummary } from '../adapters/sms/sms-progress.ts';
+import type { DeliveryRecord, StoredAlert } from '../ports/alert-outbox.ts';
 import { formatTime } from './time-format.ts';
 
 const STATUS_MARK: Record<string, string> = { delivered: '✓', pending: '…', failed: '✗', skipped: '–' };
@@ -18,8 +20,16 @@ export function renderAlerts(alerts: StoredAlert[]): string {
           : d.status === 'pending'
             ? `${d.attempts} attempt(s)${d.lastError ? `, last: ${d.lastError}` : ''}; next ${formatTime(d.nextAttemptAt)}`
             : (d.lastError ?? '');
-      lines.push(`    ${STATUS_MARK[d.status] ?? '?'} ${d.channel.padEnd(9)} ${d.status.padEnd(9)} ${detail}`);
+      lines.push(`    ${STATUS_MARK[d.status] ?? '?'} ${d.channel.padEnd(9)} ${d.status.padEnd(9)} ${detail}${smsDetail(d)}`);
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** An SMS delivery texts several numbers: how far it got ("; 1 number texted, 1 refused"). */
+function smsDetail(d: DeliveryRecord): string {
+  if (d.channel !== 'sms' || !d.ref || isLocalRef(d.ref)) return '';
+  const progress = parseSmsProgress(d.ref);
+  const any = Object.keys(progress.sent).length + Object.keys(progress.refused).length + Object.keys(progress.pending).length;
+  return any > 0 ? `; ${smsProgressSummary(progress)}` : '';
 }

@@ -1,12 +1,12 @@
 /**
  * Alerts: what a release tells people, at which level, and to whom. Pure data, no vendor: the
  * router (alert-rules.ts) derives them from a committed status change; the outbox stores them in
- * the same transaction; channel adapters (Slack, email, PagerDuty, Discord) render them.
+ * the same transaction; channel adapters (Slack, email, PagerDuty, Discord, SMS) render them.
  */
 export const ALERT_LEVELS = ['info', 'warning', 'critical', 'emergency'] as const;
 export type AlertLevel = (typeof ALERT_LEVELS)[number];
 
-export const ALERT_CHANNELS = ['slack', 'email', 'pagerduty', 'discord'] as const;
+export const ALERT_CHANNELS = ['slack', 'email', 'pagerduty', 'discord', 'sms'] as const;
 export type AlertChannelName = (typeof ALERT_CHANNELS)[number];
 
 /**

@@ -189,6 +189,9 @@ export class AlertDispatcher {
         incidentRefs: job.incidentRefs,
         previousRef: job.previousRef ?? undefined,
         signal: abort.signal,
+        // Once the deadline passed the attempt is no longer ours to record: the retry is.
+        recordProgress: async (ref) =>
+          !abort.signal.aborted && (await this.o.outbox.recordProgress(job, this.o.owner, ref, this.o.clock.now().toISOString()).catch(() => false)),
       })
       // Adapters should not throw; if one does, it is treated like an outage of that channel.
       .catch((error: unknown): DeliveryOutcome => ({ status: 'retry', error: error instanceof Error ? error.message : String(error) }));
@@ -206,11 +209,11 @@ export class AlertDispatcher {
       case 'skipped':
         return { status: 'skipped', error: outcome.reason };
       case 'failed':
-        return { status: 'failed', error: outcome.error };
+        return { status: 'failed', error: outcome.error, ...(outcome.ref !== undefined ? { ref: outcome.ref } : {}) };
       case 'retry': {
         const backoff = backoffAfter(job.attempts + 1, this.retry.initialBackoff, this.retry.maxBackoff);
         const wait = Math.max(backoff, outcome.retryAfterMs ?? 0);
-        return { status: 'retry', error: outcome.error, nextAttemptAt: new Date(now.getTime() + wait).toISOString() };
+        return { status: 'retry', error: outcome.error, nextAttemptAt: new Date(now.getTime() + wait).toISOString(), ...(outcome.ref !== undefined ? { ref: outcome.ref } : {}) };
       }
     }
   }

@@ -15,6 +15,13 @@ export interface DeliveryContext {
   previousRef?: string | undefined;
   /** Aborted when the dispatcher gives the attempt up (its deadline passed); channels pass it to their requests. */
   signal?: AbortSignal | undefined;
+  /**
+   * Stores this delivery's ref now, in the middle of the attempt (while its lease is held), so a
+   * channel that sends in several steps (SMS: one message per number) can record each step before
+   * and after it is taken; the next attempt finds it as `previousRef`. False when the lease is no
+   * longer ours: another replica carries on, and the channel must stop sending.
+   */
+  recordProgress?: ((ref: string) => Promise<boolean>) | undefined;
 }
 
 /**
@@ -26,10 +33,10 @@ export type DeliveryOutcome =
   | { status: 'delivered'; ref?: string | undefined; warning?: string | undefined }
   /** Nothing to send on this channel for this alert (e.g. email for a deploy marker). */
   | { status: 'skipped'; reason: string }
-  /** 429, 5xx, timeouts, connection errors: retry, no sooner than retryAfterMs when the service said so. */
-  | { status: 'retry'; error: string; retryAfterMs?: number | undefined }
-  /** 400/401/403/404: a configuration error; logged, never retried. */
-  | { status: 'failed'; error: string };
+  /** 429, 5xx, timeouts, connection errors: retry, no sooner than retryAfterMs when the service said so. `ref`: progress so far (kept for the next attempt). */
+  | { status: 'retry'; error: string; retryAfterMs?: number | undefined; ref?: string | undefined }
+  /** 400/401/403/404: a configuration error; logged, never retried. `ref`: what was done before it (kept, shown). */
+  | { status: 'failed'; error: string; ref?: string | undefined };
 
 export interface AlertChannel {
   readonly name: AlertChannelName;

@@ -39,10 +39,12 @@ export interface DeliveryJob {
   previousRef: string | null;
 }
 
+/** `ref` on a retry or a failure: the channel's progress so far, stored when given (left as it was otherwise). */
 export type DeliveryCompletion =
   | { status: 'delivered'; ref: string | null }
-  | { status: 'skipped' | 'failed'; error: string }
-  | { status: 'retry'; error: string; nextAttemptAt: string };
+  | { status: 'skipped'; error: string }
+  | { status: 'failed'; error: string; ref?: string | undefined }
+  | { status: 'retry'; error: string; nextAttemptAt: string; ref?: string | undefined };
 
 export interface AlertFilter {
   deploymentId?: string | undefined;
@@ -67,6 +69,11 @@ export interface AlertOutbox {
   leaseDue(owner: string, now: string, leaseMs: number): Promise<DeliveryJob[]>;
   /** Records an attempt's outcome; false when the lease was lost meanwhile (another replica took over). */
   complete(job: DeliveryJob, owner: string, outcome: DeliveryCompletion, now: string): Promise<boolean>;
+  /**
+   * Stores a leased delivery's ref in the middle of an attempt (DeliveryContext.recordProgress);
+   * false when the lease is no longer `owner`'s (expired and taken, or released).
+   */
+  recordProgress(job: DeliveryJob, owner: string, ref: string, now: string): Promise<boolean>;
   /** Releases every lease of `owner` (shutdown), so another replica can go on at once. */
   releaseLeases(owner: string): Promise<void>;
   list(filter: AlertFilter): Promise<StoredAlert[]>;

@@ -119,7 +119,7 @@ async function alertsOf(harness: Harness): Promise<StoredAlert[]> {
 const NAVIGATION = ['Targets', 'History', 'Metrics', 'Alerts', 'Outbox'];
 
 /** Every alert channel delivers to its local sink (email too: the target names a recipient). */
-const OUTBOX_OPTIONS = { localAlertSinks: true, extraServiceYaml: '    alerts:\n      emailTo: [oncall@kevinstamp.example]\n' };
+const OUTBOX_OPTIONS = { localAlertSinks: true, extraServiceYaml: "    alerts:\n      emailTo: [oncall@kevinstamp.example]\n      smsTo: ['+15555550101']\n" };
 
 interface PageReport {
   bytes: Record<string, number>;
@@ -500,7 +500,7 @@ describe('the Outbox in Chromium', { timeout: 60_000 }, () => {
       .toBe(true);
     const local = alerts.flatMap((a) => a.deliveries.filter((d) => d.status === 'delivered' && d.ref?.startsWith('local:')).map((d) => d.channel));
     // No channel has an account here: every one that delivered did so to its local sink.
-    expect(new Set(local), JSON.stringify(alerts.map((x) => [x.kind, x.deliveries.map((d) => [d.channel, d.status, d.lastError])]))).toEqual(new Set(['slack', 'pagerduty', 'email', 'discord']));
+    expect(new Set(local), JSON.stringify(alerts.map((x) => [x.kind, x.deliveries.map((d) => [d.channel, d.status, d.lastError])]))).toEqual(new Set(['slack', 'pagerduty', 'email', 'discord', 'sms']));
     expect(alerts.flatMap((a) => a.deliveries).filter((d) => d.status === 'delivered' && !d.ref?.startsWith('local:'))).toEqual([]);
 
     const page = await (await contextOf(h, TOKENS.ops)).newPage();
@@ -512,7 +512,7 @@ describe('the Outbox in Chromium', { timeout: 60_000 }, () => {
       expect(await article.count(), `alert #${alert.seq} ${alert.kind}`).toBe(1);
       expect(await article.locator('.ob-alert-title').textContent()).toContain(alert.title);
       const channels = await article.locator('.ob-delivery .ob-channel').allTextContents();
-      const names: Record<string, string> = { slack: 'Slack', pagerduty: 'PagerDuty', email: 'Email', discord: 'Discord' };
+      const names: Record<string, string> = { slack: 'Slack', pagerduty: 'PagerDuty', email: 'Email', discord: 'Discord', sms: 'SMS' };
       expect(channels.sort()).toEqual(alert.deliveries.map((d) => names[d.channel]).sort());
       for (const d of alert.deliveries) {
         const item = article.locator('.ob-delivery', { has: page.locator('.ob-channel', { hasText: names[d.channel]! }) });
@@ -534,10 +534,14 @@ describe('the Outbox in Chromium', { timeout: 60_000 }, () => {
     // The incident that rolled it back (KEVIN's content went missing): its PagerDuty event and its email, as sent.
     const incident = alerts.find((a) => a.kind === 'content-missing');
     expect(incident, alerts.map((a) => `${a.kind}: ${a.title}`).join('; ')).toBeDefined();
-    expect(incident!.deliveries.map((d) => [d.channel, d.status]).sort()).toEqual([['email', 'delivered'], ['pagerduty', 'delivered'], ['slack', 'delivered']]);
+    expect(incident!.deliveries.map((d) => [d.channel, d.status]).sort()).toEqual([['email', 'delivered'], ['pagerduty', 'delivered'], ['slack', 'delivered'], ['sms', 'delivered']]);
     const article = page.locator(`article[aria-labelledby="ob-alert-${incident!.seq}"]`);
     const event = JSON.parse((await article.locator('pre.ob-json').textContent()) ?? '{}') as { routing_key?: string; event_action?: string };
     expect(event).toMatchObject({ routing_key: '«routing key»', event_action: 'trigger' });
+    // Its text message, the number it goes to, and its size in one segment.
+    expect(await article.locator('pre.ob-sms').textContent()).toMatch(new RegExp(`^EMERGENCY kevinstamp/production: KEVIN content missing .*${id}`));
+    expect(await article.locator('.ob-sms-to').allTextContents()).toEqual(['+15555550101']);
+    expect(await article.locator('.ob-delivery', { has: page.locator('.ob-channel', { hasText: 'SMS' }) }).textContent()).toMatch(/GSM-7 characters: 1 segment/);
     // The email's HTML part, in its sandboxed frame, names the release.
     const frame = article.locator('iframe.ob-email-frame').contentFrame();
     await expect.poll(() => frame.locator('body').textContent(), { timeout: 10_000 }).toContain(id);

@@ -267,6 +267,23 @@ describe.each(['sqlite', 'postgres'] as const)('the alert outbox on %s', (dialec
       expect(await other.complete(theirs!, 'r2', { status: 'delivered', ref: 'again' }, alertIso(MINUTE + 4))).toBe(false);
     });
 
+    it('progress (a ref written during an attempt) is stored only under the lease, and a retry without a ref keeps it', async () => {
+      const a = alert({ name: 'texted' });
+      await record(db, [raise(a, ['sms'])]);
+      const [mine] = await lease(outbox, 'r1', 0, SHORT_LEASE);
+      expect(await outbox.recordProgress(mine!, 'r1', '{"sent":{"+15551230001":"SM1"}}', alertIso())).toBe(true);
+      expect(await outbox.complete(mine!, 'r1', { status: 'retry', error: '503', nextAttemptAt: alertIso(SECOND) }, alertIso())).toBe(true);
+      // Not leased now: nobody's progress is recorded.
+      expect(await outbox.recordProgress(mine!, 'r1', 'late', alertIso())).toBe(false);
+      const [theirs] = await lease(other, 'r2', SECOND, SHORT_LEASE);
+      expect(theirs!.previousRef).toBe('{"sent":{"+15551230001":"SM1"}}');
+      expect(await outbox.recordProgress(theirs!, 'r1', 'not-the-holder', alertIso(SECOND))).toBe(false);
+      expect(await other.complete(theirs!, 'r2', { status: 'failed', error: '21610', ref: 'final' }, alertIso(SECOND))).toBe(true);
+      expect((await byId(a.id)).deliveries).toEqual([
+        { channel: 'sms', status: 'failed', attempts: 2, nextAttemptAt: alertIso(SECOND), lastError: '21610', ref: 'final', deliveredAt: null },
+      ]);
+    });
+
     it('expiry is the database’s: a replica whose clock runs ahead cannot take a live lease, one whose clock stands still takes an expired one', async () => {
       const a = alert({ name: 'one' });
       await record(db, [raise(a, ['slack'])]);

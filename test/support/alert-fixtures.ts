@@ -227,8 +227,9 @@ export class ScriptedChannel implements AlertChannel {
   ) {}
 
   async deliver(a: Alert, context: DeliveryContext): Promise<DeliveryOutcome> {
-    // The abort signal is for the script (see the hung-channel test), not part of what was asked.
-    const { signal: _signal, ...asked } = context;
+    // The abort signal and the progress recorder are for the script (see the hung-channel and
+    // progress tests), not part of what was asked.
+    const { signal: _signal, recordProgress: _recordProgress, ...asked } = context;
     const call: ChannelCall = {
       alertId: a.id,
       kind: a.kind,

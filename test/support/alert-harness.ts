@@ -11,6 +11,7 @@ import { startFakeDiscord, type FakeDiscord } from '../fakes/discord-fake.ts';
 import { startFakeMailChannels, type FakeMailChannels } from '../fakes/mailchannels-fake.ts';
 import { pagerDutySignature, signedWebhook, startFakePagerDuty, type FakePagerDuty } from '../fakes/pagerduty-fake.ts';
 import { startFakeSlack, type FakeSlack, type FakeSlackMessage } from '../fakes/slack-web-api.ts';
+import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio-fake.ts';
 import { apiCaller, type ApiCaller } from './api-caller.ts';
 import { testConfig, TOKEN_ENV, TOKENS } from './bot-harness.ts';
 import { APPROVER_GROUP, buttonsOf, CHANNEL, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, slackSectionYaml, textOf, U } from './slack-harness.ts';
@@ -23,8 +24,8 @@ import { capturedLogger } from './captured-logger.ts';
 /**
  * A real in-process bot (startBot) with every alert channel on, each pointed at its loopback fake
  * through the environment only: Slack (cards in C0DEPLOYS, alerts in C0ALERTS), PagerDuty over
- * HTTPS (events, change events, signed V3 webhooks), MailChannels, and Discord (bot token, signed
- * interactions). Releases run against the Cloudflare stand-in; the bot can be restarted on the same
+ * HTTPS (events, change events, signed V3 webhooks), MailChannels, Discord (bot token, signed
+ * interactions) and Twilio (SMS to SMS_TO, emergencies only by default). Releases run against the Cloudflare stand-in; the bot can be restarted on the same
  * database while the fakes keep their state (and their faults).
  */
 
@@ -34,6 +35,8 @@ export const PD_WEBHOOK_SECRET = 'pd-webhook-secret-0123456789';
 export const COMMUNITY_CHANNEL = '998877665544332211';
 export const EMAIL_FROM = 'kevin-deploy@kevinstamp.example';
 export const EMAIL_TO = 'oncall@kevinstamp.example';
+/** alerting.sms.to: the on-call phones (555-01xx numbers are fictional). */
+export const SMS_TO = ['+15555550101', '+15555550102'] as const;
 /** The Slack alert messages' metadata type (alert-message.ts). */
 export const ALERT_METADATA_TYPE = 'kevin_deploy_alert';
 export { U, CHANNEL };
@@ -47,6 +50,8 @@ export interface AlertHarnessOptions {
   /** Deadlines of outbound calls, shortened where a test makes a channel go silent. */
   slackRequestTimeoutMs?: number;
   alertAttemptTimeoutMs?: number;
+  /** server.publicUrl (links in the SMS text). */
+  publicUrl?: string;
 }
 
 export interface AlertHarness {
@@ -54,6 +59,7 @@ export interface AlertHarness {
   pd: FakePagerDuty;
   mail: FakeMailChannels;
   discord: FakeDiscord;
+  twilio: FakeTwilio;
   catcher: ResponseUrlCatcher;
   standIn: CloudflareStandIn;
   config: KevinDeployConfig;
@@ -103,6 +109,8 @@ alerting:
     from: ${EMAIL_FROM}
   discord:
     channelId: '${COMMUNITY_CHANNEL}'
+  sms:
+    to: [${SMS_TO.map((n) => `'${n}'`).join(', ')}]
   retry:
     initialBackoff: 50ms
     maxBackoff: 200ms
@@ -128,6 +136,7 @@ export async function startAlertHarness(options: AlertHarnessOptions = {}): Prom
   const pd = await startFakePagerDuty({ routingKeys: [ROUTING_KEY] });
   const mail = await startFakeMailChannels();
   const discord = await startFakeDiscord({ channels: [{ id: COMMUNITY_CHANNEL }] });
+  const twilio = await startFakeTwilio();
   const catcher = await responseUrlCatcher();
   const standIn = await startTestStandIn();
   const v1 = standIn.addVersion(STAND_IN_SCRIPT, { tag: 'v1', message: 'first' }).id;
@@ -136,7 +145,7 @@ export async function startAlertHarness(options: AlertHarnessOptions = {}): Prom
   const { logger, logs } = capturedLogger();
   const config = testConfig({
     productionUrl: standIn.trafficUrl(STAND_IN_SCRIPT),
-    extraTopYaml: slackSectionYaml('20ms') + alertingYaml(),
+    extraTopYaml: slackSectionYaml('20ms') + alertingYaml() + (options.publicUrl ? `server:\n  publicUrl: ${options.publicUrl}\n` : ''),
     extraServiceYaml: SERVICE_ALERTS_YAML,
     monitorWindow: options.monitorWindow ?? '1500ms',
     ...(options.approvalExpiresAfter ? { approvalExpiresAfter: options.approvalExpiresAfter } : {}),
@@ -157,6 +166,10 @@ export async function startAlertHarness(options: AlertHarnessOptions = {}): Prom
     DISCORD_BOT_TOKEN: discord.botToken,
     DISCORD_API_URL: discord.api,
     DISCORD_PUBLIC_KEY: discord.publicKeyHex,
+    TWILIO_ACCOUNT_SID: twilio.accountSid,
+    TWILIO_AUTH_TOKEN: twilio.authToken,
+    TWILIO_FROM: twilio.from,
+    TWILIO_API_URL: twilio.apiUrl,
   };
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[name];
@@ -183,6 +196,7 @@ export async function startAlertHarness(options: AlertHarnessOptions = {}): Prom
     pd,
     mail,
     discord,
+    twilio,
     catcher,
     standIn,
     config,
@@ -286,7 +300,7 @@ export async function startAlertHarness(options: AlertHarnessOptions = {}): Prom
     },
     async close() {
       await bot.close();
-      await Promise.all([slack.close(), pd.close(), mail.close(), discord.close(), catcher.close(), standIn.close()]);
+      await Promise.all([slack.close(), pd.close(), mail.close(), discord.close(), twilio.close(), catcher.close(), standIn.close()]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -326,6 +326,45 @@ describe('a channel that stops answering', () => {
   });
 });
 
+describe('progress recorded during an attempt (a channel that sends in steps, like SMS)', () => {
+  it('is stored at once under the lease, kept by a retry without a ref, handed to the next attempt, and refused once the deadline passed', async () => {
+    const [sms] = channels('sms');
+    const wrote: boolean[] = [];
+    let late: ((ref: string) => Promise<boolean>) | undefined;
+    sms!.script = async (_a, ctx) => {
+      if (ctx.attempt === 1) {
+        wrote.push(await ctx.recordProgress!('step-1'));
+        const [stored] = await storedAlerts();
+        expect(stored!.deliveries[0]).toMatchObject({ status: 'pending', ref: 'step-1' });
+        return { status: 'retry', error: 'Twilio answered 503' };
+      }
+      if (ctx.attempt === 2) {
+        expect(ctx.previousRef).toBe('step-1');
+        late = ctx.recordProgress;
+        return new Promise<DeliveryOutcome>(() => undefined); // hangs past the deadline
+      }
+      expect(ctx.previousRef).toBe('step-1');
+      return { status: 'failed', error: 'Twilio refused every number', ref: 'step-3' };
+    };
+    const [id] = await raiseSeries(1, ['sms']);
+    const d = dispatcher({ channels: [sms!], attemptTimeoutMs: 200 });
+    await drain(d);
+    expect(wrote).toEqual([true]);
+    expect(await delivery(id!, 'sms')).toMatchObject({ status: 'pending', attempts: 1, ref: 'step-1', lastError: 'Twilio answered 503' });
+
+    clock.set(alertIso(2 * SECOND));
+    await drain(d);
+    expect(await delivery(id!, 'sms')).toMatchObject({ status: 'pending', attempts: 2, ref: 'step-1' });
+    // The attempt was given up: what it says now is not recorded.
+    expect(await late!('step-2-late')).toBe(false);
+    expect((await delivery(id!, 'sms')).ref).toBe('step-1');
+
+    clock.set(alertIso(10 * SECOND));
+    await drain(d);
+    expect(await delivery(id!, 'sms')).toMatchObject({ status: 'failed', attempts: 3, ref: 'step-3', lastError: 'Twilio refused every number' });
+  });
+});
+
 describe('unconfigured channels', () => {
   it('are skipped with the reason from `missing`, and do not hold up later alerts', async () => {
     const [slack] = channels('slack');

@@ -66,6 +66,8 @@ function raises(intents: AlertIntent[]): Array<Extract<AlertIntent, { type: 'rai
 
 const INTERNAL_WARNING: AlertChannelName[] = ['slack', 'email'];
 const INTERNAL_CRITICAL: AlertChannelName[] = ['slack', 'email', 'pagerduty'];
+/** The seed's emergency tier adds SMS (the community hears on its own, in its own words). */
+const INTERNAL_EMERGENCY: AlertChannelName[] = [...INTERNAL_CRITICAL, 'sms'];
 const COMMUNITY_INCIDENT: Summary = { kind: 'community-incident', level: 'emergency', channels: ['discord'], incident: `${DEP}/community` };
 
 interface Row {
@@ -194,7 +196,7 @@ const ROWS: Row[] = [
     stage: 'rolling_back',
     event: contentMissing(),
     target: PROD,
-    expected: [{ kind: 'content-missing', level: 'emergency', channels: INTERNAL_CRITICAL, incident: `${DEP}/content` }, COMMUNITY_INCIDENT],
+    expected: [{ kind: 'content-missing', level: 'emergency', channels: INTERNAL_EMERGENCY, incident: `${DEP}/content` }, COMMUNITY_INCIDENT],
   },
   {
     name: 'KEVIN content missing in a non-protected environment: a critical rollback, no community',
@@ -208,21 +210,21 @@ const ROWS: Row[] = [
     stage: 'needs_attention',
     event: event('rollback-failed', { fromStage: 'rolling_back', toStage: 'needs_attention' }),
     target: PROD,
-    expected: [{ kind: 'rollback-failed', level: 'emergency', channels: INTERNAL_CRITICAL, incident: `${DEP}/rollback-failed` }, COMMUNITY_INCIDENT],
+    expected: [{ kind: 'rollback-failed', level: 'emergency', channels: INTERNAL_EMERGENCY, incident: `${DEP}/rollback-failed` }, COMMUNITY_INCIDENT],
   },
   {
     name: 'an unhealthy rollback in a protected environment: emergency + one community incident',
     stage: 'needs_attention',
     event: event('rollback-unhealthy', { fromStage: 'rolling_back', toStage: 'needs_attention' }),
     target: PROD,
-    expected: [{ kind: 'rollback-failed', level: 'emergency', channels: INTERNAL_CRITICAL, incident: `${DEP}/rollback-failed` }, COMMUNITY_INCIDENT],
+    expected: [{ kind: 'rollback-failed', level: 'emergency', channels: INTERNAL_EMERGENCY, incident: `${DEP}/rollback-failed` }, COMMUNITY_INCIDENT],
   },
   {
     name: 'a failed rollback in a non-protected environment: emergency, no community',
     stage: 'needs_attention',
     event: event('rollback-failed', { fromStage: 'rolling_back', toStage: 'needs_attention' }),
     target: STAGING,
-    expected: [{ kind: 'rollback-failed', level: 'emergency', channels: INTERNAL_CRITICAL, incident: `${DEP}/rollback-failed` }],
+    expected: [{ kind: 'rollback-failed', level: 'emergency', channels: INTERNAL_EMERGENCY, incident: `${DEP}/rollback-failed` }],
   },
   // ── deploy markers ──
   {
@@ -353,9 +355,9 @@ describe('alertsFor: each event maps to its level and channels', () => {
       PROD,
     );
     expect(summary(intents)).toEqual([
-      { kind: 'content-missing', level: 'emergency', channels: INTERNAL_CRITICAL, incident: `${DEP}/content` },
+      { kind: 'content-missing', level: 'emergency', channels: INTERNAL_EMERGENCY, incident: `${DEP}/content` },
       COMMUNITY_INCIDENT,
-      { kind: 'rollback-failed', level: 'emergency', channels: INTERNAL_CRITICAL, incident: `${DEP}/rollback-failed` },
+      { kind: 'rollback-failed', level: 'emergency', channels: INTERNAL_EMERGENCY, incident: `${DEP}/rollback-failed` },
     ]);
   });
 
@@ -577,7 +579,7 @@ describe('alertsFor on the events decide() produces', () => {
     const r = step(inStage('monitoring'), { type: 'checks', results: kevinMissing }, 30 * SECOND, PROD);
     expect(r.d.stage).toBe('rolling_back');
     expect(summary(r.intents)).toEqual([
-      { kind: 'content-missing', level: 'emergency', channels: INTERNAL_CRITICAL, incident: `${DEP}/content` },
+      { kind: 'content-missing', level: 'emergency', channels: INTERNAL_EMERGENCY, incident: `${DEP}/content` },
       COMMUNITY_INCIDENT,
     ]);
     const alert = raises(r.intents)[0]!.alert;

@@ -131,6 +131,26 @@ describe('renderAlerts', () => {
     expect(text.match(CLI_TIME)).toHaveLength(3);
     expect(text).not.toMatch(OTHER_TIME);
   });
+
+  it('says how far an SMS delivery got, per number', () => {
+    const ref = JSON.stringify({ sent: { '+15551230001': 'SM01' }, pending: { '+15551230002': iso() }, refused: { '+15550000000': 'not a valid phone number (21211)' } });
+    const alert = {
+      kind: 'rollback-failed',
+      level: 'emergency',
+      title: 'the rollback needs a person',
+      facts: { service: 'kevinstamp', environment: 'production' },
+      createdAt: iso(),
+      resolvedAt: null,
+      acknowledgedAt: null,
+      deliveries: [
+        { channel: 'sms', status: 'pending', attempts: 2, deliveredAt: null, nextAttemptAt: iso(SECOND), lastError: 'Twilio answered 503', ref },
+        { channel: 'email', status: 'delivered', attempts: 1, deliveredAt: iso(SECOND), nextAttemptAt: iso(), lastError: null, ref: '{"sent":{"x":"y"}}' },
+      ],
+    } as unknown as StoredAlert;
+    const lines = renderAlerts([alert]).split('\n');
+    expect(lines.find((l) => l.includes(' sms '))).toMatch(/… sms +pending +2 attempt\(s\), last: Twilio answered 503; next .*; 1 number texted, 1 refused, 1 unconfirmed$/);
+    expect(lines.find((l) => l.includes(' email '))).not.toMatch(/texted/);
+  });
 });
 
 describe('followDeployment', () => {

@@ -35,11 +35,13 @@ describe('config: alerts and alerting', () => {
       info: ['slack'],
       warning: ['slack', 'email'],
       critical: ['slack', 'email', 'pagerduty'],
-      emergency: ['slack', 'email', 'pagerduty', 'discord'],
+      emergency: ['slack', 'email', 'pagerduty', 'discord', 'sms'],
     });
     expect(alerts.acknowledgeWithin).toEqual({ warning: 30 * 60_000, critical: 15 * 60_000 });
     expect(alerts.community).toEqual({ announceUpcoming: false, announceReleased: true, announceRollbacks: true });
     expect(result.config.alerting.retry).toEqual({ initialBackoff: 2_000, maxBackoff: 300_000 });
+    expect(result.config.alerting.sms).toEqual({ to: [] });
+    expect(alerts.smsTo).toBeUndefined();
   });
 
   it('the example configures every alert channel and loads', () => {
@@ -50,6 +52,7 @@ describe('config: alerts and alerting', () => {
       email: { from: 'deploy@kevinstamp.com' },
       pagerduty: { escalationPolicyId: 'PKEVIN1' },
       discord: { channelId: '112233445566778899', applicationId: '998877665544332211' },
+      sms: { to: ['+15555550100'] },
     });
     expect(result.config.services.get('kevinstamp')!.environments.get('production')!.alerts.emailTo).toEqual(['ops@kevinstamp.com']);
   });
@@ -95,5 +98,55 @@ describe('config: alerts and alerting', () => {
     const problems = problemsOf(load(MINIMAL(''), { ...ENV, MAILCHANNELS_API_URL: 'api.mailchannels.net', PAGERDUTY_EVENTS_HOST: 'https://events.pagerduty.com' }));
     expect(problems.map((p) => p.path).sort()).toEqual(['$MAILCHANNELS_API_URL', '$PAGERDUTY_EVENTS_HOST']);
     expect(problems.find((p) => p.path === '$PAGERDUTY_EVENTS_HOST')!.message).toMatch(/host\[:port\]/);
+  });
+
+  describe('SMS', () => {
+    it('numbers in E.164 at alerting.sms.to and per target at alerts.smsTo (the environment replacing the service)', () => {
+      const text = MINIMAL("    alerts:\n      smsTo: ['+15551234567', '+447700900123']\n", "alerting:\n  sms:\n    to: ['+15550001111']\n").replace(
+        '      production: {}',
+        "      production:\n        alerts:\n          smsTo: ['+15559998888']\n      staging: {}",
+      );
+      const result = load(text);
+      if (!result.ok) throw new Error(JSON.stringify(result.problems));
+      expect(result.config.alerting.sms.to).toEqual(['+15550001111']);
+      const service = result.config.services.get('kevinstamp')!;
+      expect(service.environments.get('production')!.alerts.smsTo).toEqual(['+15559998888']);
+      expect(service.environments.get('staging')!.alerts.smsTo).toEqual(['+15551234567', '+447700900123']);
+    });
+
+    it('a number that is not E.164 is an error naming the key and its line, saying what the form is', () => {
+      const text = MINIMAL("    alerts:\n      smsTo:\n        - '+15551234567'\n        - 555-123-4567\n");
+      const problems = problemsOf(load(text));
+      expect(problems).toHaveLength(1);
+      expect(problems[0]!.path).toBe('services.kevinstamp.alerts.smsTo.1');
+      expect(problems[0]!.line).toBe(text.split('\n').findIndex((l) => l.includes('555-123-4567')) + 1);
+      expect(problems[0]!.message).toMatch(/E\.164 form: \+ and the country code, digits only, e\.g\. \+15551234567/);
+    });
+
+    it('alerting.sms.to is checked too: a missing +, a leading 0, spaces and a number listed twice', () => {
+      const alerting = "alerting:\n  sms:\n    to: ['15551234567', '+0551234567', '+1 555 123 4567', '+15551234567', '+15551234567']\n";
+      const problems = problemsOf(load(MINIMAL('', alerting)));
+      expect(problems.map((p) => p.path).sort()).toEqual(['alerting.sms.to', 'alerting.sms.to.0', 'alerting.sms.to.1', 'alerting.sms.to.2']);
+      expect(problems.every((p) => p.line === 4)).toBe(true);
+      expect(problems.find((p) => p.path === 'alerting.sms.to')!.message).toMatch(/name each number once/);
+    });
+
+    it('an unknown key under alerting.sms is a typo with its line', () => {
+      const problems = problemsOf(load(MINIMAL('', "alerting:\n  sms:\n    too: ['+15551234567']\n")));
+      expect(problems[0]!.path).toBe('alerting.sms.too');
+      expect(problems[0]!.line).toBe(4);
+    });
+
+    it("Twilio's identifiers from the environment are checked; the auth token is never quoted", () => {
+      const token = 'twilio-auth-token-0123456789';
+      const problems = problemsOf(
+        load(MINIMAL(''), { ...ENV, TWILIO_ACCOUNT_SID: 'SK0123', TWILIO_AUTH_TOKEN: token, TWILIO_FROM: '555 1234', TWILIO_MESSAGING_SERVICE_SID: 'MG1', TWILIO_API_URL: 'api.twilio.com' }),
+      );
+      expect(problems.map((p) => p.path).sort()).toEqual(['$TWILIO_ACCOUNT_SID', '$TWILIO_API_URL', '$TWILIO_FROM', '$TWILIO_MESSAGING_SERVICE_SID']);
+      expect(problems.find((p) => p.path === '$TWILIO_ACCOUNT_SID')!.message).toMatch(/an API key SID starts with SK/);
+      expect(JSON.stringify(problems)).not.toContain(token);
+      const good = { ...ENV, TWILIO_ACCOUNT_SID: `AC${'a1'.repeat(16)}`, TWILIO_AUTH_TOKEN: token, TWILIO_FROM: '+15005550006', TWILIO_API_URL: 'http://127.0.0.1:9' };
+      expect(load(MINIMAL(''), good).ok).toBe(true);
+    });
   });
 });

@@ -6,6 +6,7 @@ import { MailChannelsChannel, type EmailAddress } from '../../src/adapters/email
 import { isLocalRef, LocalSinkChannel } from '../../src/adapters/local-sink/local-sink-channel.ts';
 import { PagerDutyChannel } from '../../src/adapters/pagerduty/pagerduty-channel.ts';
 import { SlackAlertChannel } from '../../src/adapters/slack/slack-alert-channel.ts';
+import { TwilioSmsChannel } from '../../src/adapters/sms/twilio-sms-channel.ts';
 import type { Database } from '../../src/adapters/store/database-schema.ts';
 import { KyselyStore } from '../../src/adapters/store/kysely-store.ts';
 import { composeAlerting, type Alerting, type AlertingEnv } from '../../src/app/compose-alerting.ts';
@@ -42,6 +43,7 @@ const ALL_KINDS: AlertKind[] = [
 
 const NOW = new Date('2026-11-26T09:00:30.000Z');
 const RECIPIENTS: Record<string, EmailAddress[]> = { production: [{ email: 'ops@kevinstamp.example' }, { email: 'OPS@kevinstamp.example' }], staging: [] };
+const NUMBERS: Record<string, string[]> = { production: ['+15551234567'], staging: [] };
 
 function alertOf(kind: AlertKind, over: { level?: Alert['level']; incident?: boolean; environment?: string } = {}): Alert {
   return {
@@ -89,16 +91,25 @@ function realChannels(): Record<AlertChannelName, AlertChannel> {
     // Port 1 refuses at once: a send becomes a retry, every decision before it is the adapter's own.
     pagerduty: new PagerDutyChannel({ routingKey: 'R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY32', eventsHost: '127.0.0.1:1', timeoutMs: 2_000 }),
     discord: new DiscordChannel({ mode: 'webhook', id: '112233445566778899', token: 'test-webhook-token', api: 'http://127.0.0.1:1/api', timeoutMs: 2_000 }),
+    sms: new TwilioSmsChannel({
+      accountSid: `AC${'0'.repeat(32)}`,
+      authToken: 'twilio-test-token',
+      from: '+15005550006',
+      apiUrl: 'http://127.0.0.1:1',
+      to: (alert) => NUMBERS[alert.facts.environment] ?? [],
+      timeoutMs: 2_000,
+    }),
   };
 }
 
 function localChannels(): Record<AlertChannelName, AlertChannel> {
-  const options = { emailTo: (alert: Alert) => RECIPIENTS[alert.facts.environment] ?? [], now: () => NOW };
+  const options = { emailTo: (alert: Alert) => RECIPIENTS[alert.facts.environment] ?? [], smsTo: (alert: Alert) => NUMBERS[alert.facts.environment] ?? [], now: () => NOW };
   return {
     slack: new LocalSinkChannel('slack', options),
     email: new LocalSinkChannel('email', options),
     pagerduty: new LocalSinkChannel('pagerduty', options),
     discord: new LocalSinkChannel('discord', options),
+    sms: new LocalSinkChannel('sms', options),
   };
 }
 
@@ -144,6 +155,8 @@ describe('LocalSinkChannel', () => {
     expect(skipped.get('pagerduty')).toContain('community-incident is for the community channel, not PagerDuty');
     expect(skipped.get('pagerduty')).toContain('an acknowledged alert without an incidentKey names no PagerDuty incident');
     expect(skipped.get('discord')).toContain('Discord only carries community notices; rolled-back is for the team');
+    expect(skipped.get('sms')).toContain('deploy-marker alerts are not sent by SMS');
+    expect(skipped.get('sms')).toContain('no SMS recipients for kevinstamp staging (alerts.smsTo or alerting.sms.to)');
   }, 60_000);
 
   it('refuses a community notice that would leak, as Discord would, and never sends', async () => {
@@ -205,7 +218,7 @@ describe('composeAlerting with local sinks', () => {
 
   it('with no environment, every channel is a local sink and none is missing', async () => {
     const a = await compose({}, true);
-    expect(a.local).toEqual(['slack', 'email', 'pagerduty', 'discord']);
+    expect(a.local).toEqual(['slack', 'email', 'pagerduty', 'discord', 'sms']);
     expect(a.missing).toEqual({});
     expect(a.configured).toEqual([]);
   });
@@ -213,14 +226,15 @@ describe('composeAlerting with local sinks', () => {
   it('without the option, nothing changes: the channels are missing, with what to set', async () => {
     const a = await compose({}, undefined);
     expect(a.local).toEqual([]);
-    expect(Object.keys(a.missing).sort()).toEqual(['discord', 'email', 'pagerduty', 'slack']);
+    expect(Object.keys(a.missing).sort()).toEqual(['discord', 'email', 'pagerduty', 'slack', 'sms']);
     expect(a.missing.pagerduty).toMatch(/PAGERDUTY_ROUTING_KEY/);
+    expect(a.missing.sms).toMatch(/TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM/);
   });
 
   it('a configured channel stays real; only the others are local', async () => {
     const a = await compose({ PAGERDUTY_ROUTING_KEY: 'R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY32', PAGERDUTY_EVENTS_HOST: '127.0.0.1:1' }, true);
     expect(a.configured).toEqual(['pagerduty']);
-    expect(a.local).toEqual(['slack', 'email', 'discord']);
+    expect(a.local).toEqual(['slack', 'email', 'discord', 'sms']);
     expect(a.missing).toEqual({});
   });
 

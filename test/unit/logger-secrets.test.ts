@@ -30,6 +30,7 @@ describe('secretsToScrub: the one list of secret values, for every mode', () => 
       PAGERDUTY_API_TOKEN: 'pdapi-gggggggg',
       PAGERDUTY_WEBHOOK_SECRET: 'pdwh-old-11111111, pdwh-new-22222222',
       MAILCHANNELS_API_KEY: 'k7Wp2',
+      TWILIO_AUTH_TOKEN: 'twtok-jjjjjjjj',
       KD_TOKEN_ALICE: 'tok-alice-hhhhhhhh',
       NOT_A_SECRET: 'plain-value-iiiiiii',
     };
@@ -70,6 +71,7 @@ describe('createLogger scrubs every secret of the environment', () => {
     MAILCHANNELS_API_KEY: 'k7Wp2',
     PAGERDUTY_WEBHOOK_SECRET: 'pdwh-old-11111111,pdwh-new-22222222',
     PAGERDUTY_ROUTING_KEY: 'R0UT1NG-"quoted"\\key',
+    TWILIO_AUTH_TOKEN: 'twilio-auth-0f0f0f0f0f',
     DISCORD_WEBHOOK_URL: `https://discord.com/api/webhooks/112233445566778899/${WEBHOOK_TOKEN}`,
     KD_TOKEN_OPS: 'tok-ops-0123456789',
   };
@@ -82,8 +84,9 @@ describe('createLogger scrubs every secret of the environment', () => {
     log.error({ err: new Error(`POST /webhooks/112233445566778899/${WEBHOOK_TOKEN} failed`) }, 'discord');
     log.debug({ url: `/nothing/${encodeURIComponent(env.PAGERDUTY_WEBHOOK_SECRET)}` }, 'request');
     log.info({ presented: 'Bearer tok-ops-0123456789', quoted: env.PAGERDUTY_ROUTING_KEY }, 'auth');
+    log.warn({ error: 'Twilio answered 401 for AC00/twilio-auth-0f0f0f0f0f' }, 'alert delivery failed; will retry');
     const all = lines.join('\n');
-    for (const value of ['Zq9x', 'k7Wp2', 'pdwh-old-11111111', 'pdwh-new-22222222', 'pdwh-old-11111111%2Cpdwh-new-22222222', WEBHOOK_TOKEN, 'tok-ops-0123456789', 'R0UT1NG']) {
+    for (const value of ['Zq9x', 'k7Wp2', 'pdwh-old-11111111', 'pdwh-new-22222222', 'pdwh-old-11111111%2Cpdwh-new-22222222', WEBHOOK_TOKEN, 'tok-ops-0123456789', 'R0UT1NG', 'twilio-auth-0f0f0f0f0f']) {
       expect(all, value).not.toContain(value);
     }
     expect(all).toContain('/nothing/[redacted]');

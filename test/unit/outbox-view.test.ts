@@ -183,6 +183,30 @@ describe('renderOutbox', () => {
     expect(textAfter(plain, '<dt>To</dt>', 'dd')).toBe("the target's alerts.emailTo");
   });
 
+  it('shows the SMS: the text as sent, its length and segments, and each number with what happened to its message', () => {
+    const progress = { sent: { '+15551230001': 'SM0123456789abcdef0123456789abcdef' }, pending: { '+15551230002': '2026-11-26T09:00:02.000Z' }, refused: { '+15550000000': 'not a valid phone number (21211)' } };
+    const emergency = stored(9, 'rollback-failed', [delivery('sms', { status: 'pending', attempts: 2, ref: JSON.stringify(progress), deliveredAt: null, lastError: 'Twilio answered 503' })], { level: 'emergency' });
+    const withNumbers: OutboxViewOptions = { ...OPTIONS, publicUrl: 'https://deploy.kevinstamp.com', smsRecipientsOf: () => ['+15551230001', '+15551230002', '+15550000000', '+15551230003'] };
+    const out = panel(renderOutbox([emergency], withNumbers).text, 9, 'SMS');
+    const text = 'EMERGENCY kevinstamp/production: ROLLBACK FAILED, production needs attention (v2). https://deploy.kevinstamp.com/console/releases/dep_7';
+    expect(textAfter(out, 'ob-sms', 'pre')).toBe(text);
+    expect(textAfter(out, '<dt>Length</dt>', 'dd')).toBe(`${text.length} GSM-7 characters: 1 segment`);
+    const to = textAfter(out, '<dt>To</dt>', 'dd');
+    expect(to).toContain('<code>+15551230001</code> — texted (<code>SM0123456789abcdef0123456789abcdef</code>)');
+    expect(to).toContain('<code>+15551230002</code> — sent 2026-11-26T09:00:02.000Z, not confirmed yet');
+    expect(to).toContain('<code>+15550000000</code> — refused: not a valid phone number (21211)');
+    expect(to).toContain('<code>+15551230003</code></div>');
+    expect(out).toContain('Last error:</span> Twilio answered 503');
+    // A text outside GSM-7 says so; without the settings the panel names them; nothing is texted for a deploy marker.
+    const unicode = stored(10, 'release-started', [delivery('sms')], { level: 'info', facts: { ...emergency.facts, service: 'k', environment: 'p', version: { id: 'b', tag: 'v2 🚀' } } });
+    const short = panel(renderOutbox([unicode], { ...OPTIONS, publicUrl: 'https://k.co' }).text, 10, 'SMS');
+    expect(textAfter(short, 'ob-sms', 'pre')).toBe('INFO k/p: release started (v2 🚀). https://k.co/console/releases/dep_7');
+    expect(textAfter(short, '<dt>Length</dt>', 'dd')).toMatch(/UCS-2 code units \(a character outside GSM-7 makes the whole text UCS-2\): 1 segment/);
+    expect(textAfter(short, '<dt>To</dt>', 'dd')).toBe("the target's alerts.smsTo, else alerting.sms.to");
+    const marker = panel(renderOutbox([stored(11, 'deploy-marker', [delivery('sms')])], OPTIONS).text, 11, 'SMS');
+    expect(marker).toContain('Nothing is texted: deploy-marker alerts are not sent by SMS.');
+  });
+
   it('serves the email HTML part as the complete document, and nothing for alerts without an email', () => {
     expect(emailPreviewDocument(ROLLBACK)).toBe(renderAlertEmail(ROLLBACK).html);
     expect(emailPreviewDocument(ROLLBACK)).toMatch(/^<!DOCTYPE html>/);

@@ -6,6 +6,8 @@ import { emailSkipReason, uniqueRecipients, type EmailAddress } from '../email/m
 import { pagerDutyEventOf } from '../pagerduty/pagerduty-event.ts';
 import { alertMessage } from '../slack/alert-message.ts';
 import { incidentUpdateMessage, slackAlertSkipReason } from '../slack/slack-alert-channel.ts';
+import { uniqueNumbers } from '../../domain/phone-number.ts';
+import { smsSkipReason, smsTextOf } from '../sms/sms-text.ts';
 
 /**
  * A channel without an account, in the sandbox: it "delivers" by rendering the alert with the
@@ -25,6 +27,10 @@ export function isLocalRef(ref: string | null | undefined): boolean {
 export interface LocalSinkOptions {
   /** The email channel's recipients for an alert (the target's alerts.emailTo), as the real channel is given them. */
   emailTo: (alert: Alert) => EmailAddress[];
+  /** The SMS channel's numbers for an alert (the target's alerts.smsTo, else alerting.sms.to); none when absent. */
+  smsTo?: ((alert: Alert) => readonly string[]) | undefined;
+  /** server.publicUrl, for the link in the text. */
+  publicUrl?: string | undefined;
   /** For Slack, which says when a message went out late. */
   now: () => Date;
 }
@@ -67,6 +73,12 @@ export class LocalSinkChannel implements AlertChannel {
       case 'discord': {
         const plan = discordMessageOf(alert);
         return plan.status === 'post' ? undefined : plan;
+      }
+      case 'sms': {
+        const skip = smsSkipReason(alert, uniqueNumbers(this.options.smsTo?.(alert) ?? []));
+        if (skip !== undefined) return { status: 'skipped', reason: skip };
+        smsTextOf(alert, { publicUrl: this.options.publicUrl });
+        return undefined;
       }
     }
   }

@@ -244,11 +244,23 @@ export class KyselyAlertOutbox implements AlertOutbox {
       outcome.status === 'delivered'
         ? { ...base, status: 'delivered', ref: outcome.ref, delivered_at: now, last_error: null }
         : outcome.status === 'retry'
-          ? { ...base, status: 'pending', next_attempt_at: outcome.nextAttemptAt, last_error: outcome.error }
-          : { ...base, status: outcome.status, last_error: outcome.error };
+          ? { ...base, status: 'pending', next_attempt_at: outcome.nextAttemptAt, last_error: outcome.error, ...(outcome.ref !== undefined ? { ref: outcome.ref } : {}) }
+          : { ...base, status: outcome.status, last_error: outcome.error, ...(outcome.status === 'failed' && outcome.ref !== undefined ? { ref: outcome.ref } : {}) };
     const result = await this.db
       .updateTable('alert_deliveries')
       .set(set)
+      .where('alert_id', '=', job.alert.seq)
+      .where('channel', '=', job.channel)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async recordProgress(job: DeliveryJob, owner: string, ref: string, now: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('alert_deliveries')
+      .set({ ref, updated_at: now })
       .where('alert_id', '=', job.alert.seq)
       .where('channel', '=', job.channel)
       .where('lease_owner', '=', owner)

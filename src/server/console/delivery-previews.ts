@@ -5,6 +5,8 @@ import { isLocalRef } from '../../adapters/local-sink/local-sink-channel.ts';
 import { DEFAULT_EVENTS_HOST, pagerDutyEventOf } from '../../adapters/pagerduty/pagerduty-event.ts';
 import { alertMessage } from '../../adapters/slack/alert-message.ts';
 import { incidentUpdateMessage } from '../../adapters/slack/slack-alert-channel.ts';
+import { parseSmsProgress } from '../../adapters/sms/sms-progress.ts';
+import { isSmsAlertKind, smsSegmentsOf, smsTextOf } from '../../adapters/sms/sms-text.ts';
 import type { Alert } from '../../domain/alert.ts';
 import type { DeliveryRecord, StoredAlert } from '../../ports/alert-outbox.ts';
 import { renderSlackCard } from './block-kit-html.ts';
@@ -26,6 +28,10 @@ export interface EmailAddresses {
 export interface PreviewOptions {
   emailHref(seq: number): string;
   emailAddressesOf?: ((alert: Alert) => EmailAddresses) | undefined;
+  /** Who an alert's text goes to (Alerting.smsRecipientsOf); without it the panel names the settings. */
+  smsRecipientsOf?: ((alert: Alert) => string[]) | undefined;
+  /** server.publicUrl, which the text links to. */
+  publicUrl?: string | undefined;
   /** The level of the headings inside a preview (the email's two parts). */
   headingLevel: number;
 }
@@ -78,6 +84,37 @@ export function discordPreview(alert: Alert): SafeHtml {
     ? html`<p class="ob-note">Discord edits the incident's notice to read this (and posts it anew only if that notice was deleted).</p>`
     : '';
   return html`${edits}${renderDiscordNotice(plan.body)}`;
+}
+
+/**
+ * The text as sent, its size in the encoding it goes out in (GSM-7 septets or UCS-2 code units)
+ * and segments, and each recipient with what happened to its message (from the delivery's ref).
+ */
+export function smsPreview(alert: StoredAlert, delivery: DeliveryRecord, options: Pick<PreviewOptions, 'smsRecipientsOf' | 'publicUrl'>): SafeHtml {
+  if (!isSmsAlertKind(alert.kind)) return html`<p class="ob-note">Nothing is texted: ${alert.kind} alerts are not sent by SMS.</p>`;
+  const text = smsTextOf(alert, { publicUrl: options.publicUrl });
+  const size = smsSegmentsOf(text);
+  const unit = size.encoding === 'GSM-7' ? 'GSM-7 characters' : 'UCS-2 code units (a character outside GSM-7 makes the whole text UCS-2)';
+  const progress = parseSmsProgress(isLocalRef(delivery.ref) ? null : delivery.ref);
+  const listed = options.smsRecipientsOf?.(alert);
+  const numbers = [...new Set([...(listed ?? []), ...Object.keys(progress.sent), ...Object.keys(progress.refused), ...Object.keys(progress.pending)])];
+  const stateOf = (n: string): SafeHtml => {
+    if (progress.sent[n]) return html` — texted (<code>${progress.sent[n]}</code>)`;
+    if (progress.refused[n]) return html` — refused: ${progress.refused[n]}`;
+    if (progress.pending[n]) return html` — sent ${progress.pending[n]}, not confirmed yet (looked up in Twilio's log before any new try)`;
+    return html``;
+  };
+  return html`<dl class="ob-facts">
+<dt>To</dt><dd>${
+    numbers.length > 0
+      ? numbers.map((n) => html`<div class="ob-sms-to"><code>${n}</code>${stateOf(n)}</div>`)
+      : listed
+        ? 'nobody (alerts.smsTo and alerting.sms.to are empty)'
+        : "the target's alerts.smsTo, else alerting.sms.to"
+  }</dd>
+<dt>Length</dt><dd>${size.units} ${unit}: ${size.segments} segment${size.segments === 1 ? '' : 's'}${size.segments === 1 ? '' : ' per number'}</dd>
+</dl>
+<pre class="ob-pre ob-sms">${text}</pre>`;
 }
 
 function addressText(address: EmailAddress): string {

@@ -14,6 +14,9 @@ export interface OutboxDeps {
   recentDeployments?: ((limit: number) => Promise<Deployment[]>) | undefined;
   /** Who an alert's email is from and to, as the email channel would address it. */
   emailAddressesOf?: OutboxViewOptions['emailAddressesOf'];
+  /** Who an alert's text goes to, as the SMS channel would number it; and the public URL its text links to. */
+  smsRecipientsOf?: OutboxViewOptions['smsRecipientsOf'];
+  publicUrl?: string | undefined;
   /** One alert by its number, for its email preview. */
   alertBySeq?: ((seq: number) => Promise<StoredAlert | undefined>) | undefined;
 }
@@ -44,7 +47,7 @@ export async function outboxSection(app: FastifyInstance, deps: OutboxDeps & { a
       reply,
       200,
       kit.frameFor(signedIn, 'Outbox', { section: 'outbox', live: '*', outbox: true }),
-      html`<h1>Outbox</h1><p class="hint">What each channel was sent (or would be, with its account configured), as it shows it.</p>${cards}<h2>Alerts</h2>${renderOutbox(alerts, { emailHref: (seq: number) => `/console/outbox/${seq}/email`, emailAddressesOf: deps.emailAddressesOf })}`,
+      html`<h1>Outbox</h1><p class="hint">What each channel was sent (or would be, with its account configured), as it shows it.</p>${cards}<h2>Alerts</h2>${renderOutbox(alerts, { emailHref: (seq: number) => `/console/outbox/${seq}/email`, emailAddressesOf: deps.emailAddressesOf, smsRecipientsOf: deps.smsRecipientsOf, publicUrl: deps.publicUrl })}`,
     );
   }));
   app.get('/outbox/:seq/email', kit.page(async (request, reply) => {

@@ -2,7 +2,7 @@ import { isEmailAlertKind, renderAlertEmail } from '../../adapters/email/alert-e
 import { isLocalRef } from '../../adapters/local-sink/local-sink-channel.ts';
 import { ALERT_CHANNELS, type Alert, type AlertChannelName } from '../../domain/alert.ts';
 import type { DeliveryRecord, StoredAlert } from '../../ports/alert-outbox.ts';
-import { discordPreview, emailPreview, pagerDutyPreview, slackPreview, type EmailAddresses, type PreviewOptions } from './delivery-previews.ts';
+import { discordPreview, emailPreview, pagerDutyPreview, slackPreview, smsPreview, type EmailAddresses, type PreviewOptions } from './delivery-previews.ts';
 import { html, raw, timeTag, type SafeHtml } from './html.ts';
 
 /** The console draws releases' Slack cards beside the alerts with the same Block Kit renderer. */
@@ -21,18 +21,28 @@ export interface OutboxViewOptions {
   emailHref(seq: number): string;
   /** Who an email is from and to (Alerting.emailAddressesOf); without it the panel names the settings. */
   emailAddressesOf?: ((alert: Alert) => EmailAddresses) | undefined;
+  /** Who an alert's text goes to (Alerting.smsRecipientsOf); without it the panel names the settings. */
+  smsRecipientsOf?: ((alert: Alert) => string[]) | undefined;
+  /** server.publicUrl, which the SMS text links to. */
+  publicUrl?: string | undefined;
   /** The level of each alert's heading: 3 (default) fits a page with an h1 and an h2 above the list. */
   headingLevel?: 2 | 3 | 4 | undefined;
 }
 
-const CHANNEL_NAMES: Record<AlertChannelName, string> = { slack: 'Slack', pagerduty: 'PagerDuty', email: 'Email', discord: 'Discord' };
+const CHANNEL_NAMES: Record<AlertChannelName, string> = { slack: 'Slack', pagerduty: 'PagerDuty', email: 'Email', discord: 'Discord', sms: 'SMS' };
 
 export function renderOutbox(alerts: readonly StoredAlert[], options: OutboxViewOptions): SafeHtml {
   if (alerts.length === 0) {
     return html`<p class="ob-empty">No alerts yet. A release raises them as it goes (started, rolled back, succeeded…); they appear here as each channel shows them.</p>`;
   }
   const level = options.headingLevel ?? 3;
-  const previews: PreviewOptions = { emailHref: options.emailHref, emailAddressesOf: options.emailAddressesOf, headingLevel: level + 1 };
+  const previews: PreviewOptions = {
+    emailHref: options.emailHref,
+    emailAddressesOf: options.emailAddressesOf,
+    smsRecipientsOf: options.smsRecipientsOf,
+    publicUrl: options.publicUrl,
+    headingLevel: level + 1,
+  };
   const newestFirst = [...alerts].sort((a, b) => b.seq - a.seq);
   return html`<div class="ob-outbox">${newestFirst.map((alert) => renderAlert(alert, level, previews))}</div>`;
 }
@@ -97,6 +107,8 @@ function preview(alert: StoredAlert, d: DeliveryRecord, previews: PreviewOptions
       return emailPreview(alert, previews);
     case 'discord':
       return discordPreview(alert);
+    case 'sms':
+      return smsPreview(alert, d, previews);
   }
 }
 
