@@ -16,7 +16,7 @@ export const statusCommand = defineCommand({
   chat: { slash: '/deploy', subcommand: 'status', usage: '[SERVICE]' },
   http: [{ method: 'GET', path: '/status', input: 'query' }],
   async run({ releases }, { service }) {
-    const targets = await releases.status(service);
+    const targets = await releases.status(service, { routing: true });
     return {
       targets: targets.map((t) => {
         const latest = t.active ?? t.lastFinished;
@@ -32,6 +32,9 @@ export const statusCommand = defineCommand({
           queue: t.queue.map((d) => releases.view(d)),
           lock: t.lock ? toLockView(t.lock) : null,
           lastFinished: t.lastFinished ? releases.view(t.lastFinished) : null,
+          // Blue and green as two Workers: which Worker each route and custom domain runs now.
+          ...(t.routing ? { routing: t.routing } : {}),
+          ...(t.routingProblem ? { routingProblem: t.routingProblem } : {}),
         };
       }),
     };

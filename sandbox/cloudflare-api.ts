@@ -3,6 +3,7 @@ import { CF_CODES, CF_MESSAGES, failure, success, type ApiResult } from './cloud
 import { checkDeployment } from './deployment-rules.ts';
 import { SANDBOX_AUTHOR_EMAIL, type DeploymentRecord, type StandInState, type VersionRecord } from './stand-in-state.ts';
 import { interpretVersionUpload, type MultipartBody } from './version-upload.ts';
+import { attachDomain, getRoute, listDomains, listRoutes, updateRoute, type RoutingContext } from './routes-api.ts';
 
 /**
  * The subset of the Cloudflare v4 API that the Workers adapter uses, as pure functions of the
@@ -17,8 +18,8 @@ export interface ApiRequest {
   method: string;
   /** Path without query string, including the /client/v4 prefix, as sent (still %-encoded). */
   pathname: string;
-  /** The route's path parameters, decoded (account, script, versionId). */
-  params: Partial<Record<'account' | 'script' | 'versionId', string>>;
+  /** The route's path parameters, decoded (account, script, versionId; zone, routeId). */
+  params: Partial<Record<'account' | 'script' | 'versionId' | 'zone' | 'routeId', string>>;
   query: URLSearchParams;
   authorization: string | undefined;
   rawBody: string;
@@ -41,7 +42,7 @@ export interface CloudflareApiConfig {
 }
 
 export interface ApiRoute {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   /** Under API_PREFIX, with fastify's :params. */
   url: string;
   handle(config: CloudflareApiConfig, request: ApiRequest, script: string): ApiResult;
@@ -54,6 +55,11 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 const SANDBOX_AUTHOR_ID = createHash('sha256').update(SANDBOX_AUTHOR_EMAIL).digest('hex').slice(0, 32);
 
 const SCRIPT = '/accounts/:account/workers/scripts/:script';
+const ZONE_ROUTES = '/zones/:zone/workers/routes';
+
+function routingContext(config: CloudflareApiConfig): RoutingContext {
+  return { routing: config.state.routing, hasScript: (script) => config.state.hasScript(script), now: config.clock() };
+}
 
 /** The endpoints; answerApi runs Cloudflare's access checks before each one. */
 export const API_ROUTES: ApiRoute[] = [
@@ -71,9 +77,15 @@ export const API_ROUTES: ApiRoute[] = [
     handle: (config, _request, script) => success({ deployments: config.state.deployments(script).map(deploymentWire) }),
   },
   { method: 'POST', url: `${SCRIPT}/deployments`, handle: createDeployment },
+  // Workers routes of a zone, and the account's custom domains (routes-api.ts).
+  { method: 'GET', url: ZONE_ROUTES, handle: (config, request) => listRoutes(routingContext(config), request) },
+  { method: 'GET', url: `${ZONE_ROUTES}/:routeId`, handle: (config, request) => getRoute(routingContext(config), request) },
+  { method: 'PUT', url: `${ZONE_ROUTES}/:routeId`, handle: (config, request) => updateRoute(routingContext(config), request) },
+  { method: 'GET', url: '/accounts/:account/workers/domains', handle: (config, request) => listDomains(routingContext(config), request) },
+  { method: 'PUT', url: '/accounts/:account/workers/domains', handle: (config, request) => attachDomain(routingContext(config), request) },
 ];
 
-/** A routed request: Cloudflare's checks in its order — the token, its permission, the account, the script — then the endpoint. */
+/** A routed request: Cloudflare's checks in its order — the token, its permission, the account or zone, the script — then the endpoint. */
 export function answerApi(config: CloudflareApiConfig, route: ApiRoute, request: ApiRequest): ApiResult {
   const token = bearerToken(request.authorization);
   const readOnly = token !== undefined && config.readOnlyTokens.has(token);
@@ -85,7 +97,11 @@ export function answerApi(config: CloudflareApiConfig, route: ApiRoute, request:
   if (readOnly && request.method !== 'GET' && request.method !== 'HEAD') {
     return failure(403, CF_CODES.authentication, CF_MESSAGES.authentication);
   }
-  if (request.params.account !== config.accountId) {
+  if (request.params.account !== undefined && request.params.account !== config.accountId) {
+    return failure(403, CF_CODES.authentication, CF_MESSAGES.authentication);
+  }
+  // A zone the token cannot see is answered like an account it cannot see.
+  if (request.params.zone !== undefined && !config.state.routing.hasZone(request.params.zone)) {
     return failure(403, CF_CODES.authentication, CF_MESSAGES.authentication);
   }
   const script = request.params.script;
@@ -146,7 +162,7 @@ function versionDetail(v: VersionRecord): Record<string, unknown> {
     ...versionSummary(v),
     resources: {
       bindings: (v.upload?.bindings ?? []).map((b) => ({ ...b })),
-      script: { etag: v.upload?.etag ?? createHash('sha256').update(v.id).digest('hex'), handlers: ['fetch'] },
+      script: { etag: v.upload?.etag || createHash('sha256').update(v.id).digest('hex'), handlers: ['fetch'] },
       script_runtime: { compatibility_date: v.upload?.compatibilityDate ?? DEFAULT_COMPATIBILITY_DATE, usage_model: 'standard' },
     },
   };

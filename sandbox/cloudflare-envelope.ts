@@ -44,6 +44,13 @@ export const CF_CODES = {
   secretsChanged: 10220,
   /** 429 from the API's rate limiter. */
   rateLimited: 971,
+  // Workers routes (`/zones/{zone_id}/workers/routes`). 10009 and 10019 are what public clients
+  // that run against the live API match on; 10020 and 10022 are their codes for a pattern taken
+  // by another route and a pattern that does not fit the zone (wording here is the stand-in's).
+  routeNotFound: 10009,
+  routeScriptNotFound: 10019,
+  routePatternTaken: 10020,
+  routePatternInvalid: 10022,
 } as const;
 
 export const CF_MESSAGES = {
@@ -56,6 +63,10 @@ export const CF_MESSAGES = {
   unknown: 'An unknown error has occurred',
   versionNotFound: 'The requested Worker version could not be found',
   rateLimited: 'Please wait and consider throttling your request speed',
+  routeNotFound: 'Route not found',
+  routeScriptNotFound: 'Cannot configure a route for a Worker which does not exist. Please ensure this Worker exists and try again.',
+  routePatternTaken: 'A route with the same pattern already exists',
+  routePatternInvalid: (zone: string) => `Route pattern must include zone name: ${zone}`,
   // Wording of the real API's 10220 (as reproduced in wrangler's own rollback tests).
   secretsChanged: (secrets: string[]) =>
     'A secret has changed since this version was active. If you are sure this is ok, add a ?force=true query parameter to allow the rollback. ' +

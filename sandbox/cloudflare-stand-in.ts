@@ -6,6 +6,7 @@ import { API_PREFIX, API_ROUTES, answerApi, answerUnrouted, type ApiRequest, typ
 import { CF_CODES, CF_MESSAGES, failure, type ApiResult } from './cloudflare-envelope.ts';
 import { checkDeployment } from './deployment-rules.ts';
 import { EdgeRouter } from './edge-router.ts';
+import { HostEdge } from './host-edge.ts';
 import { FaultInjector, faultResponse } from './fault-injector.ts';
 import { InvocationLog } from './invocation-log.ts';
 import { RecordingSampleSite } from './recording-sample-site.ts';
@@ -18,6 +19,7 @@ import {
 } from './stand-in-state.ts';
 import type { ApiRequestRecord, CloudflareStandIn } from './stand-in-handle.ts';
 import { isMultipart, readMultipartBody } from './version-upload.ts';
+import type { SeedZone } from './worker-routing.ts';
 
 /**
  * A loopback stand-in for the part of Cloudflare the Workers adapter uses — the v4 API, plus an
@@ -31,6 +33,7 @@ export type { InvocationRecord, InvocationStatus } from './invocation-log.ts';
 export type { DeploymentRecord, VersionRecord, StandInStateSnapshot, VersionBinding, VersionUpload } from './stand-in-state.ts';
 export { BEHAVIOR_BINDING } from './version-upload.ts';
 export type { ApiRequestRecord, CloudflareStandIn, NewVersionInput } from './stand-in-handle.ts';
+export type { CustomDomainRecord, RoutingChange, RoutingMatch, SeedZone, WorkerRouteRecord, ZoneRecord } from './worker-routing.ts';
 
 export interface StandInOptions {
   /** The only accepted bearer token. */
@@ -47,6 +50,14 @@ export interface StandInOptions {
   apiPort?: number;
   /** Per script; default 0. */
   trafficPorts?: Record<string, number>;
+  /**
+   * Zones with their Workers routes and custom domains (`pattern` → script, `hostname` → script).
+   * Each hostname they name gets an edge of its own (`hostUrl`) that serves whichever script the
+   * route or domain points at. A zone already in `state` keeps the routing it had.
+   */
+  zones?: SeedZone[];
+  /** Per production hostname; default 0. */
+  hostPorts?: Record<string, number>;
   /** Default '127.0.0.1'. */
   host?: string;
   /** Default () => new Date(). */
@@ -63,6 +74,7 @@ export async function startCloudflareStandIn(options: StandInOptions): Promise<C
   const clock = options.clock ?? (() => new Date());
   const state = options.state ? StandInState.fromJSON(options.state) : new StandInState();
   for (const script of options.scripts) state.addScript(script);
+  for (const zone of options.zones ?? []) state.routing.seedZone(zone, clock());
 
   const invocationLog = new InvocationLog();
   const site = new RecordingSampleSite({ clock, log: invocationLog, scriptOf: (versionId) => state.version(versionId)?.script });
@@ -81,12 +93,20 @@ export async function startCloudflareStandIn(options: StandInOptions): Promise<C
   };
 
   const edges = new Map<string, EdgeRouter>();
+  const hostEdges = new Map<string, HostEdge>();
+  const closeEdges = () => Promise.all([...[...edges.values()].map((edge) => edge.close()), ...[...hostEdges.values()].map((edge) => edge.close())]);
   try {
     for (const script of state.scriptNames()) {
       edges.set(script, await EdgeRouter.start({ script, state, site, host, port: options.trafficPorts?.[script] ?? 0 }));
     }
+    for (const hostname of state.routing.hostnames()) {
+      hostEdges.set(
+        hostname,
+        await HostEdge.start({ hostname, routing: state.routing, edgeOf: (script) => edges.get(script), host, port: options.hostPorts?.[hostname] ?? 0 }),
+      );
+    }
   } catch (error) {
-    await Promise.all([...edges.values()].map((edge) => edge.close()));
+    await closeEdges();
     site.close();
     throw error;
   }
@@ -95,6 +115,11 @@ export async function startCloudflareStandIn(options: StandInOptions): Promise<C
   const edgeFor = (script: string): EdgeRouter => {
     const edge = edges.get(script);
     if (!edge) throw new Error(`no script "${script}" in the stand-in`);
+    return edge;
+  };
+  const hostEdgeFor = (hostname: string): HostEdge => {
+    const edge = hostEdges.get(hostname.toLowerCase());
+    if (!edge) throw new Error(`no route or custom domain names "${hostname}" in the stand-in`);
     return edge;
   };
   const knownScript = (script: string): string => {
@@ -108,6 +133,18 @@ export async function startCloudflareStandIn(options: StandInOptions): Promise<C
       return apiBaseUrl;
     },
     trafficUrl: (script) => edgeFor(script).url,
+    hostUrl: (hostname) => hostEdgeFor(hostname).url,
+    hostnames: () => [...hostEdges.keys()],
+    zones: () => state.routing.zones(),
+    workerRoutes: (zoneId) => state.routing.routes(zoneId),
+    customDomains: () => state.routing.customDomains(),
+    routingChanges: () => state.routing.changes(),
+    serving: (hostname, path = '/') => state.routing.match(hostname, path),
+    setRouteScript(pattern, script) {
+      if (script !== null) knownScript(script);
+      state.routing.setRouteScript(pattern, script, clock());
+    },
+    servedByHost: (hostname) => hostEdgeFor(hostname).servedBy(),
     previewUrlTemplate: (script) => `${edgeFor(script).url}/__preview/{versionPrefix}`,
     addVersion(script, v) {
       const input: NewVersion = {
@@ -115,6 +152,8 @@ export async function startCloudflareStandIn(options: StandInOptions): Promise<C
         message: v.message,
         behavior: v.behavior === undefined ? undefined : behaviorSchema.parse(v.behavior),
         secretsChanged: v.secretsChanged,
+        // Bindings stand for what a real upload's metadata declares (a KV namespace, a Durable Object…).
+        upload: v.bindings === undefined ? undefined : { mainModule: 'index.js', modules: ['index.js'], etag: '', bindings: v.bindings.map((b) => ({ ...b })) },
       };
       return state.addVersion(knownScript(script), input, clock());
     },
@@ -159,7 +198,7 @@ export async function startCloudflareStandIn(options: StandInOptions): Promise<C
       closed ??= (async () => {
         closing.abort();
         site.close();
-        await Promise.all([...[...edges.values()].map((edge) => edge.close()), api.close()]);
+        await Promise.all([closeEdges(), api.close()]);
       })();
       return closed;
     },
@@ -256,7 +295,7 @@ export async function startCloudflareStandIn(options: StandInOptions): Promise<C
   try {
     await api.listen({ port: options.apiPort ?? 0, host });
   } catch (error) {
-    await Promise.all([...edges.values()].map((edge) => edge.close()));
+    await closeEdges();
     site.close();
     await api.close().catch(() => undefined);
     throw error;

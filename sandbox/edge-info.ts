@@ -11,8 +11,20 @@ export const edgeInfoSchema = z.object({
   previewUrlTemplate: z.string(),
   accountId: z.string(),
   apiToken: z.string(),
+  /** The Worker uploads go to; with `routes`, the one users reach now (see `scripts`). */
   script: z.string(),
   startedAt: z.string(),
+  /** `routes`: blue and green as two Workers behind the zone's routes; absent means one Worker. */
+  platform: z.enum(['workers', 'routes']).optional(),
+  /** `routes`: the zone, its routes, and each Worker's own address (its "workers.dev"). */
+  routes: z
+    .object({
+      zoneId: z.string(),
+      patterns: z.array(z.string()),
+      scripts: z.array(z.string()),
+      scriptUrls: z.record(z.string(), z.string()),
+    })
+    .optional(),
 });
 
 export type EdgeInfo = z.infer<typeof edgeInfoSchema>;

@@ -6,7 +6,7 @@ import { startCloudflareStandIn, type CloudflareStandIn, type StandInStateSnapsh
 import { removeEdgeInfo, writeEdgeInfo, type EdgeInfo } from './edge-info.ts';
 import { EdgeStateFile, type EdgeState } from './edge-state-file.ts';
 import { readLegacyEdgeState } from './legacy-edge-state.ts';
-import { SANDBOX_ACCOUNT_ID, SANDBOX_SCRIPT } from './sandbox-config.ts';
+import { SANDBOX_ACCOUNT_ID, SANDBOX_BLUE, SANDBOX_GREEN, SANDBOX_ROUTES, SANDBOX_SCRIPT, SANDBOX_ZONE, SANDBOX_ZONE_ID } from './sandbox-config.ts';
 import type { SandboxPaths } from './sandbox-paths.ts';
 import { startTrafficCollector, type TrafficCollector } from './traffic-collector.ts';
 
@@ -26,6 +26,7 @@ export interface RunningEdge {
 export async function runSandboxEdge(paths: SandboxPaths, logger: Logger): Promise<RunningEdge> {
   mkdirSync(paths.dataDir, { recursive: true });
   const stateFile = new EdgeStateFile(paths.edgeStateFile);
+  const routes = paths.platform === 'routes';
   let standIn: CloudflareStandIn;
   let token: string;
   try {
@@ -34,20 +35,21 @@ export async function runSandboxEdge(paths: SandboxPaths, logger: Logger): Promi
     standIn = await startCloudflareStandIn({
       apiToken: token,
       accountId: SANDBOX_ACCOUNT_ID,
-      scripts: [SANDBOX_SCRIPT],
+      ...(routes ? routesLayout(paths) : { scripts: [SANDBOX_SCRIPT], trafficPorts: { [SANDBOX_SCRIPT]: paths.trafficPort } }),
       apiPort: paths.apiPort,
-      trafficPorts: { [SANDBOX_SCRIPT]: paths.trafficPort },
       ...(saved?.standIn !== undefined ? { state: saved.standIn as StandInStateSnapshot } : {}),
     });
   } catch (error) {
     throw explainStartFailure(error, paths);
   }
 
-  // A fresh edge starts with KEVINSTAMP v1 live, as if it had been deployed by hand before.
-  if (standIn.versions(SANDBOX_SCRIPT).length === 0) {
-    const v1 = standIn.addVersion(SANDBOX_SCRIPT, { tag: 'v1', message: 'KEVINSTAMP as it is today' });
-    standIn.deploy(SANDBOX_SCRIPT, { [v1.id]: 100 });
-    logger.info({ version: v1.id }, 'seeded v1 as the live version');
+  // A fresh edge starts with KEVINSTAMP v1 live, as if it had been deployed by hand before
+  // (with routes: on blue's Worker, which the zone's routes point at).
+  const liveScript = routes ? SANDBOX_BLUE : SANDBOX_SCRIPT;
+  if (standIn.versions(liveScript).length === 0) {
+    const v1 = standIn.addVersion(liveScript, { tag: 'v1', message: 'KEVINSTAMP as it is today' });
+    standIn.deploy(liveScript, { [v1.id]: 100 });
+    logger.info({ version: v1.id, script: liveScript }, 'seeded v1 as the live version');
   }
 
   const save = () => stateFile.save({ apiToken: token, standIn: standIn.snapshot() }, new Date());
@@ -65,18 +67,31 @@ export async function runSandboxEdge(paths: SandboxPaths, logger: Logger): Promi
     throw explainStartFailure(error, paths);
   }
 
-  const collector = startTrafficCollector({ url: standIn.trafficUrl(SANDBOX_SCRIPT), ratePerSecond: paths.trafficRate });
+  // Production traffic: the one Worker's address, or with routes the zone apex (whichever Worker its route points at).
+  const productionUrl = routes ? standIn.hostUrl(SANDBOX_ZONE) : standIn.trafficUrl(SANDBOX_SCRIPT);
+  const collector = startTrafficCollector({ url: productionUrl, ratePerSecond: paths.trafficRate });
   standIn.attachTrafficStats(() => collector.stats());
 
   const info: EdgeInfo = {
     pid: process.pid,
     apiBaseUrl: standIn.apiBaseUrl,
-    trafficUrl: standIn.trafficUrl(SANDBOX_SCRIPT),
-    previewUrlTemplate: standIn.previewUrlTemplate(SANDBOX_SCRIPT),
+    trafficUrl: productionUrl,
+    previewUrlTemplate: standIn.previewUrlTemplate(routes ? SANDBOX_BLUE : SANDBOX_SCRIPT),
     accountId: SANDBOX_ACCOUNT_ID,
     apiToken: token,
-    script: SANDBOX_SCRIPT,
+    script: routes ? SANDBOX_BLUE : SANDBOX_SCRIPT,
     startedAt: new Date().toISOString(),
+    ...(routes
+      ? {
+          platform: 'routes' as const,
+          routes: {
+            zoneId: SANDBOX_ZONE_ID,
+            patterns: SANDBOX_ROUTES,
+            scripts: [SANDBOX_BLUE, SANDBOX_GREEN],
+            scriptUrls: Object.fromEntries([SANDBOX_BLUE, SANDBOX_GREEN].map((script) => [script, standIn.trafficUrl(script)])),
+          },
+        }
+      : {}),
   };
   writeEdgeInfo(paths.edgeInfoFile, info);
   logger.info(
@@ -105,11 +120,33 @@ export async function runSandboxEdge(paths: SandboxPaths, logger: Logger): Promi
   };
 }
 
+/**
+ * KEVIN_DEPLOY_SANDBOX_PLATFORM=routes: blue and green as two Workers, each on its own port (its
+ * "workers.dev"), and the zone kevinstamp.com whose routes point at blue; the zone apex answers
+ * on the sandbox's traffic port, www on the next free one after the Workers'. A state saved in the
+ * other mode keeps its scripts; the zone and the two Workers are added beside them.
+ */
+function routesLayout(paths: SandboxPaths) {
+  return {
+    scripts: [SANDBOX_SCRIPT, SANDBOX_BLUE, SANDBOX_GREEN],
+    trafficPorts: { [SANDBOX_BLUE]: paths.trafficPort + 1, [SANDBOX_GREEN]: paths.trafficPort + 2 },
+    hostPorts: { [SANDBOX_ZONE]: paths.trafficPort, [`www.${SANDBOX_ZONE}`]: paths.trafficPort + 3 },
+    zones: [
+      {
+        id: SANDBOX_ZONE_ID,
+        name: SANDBOX_ZONE,
+        scripts: [SANDBOX_BLUE, SANDBOX_GREEN],
+        routes: SANDBOX_ROUTES.map((pattern) => ({ pattern, script: SANDBOX_BLUE })),
+      },
+    ],
+  };
+}
+
 function explainStartFailure(error: unknown, paths: SandboxPaths): Error {
   if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     return new KevinDeployError(
       'USAGE',
-      `a sandbox port is in use (Cloudflare API ${paths.apiPort}, traffic ${paths.trafficPort}); stop what uses it or set KEVIN_DEPLOY_SANDBOX_API_PORT / KEVIN_DEPLOY_SANDBOX_EDGE_PORT`,
+      `a sandbox port is in use (Cloudflare API ${paths.apiPort}, traffic ${paths.trafficPort}${paths.platform === 'routes' ? ` to ${paths.trafficPort + 3}` : ''}); stop what uses it or set KEVIN_DEPLOY_SANDBOX_API_PORT / KEVIN_DEPLOY_SANDBOX_EDGE_PORT`,
     );
   }
   if (error instanceof KevinDeployError) return error;

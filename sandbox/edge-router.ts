@@ -45,7 +45,7 @@ export class EdgeRouter {
   static async start(options: EdgeRouterOptions): Promise<EdgeRouter> {
     const server = createServer();
     const router = new EdgeRouter(options, server);
-    server.on('request', (req, res) => void router.#handle(req, res));
+    server.on('request', (req, res) => void router.handle(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port, options.host, () => {
@@ -103,7 +103,11 @@ export class EdgeRouter {
     return { version, path: pathname };
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * Answers one request as this script: its own workers.dev address, or a zone's production
+   * hostname whose route or custom domain points at this script (host-edge.ts).
+   */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     req.resume(); // the sample site never reads bodies; drain so keep-alive sockets stay usable
     const url = new URL(req.url ?? '/', 'http://edge.invalid');
     const header = req.headers[VERSION_OVERRIDES_HEADER];
@@ -123,7 +127,7 @@ export class EdgeRouter {
           tag: version.tag,
           number: version.number,
           behavior: version.behavior,
-          hadTraffic: this.#state.maxPercentSeen(this.script, version.id) > 0,
+          hadTraffic: this.#state.hadTraffic(this.script, version.id),
         },
         { method: req.method ?? 'GET', path },
       );

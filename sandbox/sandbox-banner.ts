@@ -1,7 +1,7 @@
 import type { AlertChannelName } from '../src/domain/alert.ts';
 import type { EdgeInfo } from './edge-info.ts';
 
-const CHANNEL_NAMES: Record<AlertChannelName, string> = { slack: 'Slack', email: 'email', pagerduty: 'PagerDuty', discord: 'Discord' };
+const CHANNEL_NAMES: Record<AlertChannelName, string> = { slack: 'Slack', email: 'email', pagerduty: 'PagerDuty', discord: 'Discord', sms: 'SMS' };
 
 interface BannerFacts {
   url: string;
@@ -39,6 +39,12 @@ export function banner(facts: BannerFacts): string {
     `  bot        ${facts.url}   (API, /metrics, /healthz)`,
     `  console    ${facts.url}/console   (sign in with ${token})`,
     `  KEVINSTAMP ${facts.edge.trafficUrl}   (the local edge with synthetic traffic; see: npx kevin-deploy sandbox status)`,
+    ...(facts.edge.routes
+      ? [
+          `  routes     ${facts.edge.routes.patterns.join(', ')} switch between ${facts.edge.routes.scripts.join(' and ')} ` +
+            `(${Object.entries(facts.edge.routes.scriptUrls).map(([script, url]) => `${script} at ${url}`).join(', ')}); uploads go to the Worker without routes`,
+        ]
+      : []),
     facts.tokenFile ? `  API token  in ${facts.tokenFile} (the CLI reads it by itself for ${facts.url})` : `  API token  from $KEVIN_DEPLOY_API_TOKEN`,
     facts.fourEyes
       ? `  approvals  four-eyes is on: someone other than who deployed must approve`

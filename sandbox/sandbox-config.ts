@@ -3,6 +3,12 @@ import type { KevinDeployConfig } from '../src/config/schema.ts';
 
 export const SANDBOX_ACCOUNT_ID = '0123456789abcdef0123456789abcdef';
 export const SANDBOX_SCRIPT = 'kevinstamp';
+/** KEVIN_DEPLOY_SANDBOX_PLATFORM=routes: blue and green as two Workers behind the zone's routes. */
+export const SANDBOX_ZONE_ID = 'fedcba9876543210fedcba9876543210';
+export const SANDBOX_ZONE = 'kevinstamp.com';
+export const SANDBOX_BLUE = 'kevinstamp-blue';
+export const SANDBOX_GREEN = 'kevinstamp-green';
+export const SANDBOX_ROUTES = ['kevinstamp.com/*', 'www.kevinstamp.com/*'];
 
 /**
  * The configuration the sandbox runs with when no kevin-deploy.yml exists: the KEVINSTAMP
@@ -20,6 +26,8 @@ export interface SandboxAlertChannels {
   email: boolean;
   pagerduty: boolean;
   discord: boolean;
+  /** Optional so a caller that predates SMS keeps its routes. */
+  sms?: boolean;
 }
 
 export function sandboxConfig(options: {
@@ -27,6 +35,8 @@ export function sandboxConfig(options: {
   profile?: SandboxProfile;
   slackChannel?: string | undefined;
   alertChannels?: SandboxAlertChannels;
+  /** Blue and green as two Workers: each Worker's own address, where green is checked before the routes move. */
+  routes?: { scriptUrls: Record<string, string> } | undefined;
 }): KevinDeployConfig {
   const fast = options.profile === 'fast';
   // Slack is optional in the sandbox too (SLACK_BOT_TOKEN, …); its channel comes from the environment.
@@ -35,7 +45,7 @@ export function sandboxConfig(options: {
   // ones left out on purpose. Slack stays in every route: it never warns, and its "skipped —
   // set SLACK_BOT_TOKEN" in `kevin-deploy alerts` says how to see alerts in Slack.
   const on = options.alertChannels ?? { email: false, pagerduty: false, discord: false };
-  const route = (...channels: Array<'email' | 'pagerduty' | 'discord'>) => `[${['slack', ...channels.filter((c) => on[c])].join(', ')}]`;
+  const route = (...channels: Array<'email' | 'pagerduty' | 'discord' | 'sms'>) => `[${['slack', ...channels.filter((c) => on[c])].join(', ')}]`;
   const text = `
 version: 1
 # The sandbox's API token is a file anyone in this checkout can read: serve this machine only.
@@ -45,12 +55,13 @@ ${slack}alerting:
   # Used only when MAILCHANNELS_API_KEY is set; nothing is mailed otherwise.
   email:
     from: kevin-deploy@sandbox.kevinstamp.invalid
+  # Used only when TWILIO_* is set; 555-01xx numbers are fictional, nothing is texted otherwise.
+  sms:
+    to: ['+15555550100']
 services:
   kevinstamp:
     platform:
-      type: cloudflare-workers
-      accountId: ${SANDBOX_ACCOUNT_ID}
-      scriptName: ${SANDBOX_SCRIPT}
+${options.routes ? routesPlatform(options.routes.scriptUrls) : workersPlatform}
     productionUrl: ${options.productionUrl}
     contentChecks:
       - path: /
@@ -84,7 +95,7 @@ services:
         info: [slack]
         warning: ${route('email')}
         critical: ${route('email', 'pagerduty')}
-        emergency: ${route('email', 'pagerduty', 'discord')}
+        emergency: ${route('email', 'pagerduty', 'discord', 'sms')}
     environments:
       production:
         approval:
@@ -94,4 +105,22 @@ services:
   const result = loadConfig({ path: 'sandbox defaults', text, env: {} });
   if (!result.ok) throw new Error(`the built-in sandbox configuration is invalid: ${result.problems.map((p) => p.message).join('; ')}`);
   return result.config;
+}
+
+const workersPlatform = `      type: cloudflare-workers
+      accountId: ${SANDBOX_ACCOUNT_ID}
+      scriptName: ${SANDBOX_SCRIPT}`;
+
+function routesPlatform(scriptUrls: Record<string, string>): string {
+  return [
+    'type: cloudflare-workers-routes',
+    `accountId: ${SANDBOX_ACCOUNT_ID}`,
+    `zoneId: ${SANDBOX_ZONE_ID}`,
+    `scripts: [${SANDBOX_BLUE}, ${SANDBOX_GREEN}]`,
+    `routes: [${SANDBOX_ROUTES.map((r) => `'${r}'`).join(', ')}]`,
+    'stagingUrls:',
+    ...Object.entries(scriptUrls).map(([script, url]) => `  ${script}: ${url}`),
+  ]
+    .map((line) => `      ${line}`)
+    .join('\n');
 }

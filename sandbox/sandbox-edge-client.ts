@@ -20,6 +20,8 @@ export interface UploadedVersion {
   number: number;
   tag: string;
   behavior: string;
+  /** Blue and green as two Workers: the Worker it was uploaded to (the one without routes). */
+  script?: string;
 }
 
 /**
@@ -29,20 +31,34 @@ export interface UploadedVersion {
 export class SandboxEdgeClient {
   constructor(private readonly edge: EdgeInfo) {}
 
-  private get scriptPath(): string {
-    return `${this.edge.apiBaseUrl}/accounts/${this.edge.accountId}/workers/scripts/${this.edge.script}`;
+  private scriptPath(script = this.edge.script): string {
+    return `${this.edge.apiBaseUrl}/accounts/${this.edge.accountId}/workers/scripts/${script}`;
   }
 
+  /** Newest first; with blue and green as two Workers, both Workers' versions. */
   async versions(): Promise<RawVersion[]> {
-    return (await this.request<{ items: RawVersion[] }>('GET', `${this.scriptPath}/versions?deployable=true`)).items;
+    const scripts = this.edge.routes?.scripts ?? [this.edge.script];
+    const lists = await Promise.all(scripts.map((script) => this.request<{ items: RawVersion[] }>('GET', `${this.scriptPath(script)}/versions?deployable=true`)));
+    return lists.flatMap((l) => l.items).sort((a, b) => (b.metadata?.created_on ?? '').localeCompare(a.metadata?.created_on ?? ''));
   }
 
+  /** The live deployment: of the one Worker, or of the Worker the routes point at. */
   async activeSplit(): Promise<Record<string, number>> {
+    const script = this.edge.routes ? (await this.routeScripts()).live : this.edge.script;
     const result = await this.request<{ deployments: Array<{ versions: Array<{ version_id: string; percentage: number }> }> }>(
       'GET',
-      `${this.scriptPath}/deployments`,
+      `${this.scriptPath(script)}/deployments`,
     );
     return Object.fromEntries((result.deployments[0]?.versions ?? []).map((v) => [v.version_id, v.percentage]));
+  }
+
+  /** With routes: the Worker the first route points at (live) and the other one (idle, where CI uploads). */
+  async routeScripts(): Promise<{ live: string; idle: string }> {
+    const layout = this.edge.routes;
+    if (!layout) return { live: this.edge.script, idle: this.edge.script };
+    const routes = await this.request<Array<{ pattern: string; script?: string }>>('GET', `${this.edge.apiBaseUrl}/zones/${layout.zoneId}/workers/routes`);
+    const live = routes.find((r) => r.pattern === layout.patterns[0])?.script ?? layout.scripts[0]!;
+    return { live, idle: layout.scripts.find((script) => script !== live) ?? live };
   }
 
   /** Uploads a version of the sample site; refuses a tag that already exists rather than making `deploy TAG` ambiguous. */
@@ -74,12 +90,14 @@ export class SandboxEdgeClient {
       new Blob([`export default { fetch() { return new Response('KEVIN ${options.tag}'); } };\n`], { type: 'application/javascript+module' }),
       'worker.js',
     );
-    const created = await this.request<RawVersion>('POST', `${this.scriptPath}/versions`, form);
-    return { id: created.id, number: created.number, tag: options.tag, behavior };
+    // Blue and green as two Workers: the release goes to the Worker no route points at.
+    const script = this.edge.routes ? (await this.routeScripts()).idle : this.edge.script;
+    const created = await this.request<RawVersion>('POST', `${this.scriptPath(script)}/versions`, form);
+    return { id: created.id, number: created.number, tag: options.tag, behavior, ...(this.edge.routes ? { script } : {}) };
   }
 
   async deploy(split: Record<string, number>): Promise<void> {
-    await this.request('POST', `${this.scriptPath}/deployments`, {
+    await this.request('POST', `${this.scriptPath()}/deployments`, {
       strategy: 'percentage',
       versions: Object.entries(split).map(([version_id, percentage]) => ({ version_id, percentage })),
     });

@@ -18,7 +18,14 @@ export interface SandboxPaths extends SandboxTokenFiles {
   trafficPort: number;
   /** Synthetic requests per second through the edge. */
   trafficRate: number;
+  /**
+   * KEVIN_DEPLOY_SANDBOX_PLATFORM: `workers` (default) — one Worker, versions split by percentage;
+   * `routes` — blue and green as two Workers, the zone's routes switched between them.
+   */
+  platform: SandboxPlatform;
 }
+
+export type SandboxPlatform = 'workers' | 'routes';
 
 export const DEFAULT_SANDBOX_API_PORT = 8787;
 export const DEFAULT_SANDBOX_EDGE_PORT = 8788;
@@ -35,7 +42,14 @@ export function sandboxPaths(env: NodeJS.ProcessEnv, cwd: string): SandboxPaths 
     apiPort: port(env.KEVIN_DEPLOY_SANDBOX_API_PORT, DEFAULT_SANDBOX_API_PORT, 'KEVIN_DEPLOY_SANDBOX_API_PORT'),
     trafficPort: port(env.KEVIN_DEPLOY_SANDBOX_EDGE_PORT, DEFAULT_SANDBOX_EDGE_PORT, 'KEVIN_DEPLOY_SANDBOX_EDGE_PORT'),
     trafficRate: rate(env.KEVIN_DEPLOY_SANDBOX_TRAFFIC_RPS),
+    platform: platform(env.KEVIN_DEPLOY_SANDBOX_PLATFORM),
   };
+}
+
+function platform(value: string | undefined): SandboxPlatform {
+  if (value === undefined || value === '' || value === 'workers') return 'workers';
+  if (value === 'routes') return 'routes';
+  throw new KevinDeployError('USAGE', `KEVIN_DEPLOY_SANDBOX_PLATFORM must be workers (one Worker, split by version) or routes (blue and green as two Workers); got "${value}"`);
 }
 
 function port(value: string | undefined, fallback: number, name: string): number {

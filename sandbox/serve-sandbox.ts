@@ -59,13 +59,22 @@ export async function serveSandbox(options: SandboxServeOptions): Promise<void> 
   }
 
   const profile: SandboxProfile = env.KEVIN_DEPLOY_SANDBOX_PROFILE === 'fast' ? 'fast' : 'standard';
+  // The running edge decides the platform: one Worker, or blue and green behind routes.
+  const edgePlatform = edge.info.platform ?? 'workers';
+  if (edgePlatform !== paths.platform) {
+    logger.warn(
+      { edge: edgePlatform, wanted: paths.platform },
+      `the running sandbox edge serves platform ${edgePlatform}; stop the sandbox (Ctrl-C) and start it again to switch to ${paths.platform}`,
+    );
+  }
   const config = sandboxConfig({
+    ...(edge.info.routes ? { routes: { scriptUrls: edge.info.routes.scriptUrls } } : {}),
     productionUrl: edge.info.trafficUrl,
     profile,
     slackChannel: env.KEVIN_DEPLOY_SLACK_CHANNEL || undefined,
     // Every channel is routed: one whose secret is set sends for real, the others deliver to local
     // sinks (localAlertSinks below), which the console's Outbox shows as each channel would.
-    alertChannels: { email: true, pagerduty: true, discord: true },
+    alertChannels: { email: true, pagerduty: true, discord: true, sms: true },
   });
 
   let bot: RunningBot;

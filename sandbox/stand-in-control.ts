@@ -31,6 +31,8 @@ const newVersionSchema = z
 
 const seedDeploymentSchema = z.object({ split: z.record(z.string(), z.number()) }).strict();
 
+const routeScriptSchema = z.object({ pattern: z.string().min(1), script: z.string().min(1).nullable() }).strict();
+
 function toBehavior(input: z.infer<typeof behaviorInput>): BehaviorSpec {
   return typeof input === 'string' ? parseBehavior(input) : input;
 }
@@ -99,6 +101,11 @@ export function registerControlRoutes(app: FastifyInstance, standIn: CloudflareS
     standIn.setBehavior(id as string, behavior);
     return { status: 200, body: { id, behavior } };
   });
+  route('PUT', 'routes', (_params, body) => {
+    const input = routeScriptSchema.parse(parseJson(body));
+    standIn.setRouteScript(input.pattern, input.script);
+    return { status: 200, body: { pattern: input.pattern, serving: standIn.zones().flatMap((z) => standIn.workerRoutes(z.id)).find((r) => r.pattern === input.pattern) } };
+  });
   route('POST', 'faults', (_params, body) => {
     standIn.injectFault(faultSpecSchema.parse(parseJson(body)));
     return { status: 201, body: { pending: standIn.pendingFaults() } };
@@ -131,6 +138,10 @@ function describe(standIn: CloudflareStandIn): unknown {
         },
       ]),
     ),
+    zones: standIn.zones().map((zone) => ({ ...zone, routes: standIn.workerRoutes(zone.id) })),
+    customDomains: standIn.customDomains(),
+    hosts: Object.fromEntries(standIn.hostnames().map((hostname) => [hostname, { url: standIn.hostUrl(hostname), servedBy: standIn.servedByHost(hostname) }])),
+    routingChanges: standIn.routingChanges(),
     faults: standIn.pendingFaults(),
     apiRequests: standIn.apiRequests(),
   };

@@ -2,6 +2,7 @@ import type { FaultSpec } from './fault-injector.ts';
 import type { InvocationRecord } from './invocation-log.ts';
 import type { BehaviorSpec } from './sample-site.ts';
 import type { DeploymentRecord, StandInStateSnapshot, VersionRecord } from './stand-in-state.ts';
+import type { CustomDomainRecord, RoutingChange, RoutingMatch, WorkerRouteRecord, ZoneRecord } from './worker-routing.ts';
 
 /**
  * The running stand-in as its users see it: tests, the sandbox launcher, and the HTTP control
@@ -13,6 +14,8 @@ export interface NewVersionInput {
   message?: string;
   behavior?: BehaviorSpec;
   secretsChanged?: boolean;
+  /** The version's bindings, as `GET …/versions/{id}` lists them under resources.bindings. */
+  bindings?: Array<{ type: string; name: string }>;
 }
 
 export interface ApiRequestRecord {
@@ -30,6 +33,29 @@ export interface CloudflareStandIn {
   trafficUrl(script: string): string;
   /** e.g. 'http://127.0.0.1:Q/__preview/{versionPrefix}' */
   previewUrlTemplate(script: string): string;
+  /**
+   * A production hostname of a zone (StandInOptions.zones), e.g. 'http://127.0.0.1:R' for
+   * kevinstamp.com: served by whichever script its custom domain or route points at now.
+   */
+  hostUrl(hostname: string): string;
+  /** The hostnames that have an edge (hostUrl). */
+  hostnames(): string[];
+  zones(): ZoneRecord[];
+  /** A zone's Workers routes, in creation order. */
+  workerRoutes(zoneId: string): WorkerRouteRecord[];
+  customDomains(): CustomDomainRecord[];
+  /**
+   * Every change of the Worker behind a route or a custom domain, oldest first: through the API
+   * (source 'api') or set directly (setRouteScript, source 'seed'). An update naming the script a
+   * route already had is not a change.
+   */
+  routingChanges(): RoutingChange[];
+  /** What serves hostname + path now (a custom domain first, then the most specific route). */
+  serving(hostname: string, path?: string): RoutingMatch | undefined;
+  /** Points the route with this pattern at a script (or none), as a person in the dashboard would. */
+  setRouteScript(pattern: string, script: string | null): void;
+  /** script → requests to this hostname it answered. */
+  servedByHost(hostname: string): Record<string, number>;
   addVersion(script: string, v: NewVersionInput): VersionRecord;
   setBehavior(versionId: string, behavior: BehaviorSpec): void;
   /** Sets the active deployment directly (seeding); validated like the API, secrets check aside. */

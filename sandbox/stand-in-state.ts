@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { behaviorSchema, type BehaviorSpec } from './sample-site.ts';
+import { routingSnapshotSchema, WorkerRouting } from './worker-routing.ts';
 
 /**
  * The in-memory model behind the Cloudflare stand-in: scripts, their versions and their
@@ -138,6 +139,10 @@ const snapshotSchema = z.object({
       deployments: z.array(deploymentRecordSchema),
     }),
   ),
+  /** Zones, Workers routes and custom domains; absent in a state saved before the stand-in had them. */
+  routing: routingSnapshotSchema.optional(),
+  /** With zones: the versions that ran behind a route or custom domain (see hadTraffic). */
+  versionsWithUsers: z.array(z.string()).optional(),
 });
 
 export type StandInStateSnapshot = z.infer<typeof snapshotSchema>;
@@ -166,6 +171,13 @@ export class StandInState {
   readonly #scripts = new Map<string, ScriptEntry>();
   readonly #versionsById = new Map<string, VersionRecord>();
   readonly #changeListeners = new Set<() => void>();
+  /** Versions that ran behind a route or custom domain: with zones, what "had traffic" means. */
+  readonly #versionsWithUsers = new Set<string>();
+  /** Zones, their Workers routes and the account's custom domains (worker-routing.ts). */
+  readonly routing = new WorkerRouting(
+    () => this.#changed(),
+    (script) => this.#usersReach(script),
+  );
 
   /**
    * Calls the listener synchronously after every change to what toJSON() returns (a script,
@@ -257,6 +269,7 @@ export class StandInState {
     };
     if (input.message !== undefined) record.message = input.message;
     entry.deployments.unshift(record);
+    if (this.routing.servesUsers(script)) this.#usersReach(script);
     this.#changed();
     return copyDeployment(record);
   }
@@ -301,6 +314,23 @@ export class StandInState {
     return max;
   }
 
+  /**
+   * Whether a version has had users, which switches a sample-site version's `afterTraffic`
+   * behaviour on. For a script whose own address is production: it had more than 0 % of the
+   * deployment. For a script reached through routes (blue and green as two Workers: green runs
+   * at 100 % on a Worker without routes) its deployment alone reaches no user, so it counts once
+   * a route or custom domain led to it.
+   */
+  hadTraffic(script: string, versionId: string): boolean {
+    if (!this.routing.isRouted(script)) return this.maxPercentSeen(script, versionId) > 0;
+    return this.#versionsWithUsers.has(versionId);
+  }
+
+  #usersReach(script: string): void {
+    const active = this.#scripts.get(script)?.deployments[0];
+    for (const v of active?.versions ?? []) if (v.percentage > 0) this.#versionsWithUsers.add(v.versionId);
+  }
+
   toJSON(): StandInStateSnapshot {
     return {
       format: STATE_FORMAT,
@@ -309,6 +339,8 @@ export class StandInState {
         versions: entry.versions.map(copyVersion),
         deployments: entry.deployments.map(copyDeployment),
       })),
+      routing: this.routing.toJSON(),
+      versionsWithUsers: [...this.#versionsWithUsers],
     };
   }
 
@@ -325,6 +357,8 @@ export class StandInState {
       }
       entry.deployments.push(...script.deployments.map((d) => copyDeployment(d)));
     }
+    if (parsed.routing) state.routing.restore(parsed.routing);
+    for (const id of parsed.versionsWithUsers ?? []) state.#versionsWithUsers.add(id);
     return state;
   }
 

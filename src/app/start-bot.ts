@@ -3,7 +3,6 @@ import type { Agent } from 'node:https';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { WorkersPlatform } from '../adapters/cloudflare/workers-platform.ts';
 import { metricsSourceFor } from '../adapters/metrics/metrics-source-for.ts';
 import { HttpProbe } from '../adapters/probe/http-probe.ts';
 import { httpSiteCheck } from '../adapters/probe/site-check.ts';
@@ -33,6 +32,7 @@ import type { Store } from '../ports/store.ts';
 import type { TrafficPlatform } from '../ports/traffic-platform.ts';
 import type { TransitionFeed } from '../ports/transition-feed.ts';
 import { composeAlerting, onCallLookupFromEnv, type Alerting } from './compose-alerting.ts';
+import { cloudflarePlatform } from './platform-per-target.ts';
 import { ApiTokens } from '../server/api-tokens.ts';
 import { communityAvailabilitySince, communityIncidentsSince, communityStatusSource } from '../server/community-status.ts';
 import { createHttpServer } from '../server/http-server.ts';
@@ -117,7 +117,8 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   const metrics = new BotMetrics(store);
   const platform =
     options.platform ??
-    new WorkersPlatform({
+    // Per target: one Worker split by version, or blue and green as two Workers switched by route.
+    cloudflarePlatform({
       apiToken: cloudflareToken!,
       baseUrl: env.CLOUDFLARE_BASE_URL || undefined,
       settingsOf: (target) => lookupTarget(config, target.service, target.environment),
@@ -251,6 +252,8 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
           cardOf: (d) => renderDeploymentCard(d, lookupTarget(config, d.service, d.environment)),
           recentDeployments: (limit) => store.listDeployments({ limit }),
           emailAddressesOf: (alert) => alerting.emailAddressesOf(alert),
+          smsRecipientsOf: (alert) => alerting.smsRecipientsOf(alert),
+          publicUrl: config.server.publicUrl,
           alertBySeq: (seq) => alerting.outbox.get(seq),
         },
         now: () => clock.now(),

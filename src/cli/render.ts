@@ -152,6 +152,9 @@ export interface TargetStatusView {
   queue: DeploymentView[];
   lock: LockView | null;
   lastFinished: DeploymentView | null;
+  /** Blue and green as two Workers: which Worker each route and custom domain runs. */
+  routing?: Array<{ kind: 'route' | 'custom-domain'; name: string; servedBy: string | null; version: VersionInfo | null }>;
+  routingProblem?: string;
 }
 
 export function renderStatus(targets: TargetStatusView[]): string {
@@ -163,6 +166,11 @@ export function renderStatus(targets: TargetStatusView[]): string {
       if (t.queue.length > 0) lines.push(`  queue      ${t.queue.map((d) => `${d.id} (${d.versionRef}, ${d.requestedBy})`).join(', ')}`);
       if (t.lock) lines.push(`  FROZEN     by ${t.lock.holder} since ${time(t.lock.since)}${t.lock.expiresAt ? ` until ${time(t.lock.expiresAt)}` : ''}: ${t.lock.reason}`);
       if (t.lastFinished) lines.push(`  last       ${t.lastFinished.id} ${stageInWords(t.lastFinished.stage)} at ${time(t.lastFinished.updatedAt)}`);
+      (t.routing ?? []).forEach((r, i) => {
+        const served = r.servedBy ? `${r.servedBy}${r.version ? `, ${version(r.version)}` : ''}` : 'no Worker';
+        lines.push(`  ${i === 0 ? 'routes    ' : '          '} ${r.kind === 'custom-domain' ? 'domain ' : ''}${r.name} → ${served}`);
+      });
+      if (t.routingProblem) lines.push(`  routes     could not be read: ${t.routingProblem}`);
       return lines.join('\n');
     })
     .join('\n\n');

@@ -64,7 +64,7 @@ export function addSandboxCommands(program: Command, io: SandboxIo): void {
       io.out(
         io.json(cmd)
           ? JSON.stringify(version, null, 2)
-          : `uploaded ${version.tag} as version ${version.id.slice(0, 8)} (${version.behavior}); deploy it with: npx kevin-deploy deploy kevinstamp ${version.tag} --env production`,
+          : `uploaded ${version.tag} as version ${version.id.slice(0, 8)}${version.script ? ` to ${version.script}` : ''} (${version.behavior}); deploy it with: npx kevin-deploy deploy kevinstamp ${version.tag} --env production`,
       );
     });
 

@@ -46,7 +46,7 @@ export function describeIssue(zodIssue: z.core.$ZodIssue, facts: IssueFacts): st
   const custom = isCustomMessage(issue.message) ? issue.message : undefined;
 
   if (facts.missing && (issue.code === 'invalid_type' || issue.code === 'invalid_union' || issue.code === 'invalid_value')) {
-    const allowed = issue.options ?? issue.values;
+    const allowed = writable(issue.options ?? issue.values);
     const hint = allowed
       ? `one of ${listValues(allowed)}`
       : facts.isDuration
@@ -68,7 +68,7 @@ export function describeIssue(zodIssue: z.core.$ZodIssue, facts: IssueFacts): st
         : `expected ${expectedPhrase(facts.isInteger && issue.expected === 'number' ? 'int' : issue.expected)}, ${got}`;
     case 'invalid_value':
     case 'invalid_union': {
-      const allowed = issue.values ?? issue.options;
+      const allowed = writable(issue.values ?? issue.options);
       if (!allowed) return custom ?? `${issue.message}, ${got}`;
       const expected = allowed.length === 1 ? `expected ${formatValue(allowed[0])}` : `expected one of ${listValues(allowed)}`;
       const suggestion =
@@ -90,6 +90,14 @@ export function describeIssue(zodIssue: z.core.$ZodIssue, facts: IssueFacts): st
     default:
       return issue.message;
   }
+}
+
+/**
+ * The values one may write. A discriminator with a default (platform.type) lists `undefined`
+ * among a union's options: leaving the key out is allowed, but it is not a value to suggest.
+ */
+function writable(values: readonly unknown[] | undefined): readonly unknown[] | undefined {
+  return values?.filter((v) => v !== undefined);
 }
 
 /** Joins a message written in schema.ts with the value found, whichever way the message is phrased. */

@@ -66,6 +66,7 @@ function resolveTarget(target: MergedTarget, env: ResolveServicesInput['env'], p
     });
     return undefined;
   }
+  if (!checkStrategyFitsPlatform(target, parsed, problems)) return undefined;
   const isProtected = parsed.protected ?? isProtectedEnvironmentName(target.environment);
   return {
     ...parsed,
@@ -76,6 +77,37 @@ function resolveTarget(target: MergedTarget, env: ResolveServicesInput['env'], p
     // Four-eyes is the point of protecting an environment, so it follows protection unless said otherwise.
     approval: { ...parsed.approval, fourEyes: parsed.approval.fourEyes ?? isProtected },
   };
+}
+
+/**
+ * Blue and green as two Workers switch by moving routes, and a route points at one Worker: all of
+ * a hostname's traffic moves at once. So no canary steps there, and no `{script}` in Prometheus
+ * queries (there are two scripts; `{version}` names the series).
+ */
+function checkStrategyFitsPlatform(target: MergedTarget, parsed: TargetSettingsParsed, problems: ProblemList): boolean {
+  if (parsed.platform.type !== 'cloudflare-workers-routes') return true;
+  let fits = true;
+  const report = (path: string[], message: string) => {
+    const origin = findIssueOrigin(target.sources, path);
+    problems.report({ path: [...origin.nodePath, ...origin.rest], nodePath: origin.nodePath, message });
+    fits = false;
+  };
+  if (parsed.strategy.type === 'canary') {
+    report(
+      ['strategy', 'type'],
+      'strategy canary needs traffic split between versions, but platform cloudflare-workers-routes moves all traffic at once ' +
+        '(a route points at one Worker): use strategy { type: blue-green } here, or platform type cloudflare-workers for canaries',
+    );
+  }
+  const metrics = parsed.monitor.metrics;
+  if (metrics.source === 'prometheus') {
+    for (const key of ['errorRate', 'avgResponseTime', 'requests'] as const) {
+      if (metrics[key].includes('{script}')) {
+        report(['monitor', 'metrics', key], 'with platform cloudflare-workers-routes blue and green are two Workers, so there is no one {script}: select the series by {version}');
+      }
+    }
+  }
+  return fits;
 }
 
 function checkDefaultEnvironment(

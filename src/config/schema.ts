@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationOf } from './duration.ts';
 import { ALERT_CHANNELS } from '../domain/alert.ts';
+import { E164_PATTERN } from '../domain/phone-number.ts';
 import { ROLES } from '../domain/policy.ts';
 import type { ReleaseSettings } from '../domain/release-settings.ts';
 
@@ -50,13 +51,59 @@ const reachSchema = z.discriminatedUnion('mode', [
   }),
 ]);
 
-const platformSchema = z.strictObject({
+const workerName = z.string().regex(/^[A-Za-z0-9_-]+$/, 'a Worker script name: letters, digits, _ and -');
+
+/** One Worker; a release splits its traffic between two versions by percentage. */
+const workersPlatformSchema = z.strictObject({
   type: z.literal('cloudflare-workers').default('cloudflare-workers'),
   /** Falls back to $CLOUDFLARE_ACCOUNT_ID when omitted. */
   accountId: z.string().min(1).optional(),
-  scriptName: z.string().regex(/^[A-Za-z0-9_-]+$/, 'a Worker script name: letters, digits, _ and -'),
+  scriptName: workerName,
   reach: reachSchema.prefault({ mode: 'version-override' }),
 });
+
+const hostname = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}$/, 'a hostname such as shop.kevinstamp.com (lowercase, no scheme, no path)');
+
+const uniqueList = <T extends z.ZodType<string>>(item: T) =>
+  z.array(item).refine((list) => new Set(list).size === list.length, { message: 'name each one once' });
+
+/**
+ * Blue and green as two Workers, switched by pointing the zone's Workers routes (and custom
+ * domains) at one or the other: for releases a version rollback cannot undo (a Durable Object
+ * migration, removed bindings) or beyond the newest versions Cloudflare can roll back to.
+ */
+const routesPlatformSchema = z
+  .strictObject({
+    type: z.literal('cloudflare-workers-routes'),
+    /** Falls back to $CLOUDFLARE_ACCOUNT_ID when omitted. */
+    accountId: z.string().min(1).optional(),
+    /** The zone whose routes move (the token needs "Workers Routes: Edit" on it). */
+    zoneId: z.string().regex(/^[0-9a-f]{32}$/, 'a Cloudflare zone id: 32 hexadecimal characters'),
+    /** The two Workers; whichever the routes point at is blue, the other takes the next release. */
+    scripts: uniqueList(workerName).refine((list) => list.length === 2, {
+      message: 'name exactly two Workers: blue and green, e.g. [kevinstamp-blue, kevinstamp-green]',
+    }),
+    /** Route patterns as Cloudflare lists them (e.g. kevinstamp.com/*); every one moves at each switch. */
+    routes: uniqueList(z.string().min(1).regex(/^[^\s/]+(\/\S*)?$/, 'a route pattern such as kevinstamp.com/*')).default([]),
+    /** Workers custom domains (hostnames) that move with the routes. */
+    customDomains: uniqueList(hostname).default([]),
+    /** Where each Worker is checked before it has users; defaults to https://<script>.<subdomain>.workers.dev. */
+    stagingUrls: z.record(workerName, z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://kevinstamp-green.example.workers.dev' })).optional(),
+  })
+  .superRefine((platform, ctx) => {
+    if (platform.routes.length === 0 && platform.customDomains.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['routes'], message: 'name at least one route (or a custom domain): they are what a switch moves' });
+    }
+    for (const script of Object.keys(platform.stagingUrls ?? {})) {
+      if (!platform.scripts.includes(script)) {
+        ctx.addIssue({ code: 'custom', path: ['stagingUrls', script], message: `"${script}" is not one of scripts (${platform.scripts.join(', ')})` });
+      }
+    }
+  });
+
+const platformSchema = z.discriminatedUnion('type', [workersPlatformSchema, routesPlatformSchema]);
 
 const healthSchema = z.strictObject({
   paths: z
@@ -184,6 +231,11 @@ const alertChannelList = z.array(z.enum(ALERT_CHANNELS)).refine((list) => new Se
 
 const emailAddress = z.email({ error: 'an email address such as ops@kevinstamp.com' });
 
+/** SMS recipients: E.164 numbers, each once. */
+const phoneNumbers = z
+  .array(z.string().regex(E164_PATTERN, 'a phone number in E.164 form: + and the country code, digits only, e.g. +15551234567'))
+  .refine((list) => new Set(list).size === list.length, { message: 'name each number once' });
+
 /**
  * Who hears what, per target. Levels route to channels (the seed's tiers by default); `discord`
  * in a route means "tell the community", which only ever happens for a protected environment
@@ -195,7 +247,7 @@ const alertsSchema = z.strictObject({
       info: alertChannelList.default(['slack']),
       warning: alertChannelList.default(['slack', 'email']),
       critical: alertChannelList.default(['slack', 'email', 'pagerduty']),
-      emergency: alertChannelList.default(['slack', 'email', 'pagerduty', 'discord']),
+      emergency: alertChannelList.default(['slack', 'email', 'pagerduty', 'discord', 'sms']),
     })
     .prefault({}),
   /** An alert of this level nobody acknowledges within this long escalates one level (warning → critical pages PagerDuty). */
@@ -207,6 +259,8 @@ const alertsSchema = z.strictObject({
     .prefault({ warning: '30m', critical: '15m' }),
   /** Recipients of this target's alert emails. */
   emailTo: z.array(emailAddress).default([]),
+  /** Who this target's alert texts go to; replaces alerting.sms.to when written. */
+  smsTo: phoneNumbers.optional(),
   community: z
     .strictObject({
       /** Tell the community before a production release takes traffic. */
@@ -283,7 +337,8 @@ const discordSnowflake = z.string().regex(/^\d{17,20}$/, 'a Discord id (a snowfl
 
 /**
  * The alert channels' own settings. Secrets are never written here: they come from the
- * environment (PAGERDUTY_ROUTING_KEY, MAILCHANNELS_API_KEY, DISCORD_BOT_TOKEN / DISCORD_WEBHOOK_URL, …).
+ * environment (PAGERDUTY_ROUTING_KEY, MAILCHANNELS_API_KEY, DISCORD_BOT_TOKEN / DISCORD_WEBHOOK_URL,
+ * TWILIO_AUTH_TOKEN, …).
  */
 const alertingSchema = z.strictObject({
   slack: z
@@ -312,6 +367,12 @@ const alertingSchema = z.strictObject({
       channelId: discordSnowflake.optional(),
       /** The application id, for registering the /kevin command. */
       applicationId: discordSnowflake.optional(),
+    })
+    .prefault({}),
+  sms: z
+    .strictObject({
+      /** Who alert texts go to unless a target names its own (alerts.smsTo). Twilio's credentials come from TWILIO_*. */
+      to: phoneNumbers.default([]),
     })
     .prefault({}),
   /** Delivery retries: the first wait, doubling up to the longest (a 429's Retry-After wins when longer). */

@@ -225,7 +225,7 @@ export class ReleaseService implements Releases {
     return this.deps.store.listDeployments({ ...filter, limit: Math.min(filter.limit ?? 20, 200) });
   }
 
-  async status(service?: string): Promise<TargetStatus[]> {
+  async status(service?: string, options: { routing?: boolean } = {}): Promise<TargetStatus[]> {
     if (service && !this.deps.targets.hasService(service)) this.target(service);
     const { store } = this.deps;
     const [claims, locks, queue] = await Promise.all([store.listClaims(), store.listLocks(), store.listQueue()]);
@@ -250,7 +250,20 @@ export class ReleaseService implements Releases {
         lastFinished: finished[0] ?? null,
       });
     }
+    if (options.routing) await Promise.all(result.map((t) => this.addRouting(t)));
     return result;
+  }
+
+  /** The platform's word on where the target's traffic goes, when it has one; a failure is said, never thrown. */
+  private async addRouting(status: TargetStatus): Promise<void> {
+    const describe = this.deps.platform.describeRouting?.bind(this.deps.platform);
+    if (!describe) return;
+    try {
+      const routing = await describe({ service: status.service, environment: status.environment });
+      if (routing) status.routing = routing;
+    } catch (error) {
+      status.routingProblem = error instanceof Error ? error.message : String(error);
+    }
   }
 
   private async command(actor: Actor, id: string, input: CommandInput): Promise<Deployment> {

@@ -3,6 +3,7 @@ import type { DeploymentView } from '../domain/deployment-view.ts';
 import type { FreezeLock } from '../domain/freeze-lock.ts';
 import type { Actor } from '../domain/policy.ts';
 import type { ReleaseSettings } from '../domain/release-settings.ts';
+import type { RoutingLine } from './traffic-platform.ts';
 
 export interface ReleaseRequest {
   service: string;
@@ -33,6 +34,10 @@ export interface TargetStatus extends Target {
   queue: Deployment[];
   lock: FreezeLock | null;
   lastFinished: Deployment | null;
+  /** Asked for with `routing`: where production traffic enters and which Worker serves it, for platforms that route (not only split). */
+  routing?: RoutingLine[] | undefined;
+  /** Why `routing` could not be read (the platform did not answer). */
+  routingProblem?: string | undefined;
 }
 
 /**
@@ -56,5 +61,6 @@ export interface Releases {
   unlock(actor: Actor, request: { service: string; environment?: string | undefined }): Promise<FreezeLock>;
   get(id: string): Promise<{ deployment: Deployment; events: DeploymentEvent[]; queuePosition: number | null }>;
   list(filter: { service?: string | undefined; environment?: string | undefined; limit?: number | undefined }): Promise<Deployment[]>;
-  status(service?: string): Promise<TargetStatus[]>;
+  /** `routing`: also ask the platform where production traffic goes now (blue and green as two Workers behind routes). */
+  status(service?: string, options?: { routing?: boolean }): Promise<TargetStatus[]>;
 }

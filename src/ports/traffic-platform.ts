@@ -9,6 +9,19 @@ export interface VersionSummary extends VersionInfo {
   createdAt: string | null;
 }
 
+/**
+ * One way production traffic reaches the target, for platforms where that is not just the split:
+ * a route or custom domain, the Worker it runs and that Worker's version (status shows these).
+ */
+export interface RoutingLine {
+  kind: 'route' | 'custom-domain';
+  /** The route's pattern or the domain's hostname. */
+  name: string;
+  /** The Worker it runs; null when it runs none. */
+  servedBy: string | null;
+  version: VersionInfo | null;
+}
+
 /** How to reach one version before it has traffic: a base URL plus headers to send. */
 export interface VersionEndpoint {
   baseUrl: string;
@@ -17,8 +30,9 @@ export interface VersionEndpoint {
 
 /**
  * Where traffic is split between versions. Targets are named by service and environment; the
- * adapter knows its own settings for each (account, script, how green is reached). The Cloudflare Workers adapter implements it; so could
- * a load balancer or DNS adapter. Every call is idempotent: `applySplit` reads the current split
+ * adapter knows its own settings for each (account, script, how green is reached). The Cloudflare
+ * Workers adapters implement it — one Worker split by percentage, or blue and green as two Workers
+ * switched by route; so could a load balancer or DNS adapter. Every call is idempotent: `applySplit` reads the current split
  * first and does nothing when it is already in place, so a retried or repeated call never doubles
  * a switch.
  */
@@ -42,6 +56,11 @@ export interface TrafficPlatform {
   checkRollbackReadiness(target: Target, versionId: string): Promise<{ ready: boolean; detail: string }>;
   /** Recent versions, newest first (for choosers). */
   listVersions(target: Target, limit: number): Promise<VersionSummary[]>;
+  /**
+   * Where production traffic enters and what serves it, when the platform routes by more than a
+   * split (blue and green as two Workers behind routes); absent or undefined otherwise.
+   */
+  describeRouting?(target: Target): Promise<RoutingLine[] | undefined>;
 }
 
 /** A platform call that failed, with the words a person needs and whether retrying can help. */

@@ -163,7 +163,7 @@ describe('the sandbox, started as a user would', { timeout: 300_000 }, () => {
     expect(banner).toMatch(/approvals\s+four-eyes is off in the sandbox: you may approve your own release/);
     expect(banner).toContain(`  console    ${s.url}/console   (sign in with the API token in `);
     expect(banner).toContain(
-      `  alerts     Slack, email, PagerDuty and Discord have no account here, so they go to local sinks, seen in the console's Outbox at ${s.url}/console/outbox`,
+      `  alerts     Slack, email, PagerDuty, Discord and SMS have no account here, so they go to local sinks, seen in the console's Outbox at ${s.url}/console/outbox`,
     );
     expect(s.output.filter((line) => line.includes('but it is not configured')), 'warnings about channels without an account').toEqual([]);
     // The token file is vouched for, for this bot's URL only (the CLI sends it nowhere else).

@@ -38,6 +38,6 @@ export function settingsCarriedByTarget(target: Target): TargetSettings {
 }
 
 /** The same target on another account or script (the "misconfigured" cases). */
-export function withPlatform(target: TargetSettings, platform: Partial<Pick<TargetSettings['platform'], 'accountId' | 'scriptName'>>): TargetSettings {
-  return { ...target, platform: { ...target.platform, ...platform } };
+export function withPlatform(target: TargetSettings, platform: { accountId?: string; scriptName?: string }): TargetSettings {
+  return { ...target, platform: { ...target.platform, ...platform } } as TargetSettings;
 }

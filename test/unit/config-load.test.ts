@@ -80,7 +80,7 @@ describe('loadConfig: the example file', () => {
       scriptName: 'kevinstamp-staging',
       reach: { mode: 'version-override' },
     });
-    expect(production.platform.scriptName).toBe('kevinstamp');
+    expect(production.platform).toMatchObject({ scriptName: 'kevinstamp' });
     expect(production.productionUrl).toBe('https://kevinstamp.com');
     expect(staging.productionUrl).toBe('https://staging.kevinstamp.com');
 
@@ -219,8 +219,8 @@ services:
         platform: { reach: { mode: version-override } }
 `;
     const config = expectOk(load(text));
-    expect(target(config, 'kevinstamp', 'production').platform.reach).toEqual({ mode: 'version-override' });
-    expect(target(config, 'kevinstamp', 'staging').platform.reach).toMatchObject({ mode: 'preview-url' });
+    expect(target(config, 'kevinstamp', 'production').platform).toMatchObject({ reach: { mode: 'version-override' } });
+    expect(target(config, 'kevinstamp', 'staging').platform).toMatchObject({ reach: { mode: 'preview-url' } });
   });
 
   it('defaults protected from the name and four-eyes from protected, and respects explicit values', () => {
@@ -353,7 +353,7 @@ describe('loadConfig: wrong values', () => {
   it('names the literal expected for platform.type and version', () => {
     const text = `version: 2\n${BASE.replace('      scriptName: kevinstamp\n', '      type: aws-lambda\n      scriptName: kevinstamp\n')}`;
     const problems = expectProblems(load(text));
-    expect(problems.map((p) => p.message)).toEqual(['expected 1, got 2', 'expected "cloudflare-workers", got "aws-lambda"']);
+    expect(problems.map((p) => p.message)).toEqual(['expected 1, got 2', 'expected one of "cloudflare-workers", "cloudflare-workers-routes", got "aws-lambda"']);
   });
 
   it('accepts a canary strategy and checks its steps', () => {

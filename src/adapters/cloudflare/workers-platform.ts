@@ -9,6 +9,9 @@ import { mapCloudflareError, type CallContext } from './map-cloudflare-error.ts'
 /** What this adapter reads of a target's settings: its Worker and how green is reached. */
 export type CloudflareTarget = Pick<TargetSettings, 'platform' | 'productionUrl'>;
 
+/** A target on the version-split platform (`type: cloudflare-workers`): one Worker. */
+type WorkersTarget = CloudflareTarget & { platform: Extract<TargetSettings['platform'], { type: 'cloudflare-workers' }> };
+
 export interface WorkersPlatformOptions {
   apiToken: string;
   /**
@@ -83,20 +86,20 @@ export class WorkersPlatform implements TrafficPlatform {
   }
 
   async resolveVersion(of: Target, ref: string): Promise<VersionInfo> {
-    const target = this.settingsOf(of);
+    const target = this.workersTarget(of);
     const ctx = this.context(target, `look up version "${ref}" of ${target.platform.scriptName}`);
     return this.resolveIn(await this.deployableVersions(target, ctx), target, ctx, ref);
   }
 
   async resolveWithTraffic(of: Target, ref: string): Promise<{ version: VersionInfo; live: LiveTraffic }> {
-    const target = this.settingsOf(of);
+    const target = this.workersTarget(of);
     const ctx = this.context(target, `look up version "${ref}" of ${target.platform.scriptName} and read its deployment`);
     const deployable = await this.deployableVersions(target, ctx);
     const version = await this.resolveIn(deployable, target, ctx, ref);
     return { version, live: this.liveTraffic(target, await this.currentSplit(target, ctx), deployable) };
   }
 
-  private async resolveIn(deployable: RawVersion[], target: CloudflareTarget, ctx: CallContext, ref: string): Promise<VersionInfo> {
+  private async resolveIn(deployable: RawVersion[], target: WorkersTarget, ctx: CallContext, ref: string): Promise<VersionInfo> {
     const wanted = ref.trim();
     if (UUID.test(wanted)) {
       const inList = deployable.find((v) => v.id.toLowerCase() === wanted.toLowerCase());
@@ -129,13 +132,13 @@ export class WorkersPlatform implements TrafficPlatform {
   }
 
   async readTraffic(of: Target): Promise<LiveTraffic> {
-    const target = this.settingsOf(of);
+    const target = this.workersTarget(of);
     const ctx = this.context(target, `read the deployment of ${target.platform.scriptName}`);
     const split = await this.currentSplit(target, ctx);
     return this.liveTraffic(target, split, await this.deployableVersions(target, ctx));
   }
 
-  private liveTraffic(target: CloudflareTarget, split: Split, deployable: RawVersion[]): LiveTraffic {
+  private liveTraffic(target: WorkersTarget, split: Split, deployable: RawVersion[]): LiveTraffic {
     const versions = Object.keys(split).map((id) => {
       const known = deployable.find((v) => v.id === id);
       return known ? toInfo(known) : { id, tag: null };
@@ -145,12 +148,12 @@ export class WorkersPlatform implements TrafficPlatform {
 
   /** With version overrides green joins the deployment at 0 %; a preview URL reaches it without. */
   greenReach(of: Target): GreenReach {
-    const target = this.settingsOf(of);
+    const target = this.workersTarget(of);
     return target.platform.reach.mode === 'preview-url' ? 'on-its-own' : 'in-split';
   }
 
   async applySplit(of: Target, split: Split, options: { force: boolean; message: string }): Promise<Split> {
-    const target = this.settingsOf(of);
+    const target = this.workersTarget(of);
     const ctx = this.context(target, `set the traffic split of ${target.platform.scriptName} to ${describeSplit(split)}`);
     const before = await this.currentSplit(target, ctx);
     if (sameSplit(before, split)) return before; // already applied (a repeat after a crash or a lost answer)
@@ -185,7 +188,7 @@ export class WorkersPlatform implements TrafficPlatform {
   }
 
   async reachVersion(of: Target, versionId: string): Promise<VersionEndpoint> {
-    const target = this.settingsOf(of);
+    const target = this.workersTarget(of);
     const reach = target.platform.reach;
     if (reach.mode === 'version-override') {
       return {
@@ -209,7 +212,7 @@ export class WorkersPlatform implements TrafficPlatform {
    * deployment including blue is posted; staging does that, see decide().)
    */
   async checkRollbackReadiness(of: Target, versionId: string): Promise<{ ready: boolean; detail: string }> {
-    const target = this.settingsOf(of);
+    const target = this.workersTarget(of);
     const ctx = this.context(target, `check that version ${versionId.slice(0, 8)} can still be deployed`);
     const deployable = await this.deployableVersions(target, ctx);
     return deployable.some((v) => v.id === versionId)
@@ -218,7 +221,7 @@ export class WorkersPlatform implements TrafficPlatform {
   }
 
   async listVersions(of: Target, limit: number): Promise<VersionSummary[]> {
-    const target = this.settingsOf(of);
+    const target = this.workersTarget(of);
     const ctx = this.context(target, `list versions of ${target.platform.scriptName}`);
     const envelope = await this.call(ctx, 'list-recent-versions', () =>
       this.cf.get<Envelope<{ items: RawVersion[] }>>(`${this.scriptPath(target)}/versions`, {
@@ -233,7 +236,7 @@ export class WorkersPlatform implements TrafficPlatform {
     }));
   }
 
-  private async deployableVersions(target: CloudflareTarget, ctx: CallContext): Promise<RawVersion[]> {
+  private async deployableVersions(target: WorkersTarget, ctx: CallContext): Promise<RawVersion[]> {
     // One page only: with deployable=true the API ignores pagination, and the SDK's iterator would loop forever.
     const envelope = await this.call(ctx, 'list-deployable-versions', () =>
       this.cf.get<Envelope<{ items: RawVersion[] }>>(`${this.scriptPath(target)}/versions`, { query: { deployable: true } }),
@@ -241,7 +244,7 @@ export class WorkersPlatform implements TrafficPlatform {
     return envelope.result?.items ?? [];
   }
 
-  private async currentSplit(target: CloudflareTarget, ctx: CallContext): Promise<Split> {
+  private async currentSplit(target: WorkersTarget, ctx: CallContext): Promise<Split> {
     const envelope = await this.call(ctx, 'read-deployment', () =>
       this.cf.get<Envelope<{ deployments: RawDeployment[] }>>(`${this.scriptPath(target)}/deployments`),
     );
@@ -250,7 +253,7 @@ export class WorkersPlatform implements TrafficPlatform {
     return Object.fromEntries(current.versions.map((v) => [v.version_id, v.percentage]));
   }
 
-  private async subdomain(target: CloudflareTarget, ctx: CallContext): Promise<string> {
+  private async subdomain(target: WorkersTarget, ctx: CallContext): Promise<string> {
     const cached = this.subdomains.get(target.platform.accountId);
     if (cached) return cached;
     const envelope = await this.call(ctx, 'read-subdomain', () =>
@@ -281,11 +284,24 @@ export class WorkersPlatform implements TrafficPlatform {
     return envelope;
   }
 
-  private scriptPath(target: CloudflareTarget): string {
+  /** The target's settings; a target of another platform type is a wiring mistake, refused in words. */
+  private workersTarget(of: Target): WorkersTarget {
+    const target = this.settingsOf(of);
+    if (target.platform.type !== 'cloudflare-workers') {
+      throw new PlatformError(
+        'CLOUDFLARE_REJECTED',
+        `${of.service}/${of.environment} uses platform ${target.platform.type}, which the version-split adapter does not switch`,
+        false,
+      );
+    }
+    return target as WorkersTarget;
+  }
+
+  private scriptPath(target: WorkersTarget): string {
     return `/accounts/${target.platform.accountId}/workers/scripts/${target.platform.scriptName}`;
   }
 
-  private context(target: CloudflareTarget, action: string): CallContext {
+  private context(target: WorkersTarget, action: string): CallContext {
     return { action, accountId: target.platform.accountId, scriptName: target.platform.scriptName };
   }
 }
@@ -294,7 +310,7 @@ function toInfo(v: RawVersion): VersionInfo {
   return { id: v.id, tag: v.annotations?.['workers/tag'] ?? null };
 }
 
-function notFound(target: CloudflareTarget, ref: string): PlatformError {
+function notFound(target: WorkersTarget, ref: string): PlatformError {
   return new PlatformError(
     'VERSION_NOT_FOUND',
     `no version of ${target.platform.scriptName} matches "${ref}" (looked for an id, an 8-character id prefix, a workers/tag and a message among the newest 100 versions)`,

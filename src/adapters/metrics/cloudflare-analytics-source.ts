@@ -39,6 +39,12 @@ export const VERSION_METRICS_QUERY = `query KevinDeployVersionMetrics($accountTa
   }
 }`;
 
+/**
+ * The same without the script filter, for blue and green as two Workers (platform
+ * cloudflare-workers-routes): a version id belongs to one Worker, so it alone picks the rows.
+ */
+export const VERSION_ONLY_METRICS_QUERY = VERSION_METRICS_QUERY.replace(', $scriptName: string!', '').replace('scriptName: $scriptName, ', '');
+
 const rowSchema = z.object({
   sum: z.object({ requests: z.number(), errors: z.number() }),
   quantiles: z.object({ cpuTimeP50: z.number().nullish(), wallTimeP50: z.number().nullish() }).nullish(),
@@ -116,16 +122,17 @@ export class CloudflareAnalyticsSource implements MetricsSource {
     const fail = (problem: string): MetricReading => ({ source, errorRatePercent: null, avgResponseMs: null, requests: null, problem });
     if (!this.hasToken) return fail('no Cloudflare API token to read analytics with');
 
-    const { accountId, scriptName } = settings.platform;
+    const { accountId } = settings.platform;
+    const scriptName = settings.platform.type === 'cloudflare-workers' ? settings.platform.scriptName : undefined;
     const window = analyticsWindow(settings, now);
     let raw: unknown;
     try {
       raw = await this.cf.post('/graphql', {
         body: {
-          query: VERSION_METRICS_QUERY,
+          query: scriptName === undefined ? VERSION_ONLY_METRICS_QUERY : VERSION_METRICS_QUERY,
           variables: {
             accountTag: accountId,
-            scriptName,
+            ...(scriptName === undefined ? {} : { scriptName }),
             scriptVersion: subject.versionId,
             since: window.since.toISOString(),
             until: window.until.toISOString(),

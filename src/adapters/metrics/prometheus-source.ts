@@ -66,8 +66,11 @@ export class PrometheusSource implements MetricsSource {
     if (metrics.source !== 'prometheus') {
       return { source, errorRatePercent: null, avgResponseMs: null, requests: null, problem: `monitor.metrics.source is ${metrics.source}, not prometheus` };
     }
+    // With blue and green as two Workers (cloudflare-workers-routes) there is no one script: the
+    // configuration refuses {script} there, {version} alone picks the series.
+    const script = settings.platform.type === 'cloudflare-workers' ? settings.platform.scriptName : '';
     const substitute = (query: string): string =>
-      query.replaceAll('{version}', promqlEscape(subject.versionId)).replaceAll('{script}', promqlEscape(settings.platform.scriptName));
+      query.replaceAll('{version}', promqlEscape(subject.versionId)).replaceAll('{script}', promqlEscape(script));
     const ask = (signal: Signal, query: string) => this.query(metrics.url, substitute(query), now, settings.health.timeout, signal);
 
     const [errorRate, avgResponseTime, requests] = await Promise.all([
