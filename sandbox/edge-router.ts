@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, LoopbackEdge } from './loopback-server.ts';
 import type { SampleSite } from './sample-site.ts';
 import type { StandInState, VersionRecord } from './stand-in-state.ts';
 import { parseVersionOverrides } from './version-overrides-header.ts';
@@ -27,51 +27,25 @@ const PREVIEW_PATH = /^\/__preview\/([0-9a-fA-F]{8})(\/.*)?$/;
 
 type Routing = { version: VersionRecord; path: string } | { status: number; text: string };
 
-export class EdgeRouter {
+export class EdgeRouter extends LoopbackEdge {
   readonly script: string;
   readonly #state: StandInState;
   readonly #site: SampleSite;
-  readonly #server: Server;
   readonly #picker = new WeightedPicker();
-  readonly #served = new Map<string, number>();
 
   private constructor(options: EdgeRouterOptions, server: Server) {
+    super(server);
     this.script = options.script;
     this.#state = options.state;
     this.#site = options.site;
-    this.#server = server;
   }
 
   static async start(options: EdgeRouterOptions): Promise<EdgeRouter> {
     const server = createServer();
     const router = new EdgeRouter(options, server);
     server.on('request', (req, res) => void router.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, options.port, options.host);
     return router;
-  }
-
-  get url(): string {
-    const address = this.#server.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `http://${host}:${address.port}`;
-  }
-
-  /** versionId → edge requests it answered (previews and overrides included). */
-  servedBy(): Record<string, number> {
-    return Object.fromEntries(this.#served);
-  }
-
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.#server.close(() => resolve());
-      this.#server.closeAllConnections();
-    });
   }
 
   /** Which version answers, and with which path — exposed for tests of the routing rules. */
@@ -119,7 +93,7 @@ export class EdgeRouter {
     }
 
     const { version, path } = routing;
-    this.#served.set(version.id, (this.#served.get(version.id) ?? 0) + 1);
+    this.countServed(version.id);
     try {
       const answer = await this.#site.respond(
         {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { EdgeRouter } from './edge-router.ts';
+import { listen, LoopbackEdge } from './loopback-server.ts';
 import type { WorkerRouting } from './worker-routing.ts';
 
 /**
@@ -19,51 +19,24 @@ export interface HostEdgeOptions {
   port: number;
 }
 
-export class HostEdge {
+export class HostEdge extends LoopbackEdge {
   readonly hostname: string;
   readonly #routing: WorkerRouting;
   readonly #edgeOf: HostEdgeOptions['edgeOf'];
-  readonly #server: Server;
-  /** script → requests this hostname sent it. */
-  readonly #served = new Map<string, number>();
 
   private constructor(options: HostEdgeOptions, server: Server) {
+    super(server);
     this.hostname = options.hostname;
     this.#routing = options.routing;
     this.#edgeOf = options.edgeOf;
-    this.#server = server;
   }
 
   static async start(options: HostEdgeOptions): Promise<HostEdge> {
     const server = createServer();
     const edge = new HostEdge(options, server);
     server.on('request', (req, res) => void edge.#handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, options.port, options.host);
     return edge;
-  }
-
-  get url(): string {
-    const address = this.#server.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `http://${host}:${address.port}`;
-  }
-
-  /** script → requests to this hostname it answered. */
-  servedBy(): Record<string, number> {
-    return Object.fromEntries(this.#served);
-  }
-
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.#server.close(() => resolve());
-      this.#server.closeAllConnections();
-    });
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -78,7 +51,7 @@ export class HostEdge {
       res.end(`${this.hostname}${path}: ${why}, and the sandbox has no origin behind it`);
       return;
     }
-    this.#served.set(match.script, (this.#served.get(match.script) ?? 0) + 1);
+    this.countServed(match.script);
     await edge.handle(req, res);
   }
 }

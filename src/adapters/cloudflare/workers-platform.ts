@@ -1,16 +1,16 @@
-import Cloudflare from 'cloudflare';
-import type { TargetSettings } from '../../config/schema.ts';
+import type Cloudflare from 'cloudflare';
 import type { Split, Target, VersionInfo } from '../../domain/deployment.ts';
 import type { GreenReach, LiveTraffic } from '../../domain/inputs.ts';
 import { describeSplit, sameSplit } from '../../domain/split.ts';
 import { PlatformError, type TrafficPlatform, type VersionEndpoint, type VersionSummary } from '../../ports/traffic-platform.ts';
+import { createCloudflareClient, targetOfType, VERSION_OVERRIDES_HEADER, WorkersSubdomains, type CloudflareTarget, type CloudflareTargetOf, type Envelope, type RawDeployment, type RawVersion } from './cloudflare-client.ts';
 import { mapCloudflareError, type CallContext } from './map-cloudflare-error.ts';
+import { isVersionId, matchRef, toInfo } from './version-lookup.ts';
 
-/** What this adapter reads of a target's settings: its Worker and how green is reached. */
-export type CloudflareTarget = Pick<TargetSettings, 'platform' | 'productionUrl'>;
+export type { CloudflareTarget } from './cloudflare-client.ts';
 
 /** A target on the version-split platform (`type: cloudflare-workers`): one Worker. */
-type WorkersTarget = CloudflareTarget & { platform: Extract<TargetSettings['platform'], { type: 'cloudflare-workers' }> };
+type WorkersTarget = CloudflareTargetOf<'cloudflare-workers'>;
 
 export interface WorkersPlatformOptions {
   apiToken: string;
@@ -31,28 +31,6 @@ export interface WorkersPlatformOptions {
 /** The kinds of Cloudflare API call this adapter makes; a switch is read, create, read. */
 export type CloudflareCall = 'list-deployable-versions' | 'list-recent-versions' | 'get-version' | 'read-deployment' | 'create-deployment' | 'read-subdomain';
 
-interface RawVersion {
-  id: string;
-  number?: number;
-  metadata?: { created_on?: string; author_email?: string };
-  annotations?: Record<string, string | undefined>;
-}
-
-interface RawDeployment {
-  id: string;
-  versions: Array<{ version_id: string; percentage: number }>;
-}
-
-interface Envelope<T> {
-  success: boolean;
-  errors: Array<{ code: number; message: string }>;
-  result: T;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const PREFIX = /^[0-9a-f]{8}$/i;
-const VERSION_OVERRIDES_HEADER = 'Cloudflare-Workers-Version-Overrides';
-
 /**
  * Cloudflare Workers as a traffic platform: versions are uploaded by CI (`wrangler versions
  * upload --tag`), and a deployment splits traffic between at most two of them by percentage.
@@ -64,25 +42,14 @@ const VERSION_OVERRIDES_HEADER = 'Cloudflare-Workers-Version-Overrides';
  */
 export class WorkersPlatform implements TrafficPlatform {
   private readonly cf: Cloudflare;
-  private readonly subdomains = new Map<string, string>();
+  private readonly subdomains = new WorkersSubdomains();
   private readonly settingsOf: (target: Target) => CloudflareTarget;
   private readonly onCall: WorkersPlatformOptions['onCall'];
 
   constructor(options: WorkersPlatformOptions) {
     this.settingsOf = options.settingsOf;
     this.onCall = options.onCall;
-    this.cf = new Cloudflare({
-      apiToken: options.apiToken,
-      // Only the token is used; keep the SDK from picking other credentials up from the environment.
-      apiKey: null,
-      apiEmail: null,
-      userServiceKey: null,
-      baseURL: options.baseUrl ?? 'https://api.cloudflare.com/client/v4',
-      maxRetries: 2,
-      timeout: options.timeoutMs ?? 30_000,
-      logLevel: 'off',
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    });
+    this.cf = createCloudflareClient(options);
   }
 
   async resolveVersion(of: Target, ref: string): Promise<VersionInfo> {
@@ -101,9 +68,10 @@ export class WorkersPlatform implements TrafficPlatform {
 
   private async resolveIn(deployable: RawVersion[], target: WorkersTarget, ctx: CallContext, ref: string): Promise<VersionInfo> {
     const wanted = ref.trim();
-    if (UUID.test(wanted)) {
-      const inList = deployable.find((v) => v.id.toLowerCase() === wanted.toLowerCase());
-      if (inList) return toInfo(inList);
+    const found = matchRef(deployable, wanted, target.platform.scriptName);
+    if (found) return toInfo(found);
+    if (isVersionId(wanted)) {
+      // A full id not among the deployable versions: older than the newest 100, or no version at all.
       const exists = await this.call(ctx, 'get-version', () => this.cf.get<Envelope<RawVersion>>(`${this.scriptPath(target)}/versions/${wanted}`)).catch(
         (error: PlatformError) => {
           if (error.code === 'CLOUDFLARE_SCRIPT_NOT_FOUND') return undefined;
@@ -117,18 +85,7 @@ export class WorkersPlatform implements TrafficPlatform {
         false,
       );
     }
-    // An 8-hex ref is first an id prefix, but CI often tags uploads with a short git SHA that looks
-    // the same, so tags and then messages are tried whenever no id starts with it.
-    const byPrefix = PREFIX.test(wanted) ? deployable.filter((v) => v.id.toLowerCase().startsWith(wanted.toLowerCase())) : [];
-    if (byPrefix.length > 1) {
-      throw new PlatformError('VERSION_NOT_FOUND', `"${wanted}" matches ${byPrefix.length} versions of ${target.platform.scriptName}; use the full id`, false);
-    }
-    const byTag = deployable.filter((v) => v.annotations?.['workers/tag'] === wanted);
-    const byMessage = deployable.filter((v) => v.annotations?.['workers/message'] === wanted);
-    const found = [byPrefix, byTag, byMessage].find((list) => list.length > 0) ?? [];
-    if (found.length === 0) throw notFound(target, wanted);
-    // Versions are newest first: when a tag was uploaded twice, the newest is the one meant.
-    return toInfo(found[0]!);
+    throw notFound(target, wanted);
   }
 
   async readTraffic(of: Target): Promise<LiveTraffic> {
@@ -253,14 +210,8 @@ export class WorkersPlatform implements TrafficPlatform {
     return Object.fromEntries(current.versions.map((v) => [v.version_id, v.percentage]));
   }
 
-  private async subdomain(target: WorkersTarget, ctx: CallContext): Promise<string> {
-    const cached = this.subdomains.get(target.platform.accountId);
-    if (cached) return cached;
-    const envelope = await this.call(ctx, 'read-subdomain', () =>
-      this.cf.get<Envelope<{ subdomain: string }>>(`/accounts/${target.platform.accountId}/workers/subdomain`),
-    );
-    this.subdomains.set(target.platform.accountId, envelope.result.subdomain);
-    return envelope.result.subdomain;
+  private subdomain(target: WorkersTarget, ctx: CallContext): Promise<string> {
+    return this.subdomains.of(target.platform.accountId, (path) => this.call(ctx, 'read-subdomain', () => this.cf.get<Envelope<{ subdomain: string }>>(path)));
   }
 
   /** Raw calls return the whole envelope, and a 2xx with success:false is not thrown by the SDK. */
@@ -286,15 +237,7 @@ export class WorkersPlatform implements TrafficPlatform {
 
   /** The target's settings; a target of another platform type is a wiring mistake, refused in words. */
   private workersTarget(of: Target): WorkersTarget {
-    const target = this.settingsOf(of);
-    if (target.platform.type !== 'cloudflare-workers') {
-      throw new PlatformError(
-        'CLOUDFLARE_REJECTED',
-        `${of.service}/${of.environment} uses platform ${target.platform.type}, which the version-split adapter does not switch`,
-        false,
-      );
-    }
-    return target as WorkersTarget;
+    return targetOfType(of, this.settingsOf(of), 'cloudflare-workers', 'version-split');
   }
 
   private scriptPath(target: WorkersTarget): string {
@@ -304,10 +247,6 @@ export class WorkersPlatform implements TrafficPlatform {
   private context(target: WorkersTarget, action: string): CallContext {
     return { action, accountId: target.platform.accountId, scriptName: target.platform.scriptName };
   }
-}
-
-function toInfo(v: RawVersion): VersionInfo {
-  return { id: v.id, tag: v.annotations?.['workers/tag'] ?? null };
 }
 
 function notFound(target: WorkersTarget, ref: string): PlatformError {

@@ -1,11 +1,12 @@
-import Cloudflare, { NotFoundError, PermissionDeniedError } from 'cloudflare';
-import type { TargetSettings } from '../../config/schema.ts';
+import type Cloudflare from 'cloudflare';
+import { NotFoundError, PermissionDeniedError } from 'cloudflare';
 import type { Split, Target, VersionInfo } from '../../domain/deployment.ts';
 import type { GreenReach, LiveTraffic } from '../../domain/inputs.ts';
 import { describeSplit, sameSplit, soleVersion } from '../../domain/split.ts';
 import { PlatformError, type RoutingLine, type TrafficPlatform, type VersionEndpoint, type VersionSummary } from '../../ports/traffic-platform.ts';
+import { createCloudflareClient, targetOfType, VERSION_OVERRIDES_HEADER, WorkersSubdomains, type CloudflareTarget, type CloudflareTargetOf, type Envelope, type RawDeployment, type RawVersion } from './cloudflare-client.ts';
 import { mapCloudflareError, type CallContext } from './map-cloudflare-error.ts';
-import type { CloudflareTarget } from './workers-platform.ts';
+import { matchRef, toInfo } from './version-lookup.ts';
 
 /**
  * Blue and green as two Workers (platform `cloudflare-workers-routes`), switched by pointing the
@@ -58,29 +59,10 @@ export type RoutesCall =
   | 'list-custom-domains'
   | 'update-custom-domain';
 
-type RoutesSettings = Extract<TargetSettings['platform'], { type: 'cloudflare-workers-routes' }>;
-type RoutesTarget = CloudflareTarget & { platform: RoutesSettings };
-
-interface RawVersion {
-  id: string;
-  number?: number;
-  metadata?: { created_on?: string; author_email?: string };
-  annotations?: Record<string, string | undefined>;
-}
+type RoutesTarget = CloudflareTargetOf<'cloudflare-workers-routes'>;
 
 interface RawVersionDetail extends RawVersion {
   resources?: { bindings?: Array<{ name: string; type: string }> };
-}
-
-interface RawDeployment {
-  id: string;
-  versions: Array<{ version_id: string; percentage: number }>;
-}
-
-interface Envelope<T> {
-  success: boolean;
-  errors: Array<{ code: number; message: string }>;
-  result: T;
 }
 
 /** What a call was for, in words, and where: the zone's id too, for the routes' 403. */
@@ -113,32 +95,18 @@ interface Picture {
   entries: Entry[];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const PREFIX = /^[0-9a-f]{8}$/i;
-const VERSION_OVERRIDES_HEADER = 'Cloudflare-Workers-Version-Overrides';
-
 export class WorkersRoutesPlatform implements TrafficPlatform {
   private readonly cf: Cloudflare;
   private readonly settingsOf: (target: Target) => CloudflareTarget;
   private readonly onCall: RoutesPlatformOptions['onCall'];
-  private readonly subdomains = new Map<string, string>();
+  private readonly subdomains = new WorkersSubdomains();
   /** Version id → script: a version never moves between scripts, so this is never stale. */
   private readonly scriptOfVersion = new Map<string, string>();
 
   constructor(options: RoutesPlatformOptions) {
     this.settingsOf = options.settingsOf;
     this.onCall = options.onCall;
-    this.cf = new Cloudflare({
-      apiToken: options.apiToken,
-      apiKey: null,
-      apiEmail: null,
-      userServiceKey: null,
-      baseURL: options.baseUrl ?? 'https://api.cloudflare.com/client/v4',
-      maxRetries: 2,
-      timeout: options.timeoutMs ?? 30_000,
-      logLevel: 'off',
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    });
+    this.cf = createCloudflareClient(options);
   }
 
   async resolveVersion(of: Target, ref: string): Promise<VersionInfo> {
@@ -528,14 +496,9 @@ export class WorkersRoutesPlatform implements TrafficPlatform {
     return (envelope.result?.resources?.bindings ?? []).filter((b) => b.type !== 'secret_text');
   }
 
-  private async subdomain(target: RoutesTarget): Promise<string> {
-    const { accountId } = target.platform;
-    const cached = this.subdomains.get(accountId);
-    if (cached) return cached;
+  private subdomain(target: RoutesTarget): Promise<string> {
     const ctx = this.context(target, 'read the workers.dev subdomain');
-    const envelope = await this.raw(ctx, 'read-subdomain', () => this.cf.get<Envelope<{ subdomain: string }>>(`/accounts/${accountId}/workers/subdomain`));
-    this.subdomains.set(accountId, envelope.result.subdomain);
-    return envelope.result.subdomain;
+    return this.subdomains.of(target.platform.accountId, (path) => this.raw(ctx, 'read-subdomain', () => this.cf.get<Envelope<{ subdomain: string }>>(path)));
   }
 
   // ——— calls and errors ———
@@ -567,15 +530,7 @@ export class WorkersRoutesPlatform implements TrafficPlatform {
 
   /** The target's settings; a target of another platform type is a wiring mistake, refused in words. */
   private routesTarget(of: Target): RoutesTarget {
-    const target = this.settingsOf(of);
-    if (target.platform.type !== 'cloudflare-workers-routes') {
-      throw new PlatformError(
-        'CLOUDFLARE_REJECTED',
-        `${of.service}/${of.environment} uses platform ${target.platform.type}, which the route-switching adapter does not switch`,
-        false,
-      );
-    }
-    return target as RoutesTarget;
+    return targetOfType(of, this.settingsOf(of), 'cloudflare-workers-routes', 'route-switching');
   }
 
   private context(target: RoutesTarget, action: string): RoutesContext {
@@ -608,10 +563,6 @@ function scriptPath(target: RoutesTarget, script: string): string {
 
 function scriptsOf(target: RoutesTarget): string {
   return target.platform.scripts.join(' and ');
-}
-
-function toInfo(v: RawVersion): VersionInfo {
-  return { id: v.id, tag: v.annotations?.['workers/tag'] ?? null };
 }
 
 /** The version with the most traffic in a deployment. */
@@ -654,16 +605,4 @@ function observedSplit(picture: Picture, like: Split = {}): Split {
 
 function describeEntries(picture: Picture): string {
   return picture.entries.map((e) => `${e.name} runs ${e.script ?? 'no Worker'}`).join(', ');
-}
-
-/** A version by id, 8-character prefix, workers/tag or message (newest first wins), as WorkersPlatform resolves it. */
-function matchRef(versions: RawVersion[], wanted: string, script: string): RawVersion | undefined {
-  if (UUID.test(wanted)) return versions.find((v) => v.id.toLowerCase() === wanted.toLowerCase());
-  const byPrefix = PREFIX.test(wanted) ? versions.filter((v) => v.id.toLowerCase().startsWith(wanted.toLowerCase())) : [];
-  if (byPrefix.length > 1) {
-    throw new PlatformError('VERSION_NOT_FOUND', `"${wanted}" matches ${byPrefix.length} versions of ${script}; use the full id`, false);
-  }
-  const byTag = versions.filter((v) => v.annotations?.['workers/tag'] === wanted);
-  const byMessage = versions.filter((v) => v.annotations?.['workers/message'] === wanted);
-  return [byPrefix, byTag, byMessage].find((list) => list.length > 0)?.[0];
 }

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import type { Alert, AlertChannelName, AlertFacts, AlertKind, AlertLevel } from '../../domain/alert.ts';
 import type { AlertIntent } from '../../domain/alert-rules.ts';
 import type {
@@ -246,21 +246,22 @@ export class KyselyAlertOutbox implements AlertOutbox {
         : outcome.status === 'retry'
           ? { ...base, status: 'pending', next_attempt_at: outcome.nextAttemptAt, last_error: outcome.error, ...(outcome.ref !== undefined ? { ref: outcome.ref } : {}) }
           : { ...base, status: outcome.status, last_error: outcome.error, ...(outcome.status === 'failed' && outcome.ref !== undefined ? { ref: outcome.ref } : {}) };
-    const result = await this.db
-      .updateTable('alert_deliveries')
-      .set(set)
-      .where('alert_id', '=', job.alert.seq)
-      .where('channel', '=', job.channel)
-      .where('lease_owner', '=', owner)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    return this.updateLeased(job, owner, set);
   }
 
   async recordProgress(job: DeliveryJob, owner: string, ref: string, now: string): Promise<boolean> {
+    return this.updateLeased(job, owner, { ref, updated_at: now });
+  }
+
+  /**
+   * Updates a delivery only while `owner` still holds its lease and it is still pending, so a
+   * worker whose lease expired (and was taken over) cannot overwrite the new holder's work.
+   * True when the row was updated.
+   */
+  private async updateLeased(job: DeliveryJob, owner: string, set: Updateable<Database['alert_deliveries']>): Promise<boolean> {
     const result = await this.db
       .updateTable('alert_deliveries')
-      .set({ ref, updated_at: now })
+      .set(set)
       .where('alert_id', '=', job.alert.seq)
       .where('channel', '=', job.channel)
       .where('lease_owner', '=', owner)
