@@ -36,8 +36,8 @@
  * (a personalization's header wins over the root's).
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { listenOnLoopback } from './listen-on-loopback.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { answerWhileDown, sendAnswer as send, serveOnLoopback, takeFault as takeQueuedFault, type DownMode, type QueuedFault } from './fake-http-server.ts';
 
 export interface FakeMailChannelsOptions {
   /** The key `X-Api-Key` must carry. Default 'mc-test-api-key'. */
@@ -109,10 +109,7 @@ export interface FakeMailChannels {
   close(): Promise<void>;
 }
 
-type Fault =
-  | { kind: 'ratelimit'; remaining: number; retryAfterSeconds: number | undefined }
-  | { kind: 'answer'; status: number; body: unknown; headers: Record<string, string> }
-  | { kind: 'stall'; remaining: number };
+type Fault = QueuedFault;
 
 const HOST = '127.0.0.1';
 const BASE_PATH = '/tx/v1';
@@ -132,19 +129,9 @@ export async function startFakeMailChannels(options: FakeMailChannelsOptions = {
   const callLog: FakeMailChannelsCall[] = [];
   const messageLog: FakeMailChannelsMessage[] = [];
   const faults: Fault[] = [];
-  let down: false | number | 'reset' = false;
+  let down: DownMode = false;
 
-  function takeFault(): Fault | undefined {
-    const fault = faults[0];
-    if (!fault) return undefined;
-    if (fault.kind === 'answer') {
-      faults.shift();
-      return fault;
-    }
-    fault.remaining -= 1;
-    if (fault.remaining <= 0) faults.shift();
-    return fault;
-  }
+  const takeFault = (): Fault | undefined => takeQueuedFault(faults);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', `http://${HOST}`);
@@ -175,14 +162,8 @@ export async function startFakeMailChannels(options: FakeMailChannelsOptions = {
       send(res, status, payload, headers);
     };
 
-    if (down === 'reset') {
-      req.socket.destroy();
-      return;
-    }
     if (down !== false) {
-      call.status = down;
-      res.writeHead(down, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(`<html><head><title>${down} Service Unavailable</title></head><body><h1>${down} Service Unavailable</h1></body></html>`);
+      call.status = answerWhileDown(down, req, res);
       return;
     }
     if (url.pathname !== `${BASE_PATH}/send`) return answer(404, { error: 'Not Found' });
@@ -223,15 +204,10 @@ export async function startFakeMailChannels(options: FakeMailChannelsOptions = {
     answer(202, { request_id: requestId, results });
   }
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) send(res, 500, { errors: [err instanceof Error ? err.message : String(err)] });
-    });
-  });
-  const port = await listenOnLoopback(server, HOST);
+  const server = await serveOnLoopback(handle, (message) => ({ errors: [message] }), HOST);
 
   return {
-    apiUrl: `http://${HOST}:${port}${BASE_PATH}`,
+    apiUrl: `http://${HOST}:${server.port}${BASE_PATH}`,
     apiKey,
     messages: () => messageLog.map((m) => structuredClone(m)),
     calls: () => callLog.map((c) => structuredClone(c)),
@@ -255,10 +231,7 @@ export async function startFakeMailChannels(options: FakeMailChannelsOptions = {
       callLog.length = 0;
       messageLog.length = 0;
     },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => server.close(),
   };
 }
 
@@ -405,23 +378,6 @@ function render(mail: MailSendBody, p: Personalization): string {
 
 function addressText(a: FakeMailAddress): string {
   return a.name ? `"${a.name}" <${a.email}>` : a.email;
-}
-
-function send(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
-  if (payload === undefined || payload === '') {
-    // An empty answer carries no content-type: a JSON content-type on an empty body breaks clients that parse it.
-    res.writeHead(status, { 'content-length': '0', ...headers });
-    res.end();
-    return;
-  }
-  const isText = typeof payload === 'string';
-  const text = isText ? payload : JSON.stringify(payload);
-  res.writeHead(status, {
-    'content-type': isText ? 'text/plain; charset=utf-8' : 'application/json',
-    'content-length': String(Buffer.byteLength(text)),
-    ...headers,
-  });
-  res.end(text);
 }
 
 /** The whole body, read to the end even when too large (so the answer reaches the client). */

@@ -32,8 +32,8 @@
  * Every request is recorded as a call; every accepted message as a message.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { listenOnLoopback } from './listen-on-loopback.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { answerWhileDown, sendAnswer as send, serveOnLoopback, takeFault as takeQueuedFault, type DownMode, type QueuedFault } from './fake-http-server.ts';
 
 export interface FakeTwilioOptions {
   accountSid?: string;
@@ -100,12 +100,7 @@ export interface FakeTwilio {
   close(): Promise<void>;
 }
 
-type Fault = { to?: string | undefined } & (
-  | { kind: 'ratelimit'; remaining: number; retryAfterSeconds: number | undefined }
-  | { kind: 'answer'; status: number; body: unknown; headers: Record<string, string> }
-  | { kind: 'stall'; remaining: number }
-  | { kind: 'drop'; remaining: number }
-);
+type Fault = { to?: string | undefined } & (QueuedFault | { kind: 'drop'; remaining: number });
 
 const HOST = '127.0.0.1';
 const E164 = /^\+[1-9]\d{1,14}$/;
@@ -126,20 +121,11 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
   const callLog: FakeTwilioCall[] = [];
   const messageLog: FakeTwilioMessage[] = [];
   const faults: Fault[] = [];
-  let down: false | number | 'reset' = false;
+  let down: DownMode = false;
 
   /** The first queued fault for a send to `to` (faults for other numbers wait their turn). */
   function takeFault(to: string | undefined): Fault | undefined {
-    const index = faults.findIndex((f) => f.to === undefined || f.to === to);
-    const fault = faults[index];
-    if (!fault) return undefined;
-    if (fault.kind === 'answer') {
-      faults.splice(index, 1);
-      return fault;
-    }
-    fault.remaining -= 1;
-    if (fault.remaining <= 0) faults.splice(index, 1);
-    return fault;
+    return takeQueuedFault(faults, (f) => f.to === undefined || f.to === to);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -158,14 +144,8 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     };
     const error = (status: number, code: number, message: string, headers?: Record<string, string>) => answer(status, twilioError(status, code, message), headers);
 
-    if (down === 'reset') {
-      req.socket.destroy();
-      return;
-    }
     if (down !== false) {
-      call.status = down;
-      res.writeHead(down, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(`<html><head><title>${down} Service Unavailable</title></head><body><h1>${down} Service Unavailable</h1></body></html>`);
+      call.status = answerWhileDown(down, req, res);
       return;
     }
     const match = MESSAGES_PATH.exec(url.pathname);
@@ -262,15 +242,10 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     };
   }
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) send(res, 500, twilioError(500, 20500, err instanceof Error ? err.message : String(err)));
-    });
-  });
-  const port = await listenOnLoopback(server, HOST);
+  const server = await serveOnLoopback(handle, (message) => twilioError(500, 20500, message), HOST);
 
   return {
-    apiUrl: `http://${HOST}:${port}`,
+    apiUrl: `http://${HOST}:${server.port}`,
     accountSid,
     authToken,
     from: numbers[0]!,
@@ -302,10 +277,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
       callLog.length = 0;
       messageLog.length = 0;
     },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => server.close(),
   };
 }
 
@@ -328,18 +300,6 @@ function segmentsOf(body: string): number {
     return septets <= 160 ? 1 : Math.ceil(septets / 153);
   }
   return body.length <= 70 ? 1 : Math.ceil(body.length / 67);
-}
-
-function send(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
-  if (payload === undefined || payload === '') {
-    res.writeHead(status, { 'content-length': '0', ...headers });
-    res.end();
-    return;
-  }
-  const isText = typeof payload === 'string';
-  const text = isText ? payload : JSON.stringify(payload);
-  res.writeHead(status, { 'content-type': isText ? 'text/plain; charset=utf-8' : 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
-  res.end(text);
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {

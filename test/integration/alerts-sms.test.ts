@@ -7,7 +7,7 @@ import { smsTextOf } from '../../src/adapters/sms/sms-text.ts';
 import { main } from '../../src/cli/main.ts';
 import type { StoredAlert } from '../../src/ports/alert-outbox.ts';
 import { twilioError } from '../fakes/twilio-fake.ts';
-import { metricValue, only, SMS_TO, startAlertHarness, type AlertHarness } from '../support/alert-harness.ts';
+import { metricValue, only, releaseWithUnverifiableRollback, SMS_TO, startAlertHarness, type AlertHarness } from '../support/alert-harness.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 /**
@@ -52,13 +52,8 @@ describe('SMS for emergencies', () => {
     harness.twilio.failNext(503, twilioError(503, 20503, 'Service Unavailable'), {}, { to: SECOND });
     harness.twilio.failNext(500, twilioError(500, 20500, 'Internal Server Error'), {}, { to: SECOND });
     harness.twilio.failNext(502, twilioError(502, 20502, 'Bad Gateway'), {}, { to: SECOND });
-    harness.upload('v2', { afterTraffic: { health: 'unhealthy' } });
-    const id = await harness.deploy('v2');
-    await harness.waitForStage(id, 'awaiting_approval');
-    harness.standIn.setBehavior(harness.v1, { health: 'unhealthy' });
-    await harness.approve(id);
     // The release gets to its end whatever SMS is doing.
-    await harness.waitForStage(id, 'needs_attention');
+    const id = await releaseWithUnverifiableRollback(harness);
 
     // The first number is texted; the second is pending after the failures (its messages were never taken).
     let last: Awaited<ReturnType<typeof smsDelivery>>;
@@ -104,12 +99,7 @@ describe('SMS for emergencies', () => {
     h = await startAlertHarness();
     const harness = h;
     harness.twilio.unsubscribe(SECOND);
-    harness.upload('v2', { afterTraffic: { health: 'unhealthy' } });
-    const id = await harness.deploy('v2');
-    await harness.waitForStage(id, 'awaiting_approval');
-    harness.standIn.setBehavior(harness.v1, { health: 'unhealthy' });
-    await harness.approve(id);
-    await harness.waitForStage(id, 'needs_attention');
+    const id = await releaseWithUnverifiableRollback(harness);
     const settled = await harness.settled(id);
     const sms = only(settled, 'rollback-failed').deliveries.find((d) => d.channel === 'sms')!;
     expect(sms).toMatchObject({ status: 'delivered', attempts: 1 });

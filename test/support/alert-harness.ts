@@ -316,6 +316,21 @@ export async function approvedRelease(h: AlertHarness, tag: string, behavior?: P
   return id;
 }
 
+/**
+ * Drives a release of `tag` whose rollback cannot be verified (it turns unhealthy after traffic,
+ * and blue v1 is unhealthy by the time it is approved) to its end, needs_attention: a critical
+ * rollback, then an emergency. Its id. Shared by the tests that need an emergency alert.
+ */
+export async function releaseWithUnverifiableRollback(h: AlertHarness, tag = 'v2'): Promise<string> {
+  h.upload(tag, { afterTraffic: { health: 'unhealthy' } });
+  const id = await h.deploy(tag);
+  await h.waitForStage(id, 'awaiting_approval');
+  h.standIn.setBehavior(h.v1, { health: 'unhealthy' });
+  await h.approve(id);
+  await h.waitForStage(id, 'needs_attention');
+  return id;
+}
+
 /** The one alert of `kind` among `alerts`, failing with what there is instead. */
 export function only(alerts: StoredAlert[], kind: StoredAlert['kind']): StoredAlert {
   const found = alerts.filter((a) => a.kind === kind);

@@ -10,7 +10,7 @@ import type { CloudflareStandIn, StandInOptions } from '../../sandbox/cloudflare
 import { TOKEN_ENV, TOKENS, testConfigYaml, type TestConfigOptions } from './bot-harness.ts';
 import { runCli, startBotProcess, type BotProcess } from './bot-process.ts';
 import { STAND_IN_SCRIPT, STAND_IN_TOKEN, startTestStandIn } from './stand-in-helpers.ts';
-import { waitFor } from './wait-for.ts';
+import { showDeployment, waitForProcessStage } from './process-deployments.ts';
 import { apiCaller } from './api-caller.ts';
 
 /**
@@ -114,33 +114,8 @@ export async function startE2e(options: E2eOptions = {}): Promise<E2eBot> {
         if (approved.status !== 200) throw new Error(`approve ${id} answered ${approved.status}: ${JSON.stringify(approved.body)}`);
         return approved.body;
       },
-      async show(id) {
-        const shown = await api<DeploymentView>('GET', `/api/v1/deployments/${id}`);
-        if (shown.status !== 200) throw new Error(`GET ${id} answered ${shown.status}: ${JSON.stringify(shown.body)}`);
-        return shown.body;
-      },
-      async waitForStage(id, stages, timeoutMs = 45_000) {
-        const wanted = Array.isArray(stages) ? stages : [stages];
-        let last: DeploymentView | undefined;
-        await waitFor(
-          async () => {
-            try {
-              const r = await api<DeploymentView>('GET', `/api/v1/deployments/${id}`);
-              if (r.status !== 200) return false;
-              last = r.body;
-              return wanted.includes(r.body.stage);
-            } catch {
-              return false; // the process is restarting
-            }
-          },
-          {
-            timeoutMs,
-            intervalMs: 50,
-            describe: () => `${id} to reach ${wanted.join('|')}; it is ${last?.stage}: ${last?.reason}\nbot output:\n${tail()}`,
-          },
-        );
-        return last!;
-      },
+      show: (id) => showDeployment(api, id),
+      waitForStage: (id, stages, timeoutMs = 45_000) => waitForProcessStage(api, id, stages, timeoutMs, () => tail()),
       cli(args, cliOptions = {}) {
         const token = cliOptions.token === undefined ? TOKENS.alice : cliOptions.token;
         return runCli(args, {

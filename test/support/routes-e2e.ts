@@ -9,7 +9,7 @@ import { TOKEN_ENV, TOKENS, testConfigYaml, type TestConfigOptions } from './bot
 import { startBotProcess, type BotProcess } from './bot-process.ts';
 import { GREEN_SCRIPT, startRoutesStandIn, toRoutesYaml, type RoutesStandInOptions } from './routes-fixtures.ts';
 import { STAND_IN_TOKEN } from './stand-in-helpers.ts';
-import { waitFor } from './wait-for.ts';
+import { showDeployment, waitForProcessStage } from './process-deployments.ts';
 
 /**
  * The route-switched strategy end to end: the stand-in (zone routes on blue) in the test process,
@@ -67,29 +67,8 @@ export async function startRoutesE2e(options: Partial<TestConfigOptions> & Route
         const approved = await api('POST', `/api/v1/deployments/${id}/approve`, {}, TOKENS.bob);
         if (approved.status !== 200) throw new Error(`approve ${id} answered ${approved.status}: ${JSON.stringify(approved.body)}`);
       },
-      async show(id) {
-        const shown = await api<DeploymentView>('GET', `/api/v1/deployments/${id}`);
-        if (shown.status !== 200) throw new Error(`GET ${id} answered ${shown.status}: ${JSON.stringify(shown.body)}`);
-        return shown.body;
-      },
-      async waitForStage(id, stages, timeoutMs = 45_000) {
-        const wanted = Array.isArray(stages) ? stages : [stages];
-        let last: DeploymentView | undefined;
-        await waitFor(
-          async () => {
-            try {
-              const r = await api<DeploymentView>('GET', `/api/v1/deployments/${id}`);
-              if (r.status !== 200) return false;
-              last = r.body;
-              return wanted.includes(r.body.stage);
-            } catch {
-              return false; // the process is restarting
-            }
-          },
-          { timeoutMs, intervalMs: 50, describe: () => `${id} to reach ${wanted.join('|')}; it is ${last?.stage}: ${last?.reason}\nbot output:\n${tail()}` },
-        );
-        return last!;
-      },
+      show: (id) => showDeployment(api, id),
+      waitForStage: (id, stages, timeoutMs = 45_000) => waitForProcessStage(api, id, stages, timeoutMs, () => tail()),
       async close() {
         await running.stop('SIGKILL').catch(() => undefined);
         await standIn.close();

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatProblem } from '../../src/config/format-problems.ts';
-import { loadConfig, type ConfigProblem, type LoadResult } from '../../src/config/load-config.ts';
-import type { KevinDeployConfig, TargetSettings } from '../../src/config/schema.ts';
+import { loadConfig, type LoadResult } from '../../src/config/load-config.ts';
+import { expectOk, expectProblems, targetOf } from '../support/config-results.ts';
 
 const EXAMPLE_PATH = fileURLToPath(new URL('../../kevin-deploy.example.yml', import.meta.url));
 const EXAMPLE = readFileSync(EXAMPLE_PATH, 'utf8');
@@ -11,22 +11,6 @@ const ENV = { CLOUDFLARE_ACCOUNT_ID: 'acc-123', KEVIN_DEPLOY_API_TOKEN: 'secret-
 
 function load(text: string, env: Record<string, string> = ENV): LoadResult {
   return loadConfig({ path: 'kevin-deploy.yml', text, env });
-}
-
-function expectOk(result: LoadResult): KevinDeployConfig {
-  if (!result.ok) throw new Error(`expected the config to load, got:\n${result.problems.map((p) => formatProblem(p)).join('\n')}`);
-  return result.config;
-}
-
-function expectProblems(result: LoadResult): ConfigProblem[] {
-  if (result.ok) throw new Error('expected problems, but the config loaded');
-  return result.problems;
-}
-
-function target(config: KevinDeployConfig, service: string, environment: string): TargetSettings {
-  const found = config.services.get(service)?.environments.get(environment);
-  if (!found) throw new Error(`no ${service}/${environment}`);
-  return found;
 }
 
 /** 1-based line and column of the n-th occurrence of `needle`, so tests state positions without counting by hand. */
@@ -71,8 +55,8 @@ describe('loadConfig: the example file', () => {
 
   it('resolves the seed defaults, per-environment overrides and the account id from the environment', () => {
     const config = expectOk(load(EXAMPLE));
-    const staging = target(config, 'kevinstamp', 'staging');
-    const production = target(config, 'kevinstamp', 'production');
+    const staging = targetOf(config, 'kevinstamp', 'staging');
+    const production = targetOf(config, 'kevinstamp', 'production');
 
     expect(staging.platform).toEqual({
       type: 'cloudflare-workers',
@@ -155,10 +139,10 @@ describe('loadConfig: inheritance', () => {
       '        productionUrl: https://kevinstamp.com\n        health:\n          attempts: 5\n',
     );
     const config = expectOk(load(text));
-    expect(target(config, 'kevinstamp', 'production').health).toMatchObject({ attempts: 5, interval: 10_000, timeout: 5_000 });
-    expect(target(config, 'kevinstamp', 'staging').health).toMatchObject({ attempts: 30, interval: 10_000 });
+    expect(targetOf(config, 'kevinstamp', 'production').health).toMatchObject({ attempts: 5, interval: 10_000, timeout: 5_000 });
+    expect(targetOf(config, 'kevinstamp', 'staging').health).toMatchObject({ attempts: 30, interval: 10_000 });
     // Deeper defaults the file never mentions still apply.
-    expect(target(config, 'kevinstamp', 'production').health.paths.ready).toBe('/ready');
+    expect(targetOf(config, 'kevinstamp', 'production').health.paths.ready).toBe('/ready');
   });
 
   it('replaces lists instead of merging them', () => {
@@ -175,8 +159,8 @@ services:
         productionUrl: https://kevinstamp.com
 `;
     const config = expectOk(load(text));
-    expect(target(config, 'kevinstamp', 'staging').contentChecks).toEqual([{ path: '/', contains: 'STAGING' }]);
-    expect(target(config, 'kevinstamp', 'production').contentChecks).toHaveLength(2);
+    expect(targetOf(config, 'kevinstamp', 'staging').contentChecks).toEqual([{ path: '/', contains: 'STAGING' }]);
+    expect(targetOf(config, 'kevinstamp', 'production').contentChecks).toHaveLength(2);
   });
 
   it('treats an environment with no body as "no overrides"', () => {
@@ -189,7 +173,7 @@ services:
       production:
 `;
     const config = expectOk(load(text));
-    expect(target(config, 'kevinstamp', 'production').productionUrl).toBe('https://kevinstamp.com');
+    expect(targetOf(config, 'kevinstamp', 'production').productionUrl).toBe('https://kevinstamp.com');
   });
 
   it('completes a partial nested mapping from the other layer (platform.scriptName only per environment)', () => {
@@ -202,7 +186,7 @@ services:
       production: { productionUrl: "https://kevinstamp.com", platform: { scriptName: kevinstamp } }
 `;
     const config = expectOk(load(text, {}));
-    expect(target(config, 'kevinstamp', 'staging').platform).toMatchObject({ accountId: 'from-file', scriptName: 'kevinstamp-staging' });
+    expect(targetOf(config, 'kevinstamp', 'staging').platform).toMatchObject({ accountId: 'from-file', scriptName: 'kevinstamp-staging' });
   });
 
   it('replaces a discriminated mapping when the environment picks another variant', () => {
@@ -219,8 +203,8 @@ services:
         platform: { reach: { mode: version-override } }
 `;
     const config = expectOk(load(text));
-    expect(target(config, 'kevinstamp', 'production').platform).toMatchObject({ reach: { mode: 'version-override' } });
-    expect(target(config, 'kevinstamp', 'staging').platform).toMatchObject({ reach: { mode: 'preview-url' } });
+    expect(targetOf(config, 'kevinstamp', 'production').platform).toMatchObject({ reach: { mode: 'version-override' } });
+    expect(targetOf(config, 'kevinstamp', 'staging').platform).toMatchObject({ reach: { mode: 'preview-url' } });
   });
 
   it('defaults protected from the name and four-eyes from protected, and respects explicit values', () => {
@@ -236,7 +220,7 @@ services:
 `;
     const config = expectOk(load(text));
     const flags = (env: string) => {
-      const t = target(config, 'kevinstamp', env);
+      const t = targetOf(config, 'kevinstamp', env);
       return [t.protected, t.approval.fourEyes];
     };
     expect(flags('staging')).toEqual([false, false]);
@@ -566,7 +550,7 @@ services:
     ]);
 
     const atTheBounds = text.replace('301s', '5m').replace('169h', '168h').replace('61m', '1h').replace('backoff: 2h', 'backoff: 1h');
-    const staging = target(expectOk(load(atTheBounds)), 'kevinstamp', 'staging');
+    const staging = targetOf(expectOk(load(atTheBounds)), 'kevinstamp', 'staging');
     expect(staging.health.timeout).toBe(5 * 60_000);
     expect(staging.monitor.window).toBe(168 * 3_600_000);
     expect(staging.monitor.interval).toBe(3_600_000);

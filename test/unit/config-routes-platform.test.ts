@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatProblem } from '../../src/config/format-problems.ts';
-import { loadConfig, type ConfigProblem, type LoadResult } from '../../src/config/load-config.ts';
+import { loadConfig, type LoadResult } from '../../src/config/load-config.ts';
 import type { KevinDeployConfig, TargetSettings } from '../../src/config/schema.ts';
+import { expectOk, expectProblems, targetOf } from '../support/config-results.ts';
 
 /** platform type cloudflare-workers-routes: blue and green as two Workers, switched by route. */
 
@@ -11,20 +11,8 @@ function load(text: string): LoadResult {
   return loadConfig({ path: 'kevin-deploy.yml', text, env: ENV });
 }
 
-function expectOk(result: LoadResult): KevinDeployConfig {
-  if (!result.ok) throw new Error(`expected the config to load, got:\n${result.problems.map((p) => formatProblem(p)).join('\n')}`);
-  return result.config;
-}
-
-function expectProblems(result: LoadResult): ConfigProblem[] {
-  if (result.ok) throw new Error('expected problems, but the config loaded');
-  return result.problems;
-}
-
 function production(config: KevinDeployConfig): TargetSettings {
-  const found = config.services.get('kevinstamp')?.environments.get('production');
-  if (!found) throw new Error('no kevinstamp/production');
-  return found;
+  return targetOf(config, 'kevinstamp', 'production');
 }
 
 function lineOf(text: string, needle: string): number {
