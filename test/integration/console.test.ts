@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, TOKENS, type Harness } from '../support/bot-harness.ts';
 import { ConsoleClient, csrfOf, textOf } from '../support/console-client.ts';
+import { APEX_ROUTE, BLUE_SCRIPT, SHOP_DOMAIN, WWW_ROUTE } from '../support/routes-fixtures.ts';
+import { startRoutesHarness } from '../support/routes-harness.ts';
 
 /**
  * The operator console over HTTP against a real bot: sign-in and its cookie, forms that must come
@@ -325,5 +327,16 @@ describe('console sessions in the store', { timeout: 60_000 }, () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+describe('console with blue and green as two Workers', { timeout: 30_000 }, () => {
+  it('shows which Worker serves each route and custom domain on the targets page', async () => {
+    h = await startRoutesHarness({ customDomain: true });
+    const client = await signedIn(h, TOKENS.ops);
+    const text = textOf((await client.get('/console')).html);
+    expect(text).toContain(`Routes ${APEX_ROUTE} → ${BLUE_SCRIPT} (v1`);
+    expect(text).toContain(`${WWW_ROUTE} → ${BLUE_SCRIPT} (v1`);
+    expect(text).toContain(`${SHOP_DOMAIN} (custom domain) → ${BLUE_SCRIPT}`);
   });
 });

@@ -14,6 +14,15 @@ function releaseLink(d: { id: string; versionRef: string; stage: Parameters<type
   return html`<a href="/console/releases/${d.id}">${d.id}</a> ${d.versionRef} ${stageBadge(d.stage)}`;
 }
 
+/** Blue and green as two Workers: which Worker each route and custom domain runs now. */
+function routingFacts(t: TargetRow): SafeHtml {
+  if (t.routingProblem) return html`<dt>Routes</dt><dd>could not be read: ${t.routingProblem}</dd>`;
+  if (!t.routing || t.routing.length === 0) return html``;
+  return html`<dt>Routes</dt><dd><ul>${t.routing.map(
+    (r) => html`<li>${r.name}${r.kind === 'custom-domain' ? ' (custom domain)' : ''} → ${r.servedBy ?? 'no Worker'}${r.version ? ` (${versionText(r.version)})` : ''}</li>`,
+  )}</ul></dd>`;
+}
+
 function lockForm(t: TargetRow, csrf: string): SafeHtml {
   const id = `${t.service}-${t.environment}`.replace(/[^a-zA-Z0-9-]/g, '-');
   if (t.lock) {
@@ -44,6 +53,7 @@ export function targetsPage(targets: TargetRow[], csrf: string): SafeHtml {
 ${t.active?.reason ? html`<dt>Why</dt><dd>${t.active.reason}</dd>` : ''}
 <dt>Queue</dt><dd>${t.queue.length === 0 ? 'empty' : html`<ol>${t.queue.map((q) => html`<li>${releaseLink(q)}</li>`)}</ol>`}</dd>
 <dt>Last</dt><dd>${t.lastFinished ? html`${releaseLink(t.lastFinished)} ${timeTag(t.lastFinished.updatedAt)}` : 'none yet'}</dd>
+${routingFacts(t)}
 </dl>
 ${lockForm(t, csrf)}
 </section>`,
