@@ -16,23 +16,25 @@ export type AlertChannelName = (typeof ALERT_CHANNELS)[number];
  * - `deploy-marker` is PagerDuty's change event for a production switch (never pages);
  * - `community-*` are the only kinds whose text may reach the public (Discord).
  */
-export type AlertKind =
-  | 'release-started'
-  | 'green-unhealthy'
-  | 'approval-expired'
-  | 'release-failed'
-  | 'rolled-back'
-  | 'rollback-failed'
-  | 'content-missing'
-  | 'release-succeeded'
-  | 'escalated'
-  | 'acknowledged'
-  | 'resolved'
-  | 'deploy-marker'
-  | 'community-upcoming'
-  | 'community-released'
-  | 'community-incident'
-  | 'community-resolved';
+export const ALERT_KINDS = [
+  'release-started',
+  'green-unhealthy',
+  'approval-expired',
+  'release-failed',
+  'rolled-back',
+  'rollback-failed',
+  'content-missing',
+  'release-succeeded',
+  'escalated',
+  'acknowledged',
+  'resolved',
+  'deploy-marker',
+  'community-upcoming',
+  'community-released',
+  'community-incident',
+  'community-resolved',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
 
 /** The facts a channel may show engineers. Community renderings use none of these but `service`. */
 export interface AlertFacts {

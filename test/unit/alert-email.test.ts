@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isEmailAlertKind, renderAlertEmail } from '../../src/adapters/email/alert-email.ts';
-import type { Alert, AlertKind, AlertLevel } from '../../src/domain/alert.ts';
+import { ALERT_KINDS, type Alert, type AlertKind, type AlertLevel } from '../../src/domain/alert.ts';
 
 /** A critical automatic rollback of kevinstamp v2 in production, raised at 09:00 UTC on 26 Nov 2026. */
 function alertOf(overrides: Partial<Omit<Alert, 'facts'>> & { facts?: Partial<Alert['facts']> } = {}): Alert {
@@ -43,19 +43,7 @@ function alertOf(overrides: Partial<Omit<Alert, 'facts'>> & { facts?: Partial<Al
   };
 }
 
-const EMAIL_KINDS: AlertKind[] = [
-  'release-started',
-  'green-unhealthy',
-  'approval-expired',
-  'release-failed',
-  'rolled-back',
-  'rollback-failed',
-  'content-missing',
-  'release-succeeded',
-  'escalated',
-  'acknowledged',
-  'resolved',
-];
+const EMAIL_KINDS: AlertKind[] = ALERT_KINDS.filter((kind) => !kind.startsWith('community-') && kind !== 'deploy-marker');
 
 describe('alert email subject', () => {
   it('carries the level, service, environment and outcome', () => {

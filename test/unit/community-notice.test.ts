@@ -12,7 +12,7 @@ import {
   type CommunityKind,
   type CommunityMessage,
 } from '../../src/adapters/discord/community-notice.ts';
-import type { Alert, AlertFacts, AlertKind } from '../../src/domain/alert.ts';
+import { ALERT_KINDS, type Alert, type AlertFacts, type AlertKind } from '../../src/domain/alert.ts';
 import { STAGES } from '../../src/domain/stages.ts';
 
 const CREATED_AT = '2025-06-01T12:00:00.000Z';
@@ -122,20 +122,7 @@ describe('renderCommunityNotice: nothing internal reaches the community', () => 
   });
 
   it('renders nothing for the team-only kinds', () => {
-    const teamKinds: AlertKind[] = [
-      'release-started',
-      'green-unhealthy',
-      'approval-expired',
-      'release-failed',
-      'rolled-back',
-      'rollback-failed',
-      'content-missing',
-      'release-succeeded',
-      'escalated',
-      'acknowledged',
-      'resolved',
-      'deploy-marker',
-    ];
+    const teamKinds = ALERT_KINDS.filter((kind) => !kind.startsWith('community-'));
     for (const kind of teamKinds) expect(renderCommunityNotice(alertOf(kind))).toBeUndefined();
   });
 });

@@ -10,7 +10,7 @@ import { TwilioSmsChannel } from '../../src/adapters/sms/twilio-sms-channel.ts';
 import type { Database } from '../../src/adapters/store/database-schema.ts';
 import { KyselyStore } from '../../src/adapters/store/kysely-store.ts';
 import { composeAlerting, type Alerting, type AlertingEnv } from '../../src/app/compose-alerting.ts';
-import { ALERT_CHANNELS, type Alert, type AlertChannelName, type AlertKind } from '../../src/domain/alert.ts';
+import { ALERT_CHANNELS, type Alert, type AlertChannelName, type AlertKind, ALERT_KINDS } from '../../src/domain/alert.ts';
 import type { AlertChannel, DeliveryContext, DeliveryOutcome } from '../../src/ports/alert-channel.ts';
 import { ManualClock, alertConfig, raise, record, silentLogger, tempDatabase, type TempDatabase } from '../support/alert-fixtures.ts';
 
@@ -22,24 +22,7 @@ import { ManualClock, alertConfig, raise, record, silentLogger, tempDatabase, ty
  * make before sending is compared with the sink's, for every kind of alert.
  */
 
-const ALL_KINDS: AlertKind[] = [
-  'release-started',
-  'green-unhealthy',
-  'approval-expired',
-  'release-failed',
-  'rolled-back',
-  'rollback-failed',
-  'content-missing',
-  'release-succeeded',
-  'escalated',
-  'acknowledged',
-  'resolved',
-  'deploy-marker',
-  'community-upcoming',
-  'community-released',
-  'community-incident',
-  'community-resolved',
-];
+const ALL_KINDS: readonly AlertKind[] = ALERT_KINDS;
 
 const NOW = new Date('2026-11-26T09:00:30.000Z');
 const RECIPIENTS: Record<string, EmailAddress[]> = { production: [{ email: 'ops@kevinstamp.example' }, { email: 'OPS@kevinstamp.example' }], staging: [] };
