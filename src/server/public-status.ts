@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { escapeHtml, timeTag } from './console/html.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { communityLeaks, type CommunityMessage } from '../adapters/discord/community-notice.ts';
 import { COMMUNITY_WORDS, communityConditionOf, type CommunityCondition, type CommunityStatus } from '../adapters/discord/discord-interactions.ts';
@@ -70,12 +71,9 @@ ${AVAILABILITY_STYLE}`;
 /** The one inline style, allowed by its hash: the page runs no script and loads nothing else. */
 const CSP = `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
+/** A `<time>` with the instant and its short UTC reading (the console's own helper). */
 function time(iso: string): string {
-  return `<time datetime="${escapeHtml(iso)}">${escapeHtml(iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}</time>`;
+  return timeTag(iso).text;
 }
 
 /** Server-rendered, no script: readable without JavaScript, on a phone, and behind any cache. */

@@ -1,5 +1,6 @@
 import type { ActionPrompt } from '../../../domain/action-prompts.ts';
 import type { DeploymentView } from '../../../domain/deployment-view.ts';
+import { versionLabel } from '../../../domain/deployment.ts';
 import type { Stage } from '../../../domain/stages.ts';
 import { stageLabel } from '../../../domain/stage-words.ts';
 import { html, raw, timeTag, type SafeHtml } from '../html.ts';
@@ -10,8 +11,7 @@ const RELEASE_PATH: Stage[] = ['requested', 'resolving', 'staging', 'verifying',
 const ROLLBACK_PATH: Stage[] = ['rolling_back', 'rolled_back'];
 
 function versionText(v: DeploymentView['version']): string {
-  if (!v) return 'not resolved yet';
-  return v.tag ? `${v.tag} (${v.id.slice(0, 8)})` : v.id.slice(0, 8);
+  return v ? versionLabel(v) : 'not resolved yet';
 }
 
 /** The stages this release went through (with their times), where it is, and how it ended. */

@@ -1,13 +1,14 @@
 import type { ResultOf } from '../../../../commands/run-command.ts';
 import type { statusCommand } from '../../../../commands/status.ts';
+import { versionLabel } from '../../../domain/deployment.ts';
 import { html, timeTag, type SafeHtml } from '../html.ts';
 import { stageBadge } from '../stage-badge.ts';
 
 type TargetRow = ResultOf<typeof statusCommand>['targets'][number];
 
+/** A version as the status command answers it (a live version read off the split alone has no tag). */
 function versionText(v: { id: string; tag?: string | null | undefined } | null | undefined): string {
-  if (!v) return 'unknown';
-  return v.tag ? `${v.tag} (${v.id.slice(0, 8)})` : v.id.slice(0, 8);
+  return v ? versionLabel({ id: v.id, tag: v.tag ?? null }) : 'unknown';
 }
 
 function releaseLink(d: { id: string; versionRef: string; stage: Parameters<typeof stageBadge>[0] }): SafeHtml {
